@@ -1,0 +1,32 @@
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Modules;
+
+/// <summary>Padding masks and the masked softmax shared by every pooling layer.</summary>
+public static class Masking
+{
+    /// <summary>The value subtracted from the scores of padded steps, as in the original Keras layers.</summary>
+    public const float MaskedScorePenalty = 1e12f;
+
+    /// <summary>Builds the float mask (1 = token, 0 = padding) of a batch of token ids, where id 0 is padding.</summary>
+    /// <param name="ids">Token ids of shape (batch, seq), int64.</param>
+    public static Tensor FromIds(Tensor ids) => ids.ne(0L).to_type(ScalarType.Float32);
+
+    /// <summary>
+    /// Softmax over the last axis after subtracting <see cref="MaskedScorePenalty"/> from padded steps,
+    /// so padding gets a weight of exactly 0 in float32.
+    /// </summary>
+    /// <param name="scores">Scores of shape (batch, seq) or (batch, heads, seq).</param>
+    /// <param name="mask">Mask of shape (batch, seq).</param>
+    public static Tensor MaskedSoftmax(Tensor scores, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var broadcastMask = scores.dim() == 3 ? mask.unsqueeze(1) : mask;
+        var masked = scores - (1f - broadcastMask) * MaskedScorePenalty;
+        return masked.softmax(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Sum over time of weights times vectors: (batch, seq) x (batch, seq, dim) to (batch, dim).</summary>
+    public static Tensor WeightedSum(Tensor weights, Tensor values) =>
+        bmm(weights.unsqueeze(1), values).squeeze(1);
+}

@@ -1,0 +1,70 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Modules;
+
+/// <summary>
+/// Multi-head attention pooling: a shared k_dense, one o_dense column per head, a masked softmax over
+/// time per head, and the heads' weighted sums concatenated head after head: (batch, heads * dim).
+/// </summary>
+/// <remarks>
+/// The original reshaped the output with hdims where it meant the input width; this layer is right for
+/// any input width. <see cref="DiversityPenalty"/> is the penalty of Lin et al. (2017) that keeps heads apart.
+/// </remarks>
+public sealed class MultiHeadAttentionPooling1D : PoolingLayer
+{
+    private readonly Linear k_dense;
+    private readonly Linear o_dense;
+    private readonly int heads;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="inputDim">Width D of the input vectors.</param>
+    /// <param name="hiddenDim">Width of the shared scoring projection.</param>
+    /// <param name="heads">Number of heads H; the output has H * D values.</param>
+    public MultiHeadAttentionPooling1D(int inputDim, int hiddenDim, int heads) : base(nameof(MultiHeadAttentionPooling1D))
+    {
+        if (inputDim < 1) throw new ArgumentOutOfRangeException(nameof(inputDim), inputDim, "Must be at least 1.");
+        if (hiddenDim < 1) throw new ArgumentOutOfRangeException(nameof(hiddenDim), hiddenDim, "Must be at least 1.");
+        if (heads < 1) throw new ArgumentOutOfRangeException(nameof(heads), heads, "Must be at least 1.");
+        this.heads = heads;
+        k_dense = nn.Linear(inputDim, hiddenDim, hasBias: false);
+        o_dense = nn.Linear(hiddenDim, heads, hasBias: false);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override int Heads => heads;
+
+    /// <inheritdoc/>
+    public override int OutputSize(int inputDim) => heads * inputDim;
+
+    /// <summary>Pools <paramref name="x"/> (batch, seq, dim) under <paramref name="mask"/> (batch, seq).</summary>
+    /// <returns>The heads concatenated (batch, heads * dim) and the weights (batch, heads, seq).</returns>
+    public override (Tensor Output, Tensor Weights) forward(Tensor x, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var scores = o_dense.forward(k_dense.forward(x).tanh()).permute(0, 2, 1);
+        var weights = Masking.MaskedSoftmax(scores, mask);
+        var output = bmm(weights, x).reshape(x.shape[0], -1);
+        return (output.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// ||A A^T - I||_F^2 averaged over the batch, for weights A of shape (batch, heads, seq).
+    /// </summary>
+    public static Tensor DiversityPenalty(Tensor weights)
+    {
+        using var scope = NewDisposeScope();
+        var gram = bmm(weights, weights.transpose(1, 2));
+        var identity = eye(weights.shape[1], dtype: weights.dtype, device: weights.device).unsqueeze(0);
+        return (gram - identity).pow(2).sum(new long[] { 1, 2 }).mean().MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { k_dense.Dispose(); o_dense.Dispose(); }
+        base.Dispose(disposing);
+    }
+}

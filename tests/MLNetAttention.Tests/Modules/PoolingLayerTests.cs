@@ -1,0 +1,199 @@
+using MLNetAttention.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Modules;
+
+[TestClass]
+public sealed class PoolingLayerTests
+{
+    private const int Dim = 6;
+    private const int Hidden = 4; // deliberately != Dim
+
+    public static IEnumerable<object[]> Layers() => new[]
+    {
+        new object[] { "attention" }, new object[] { "multihead" }, new object[] { "max" }, new object[] { "mean" },
+    };
+
+    private static PoolingLayer Create(string kind)
+    {
+        manual_seed(7);
+        return kind switch
+        {
+            "attention" => new AttentionPooling1D(Dim, Hidden),
+            "multihead" => new MultiHeadAttentionPooling1D(Dim, Hidden, heads: 3),
+            "max" => new MaskedGlobalMaxPooling1D(),
+            "mean" => new MaskedMeanPooling1D(),
+            _ => throw new ArgumentException(kind),
+        };
+    }
+
+    // Weights as (batch, heads, seq) whatever the layer.
+    private static Tensor ByHead(Tensor weights) => weights.dim() == 2 ? weights.unsqueeze(1) : weights;
+
+    [TestMethod]
+    [DynamicData(nameof(Layers))]
+    public void PaddingGetsNoWeightAndDoesNotChangeTheOutput(string kind)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Create(kind);
+        var real = randn(1, 5, Dim);
+        var (alone, aloneWeights) = layer.forward(real, ones(1, 5));
+
+        // The same sequence followed by 7 padded steps holding garbage.
+        var padded = cat(new[] { real, randn(1, 7, Dim) * 100f }, 1);
+        var mask = cat(new[] { ones(1, 5), zeros(1, 7) }, 1);
+        var (output, weights) = layer.forward(padded, mask);
+
+        var byHead = ByHead(weights);
+        Assert.IsTrue(byHead[.., .., 5..].abs().max().item<float>() < 1e-6f, "padded steps must get weight < 1e-6");
+        Assert.IsTrue(output.allclose(alone, rtol: 1e-5, atol: 1e-6), "padding changed the pooled output");
+        Assert.IsTrue(byHead[.., .., ..5].allclose(ByHead(aloneWeights), rtol: 1e-5, atol: 1e-7));
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Layers))]
+    public void WeightsOfEachHeadSumToOne(string kind)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Create(kind);
+        var mask = tensor(new float[,] { { 1, 1, 1, 0 }, { 1, 1, 1, 1 }, { 1, 0, 0, 0 } });
+        var (_, weights) = layer.forward(randn(3, 4, Dim), mask);
+        var sums = ByHead(weights).sum(-1);
+        Assert.IsTrue(sums.allclose(ones_like(sums), atol: 1e-5), string.Join(", ", sums.data<float>().ToArray()));
+        Assert.AreEqual(layer.Heads, (int)ByHead(weights).shape[1]);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Layers))]
+    public void OneTokenInputWorks(string kind)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Create(kind);
+        var x = randn(2, 1, Dim);
+        var (output, weights) = layer.forward(x, ones(2, 1));
+        Assert.AreEqual(layer.OutputSize(Dim), (int)output.shape[1]);
+        Assert.IsTrue(ByHead(weights).allclose(ones(2, layer.Heads, 1), atol: 1e-6));
+        if (kind != "max") // max is per feature, the others are sum_t w_t x_t with w = 1
+            Assert.IsTrue(output.allclose(x.squeeze(1).repeat(1, layer.Heads), atol: 1e-6));
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Layers))]
+    public void GradientsReachEveryParameter(string kind)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Create(kind);
+        var x = randn(2, 5, Dim, requires_grad: true);
+        var mask = tensor(new float[,] { { 1, 1, 1, 1, 1 }, { 1, 1, 0, 0, 0 } });
+        var (output, _) = layer.forward(x, mask);
+        output.pow(2).sum().backward();
+        foreach (var (name, parameter) in layer.named_parameters())
+        {
+            Assert.IsNotNull(parameter.grad, $"{name} got no gradient");
+            Assert.IsTrue(parameter.grad!.abs().sum().item<float>() > 0f, $"{name} got a zero gradient");
+        }
+        Assert.IsTrue(x.grad!.abs().sum().item<float>() > 0f);
+        Assert.AreEqual(0f, x.grad![1, 2..].abs().sum().item<float>(), "padded inputs must get no gradient");
+    }
+
+    [TestMethod]
+    public void AttentionOutputIsTheExplicitWeightedSumOfTheInput()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new AttentionPooling1D(Dim, Hidden);
+        var x = randn(2, 4, Dim);
+        var mask = tensor(new float[,] { { 1, 1, 1, 1 }, { 1, 1, 1, 0 } });
+        var (output, weights) = layer.forward(x, mask);
+        AssertWeightedSum(x, weights.unsqueeze(1), output, heads: 1);
+
+        // And the weights are the masked softmax of o_dense(tanh(k_dense(x))), recomputed by hand.
+        var parameters = layer.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var scores = matmul(matmul(x, parameters["k_dense.weight"].t()).tanh(), parameters["o_dense.weight"].t()).squeeze(-1);
+        for (int b = 0; b < 2; b++)
+        {
+            int length = (int)mask[b].sum().item<float>();
+            var expected = scores[b, ..length].softmax(0);
+            Assert.IsTrue(weights[b, ..length].allclose(expected, atol: 1e-6));
+        }
+    }
+
+    [TestMethod]
+    public void MultiHeadConcatenatesHeadsOfInputWidthForAnyHiddenWidth()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new MultiHeadAttentionPooling1D(inputDim: 10, hiddenDim: 3, heads: 4);
+        var x = randn(2, 7, 10);
+        var (output, weights) = layer.forward(x, ones(2, 7));
+        CollectionAssert.AreEqual(new long[] { 2, 40 }, output.shape);
+        CollectionAssert.AreEqual(new long[] { 2, 4, 7 }, weights.shape);
+        AssertWeightedSum(x, weights, output, heads: 4);
+    }
+
+    [TestMethod]
+    public void DiversityPenaltyIsZeroForDisjointOneHotHeadsAndPositiveForIdenticalHeads()
+    {
+        using var scope = NewDisposeScope();
+        var disjoint = tensor(new float[] { 1, 0, 0, 0, 1, 0 }).reshape(1, 2, 3);
+        Assert.AreEqual(0f, MultiHeadAttentionPooling1D.DiversityPenalty(disjoint).item<float>(), 1e-7f);
+        // Two identical uniform heads over 2 steps: A A^T = 0.5 everywhere, so (0.5-1)^2 * 2 + 0.5^2 * 2 = 1.
+        var identical = full(1, 2, 2, 0.5f);
+        Assert.AreEqual(1f, MultiHeadAttentionPooling1D.DiversityPenalty(identical).item<float>(), 1e-6f);
+    }
+
+    [TestMethod]
+    public void MaxPoolingCreditsTheTokensThatSuppliedTheMaxima()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new MaskedGlobalMaxPooling1D();
+        // Token 1 supplies feature 0 (value 3), token 2 supplies feature 1 (value 1); token 0 nothing.
+        var x = tensor(new float[] { 0, 0, 3, -1, 1, 1 }).reshape(1, 3, 2);
+        var (output, weights) = layer.forward(x, ones(1, 3));
+        CollectionAssert.AreEqual(new[] { 3f, 1f }, output.data<float>().ToArray());
+        var w = weights.data<float>().ToArray();
+        Assert.AreEqual(0f, w[0], 1e-6f);
+        Assert.AreEqual(0.75f, w[1], 1e-6f);
+        Assert.AreEqual(0.25f, w[2], 1e-6f);
+    }
+
+    [TestMethod]
+    public void AdditiveAttentionIgnoresPaddingAndSumsTheProjection()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var layer = new AdditiveAttention1D(Dim, Hidden);
+        var x = randn(1, 4, Dim);
+        var query = randn(1, Hidden);
+        var (alone, aloneWeights) = layer.forward(x, query, ones(1, 4));
+        var padded = cat(new[] { x, randn(1, 3, Dim) }, 1);
+        var (output, weights) = layer.forward(padded, query, cat(new[] { ones(1, 4), zeros(1, 3) }, 1));
+        Assert.IsTrue(output.allclose(alone, atol: 1e-6));
+        Assert.IsTrue(weights[.., 4..].max().item<float>() < 1e-6f);
+        Assert.AreEqual(1f, weights.sum().item<float>(), 1e-5f);
+        Assert.IsTrue(weights[.., ..4].allclose(aloneWeights, atol: 1e-7));
+
+        var projection = layer.named_parameters().Single(p => p.name == "k_dense.weight").parameter;
+        var expected = (aloneWeights.unsqueeze(-1) * matmul(x, projection.t()).tanh()).sum(1);
+        Assert.IsTrue(alone.allclose(expected, atol: 1e-6));
+
+        (output + weights.sum()).sum().backward();
+        foreach (var (name, parameter) in layer.named_parameters())
+            Assert.IsTrue(parameter.grad!.abs().sum().item<float>() > 0f, $"{name} got no gradient");
+    }
+
+    private static void AssertWeightedSum(Tensor x, Tensor weightsByHead, Tensor output, int heads)
+    {
+        var xs = x.data<float>().ToArray();
+        var ws = weightsByHead.data<float>().ToArray();
+        var outs = output.data<float>().ToArray();
+        long batch = x.shape[0], seq = x.shape[1], dim = x.shape[2];
+        for (long b = 0; b < batch; b++)
+            for (int h = 0; h < heads; h++)
+                for (long d = 0; d < dim; d++)
+                {
+                    double sum = 0;
+                    for (long t = 0; t < seq; t++) sum += ws[(b * heads + h) * seq + t] * xs[(b * seq + t) * dim + d];
+                    Assert.AreEqual(sum, outs[b * heads * dim + h * dim + d], 1e-5);
+                }
+    }
+}
