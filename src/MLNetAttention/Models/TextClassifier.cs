@@ -1,0 +1,115 @@
+using MLNetAttention.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Models;
+
+/// <summary>
+/// The attention-pooling text classifier: Embedding (Glorot normal, padding row 0 zero) -> dropout ->
+/// encoder -> pooling -> dropout -> Dense -> exact GELU -> Dense(classes). The forward pass takes token
+/// ids (batch, seq), 0 = padding, and returns the logits and the pooling weights.
+/// </summary>
+public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor Weights)>
+{
+    // A large prime so that (left * prime + right) spreads adjacent-id pairs over the buckets.
+    internal const long BigramHashMultiplier = 1_000_003;
+
+    private readonly Embedding embedding;
+    private readonly Embedding? bigram_embedding;
+    private readonly Linear? bigram_projection;
+    private readonly Dropout embedding_dropout;
+    private readonly SequenceEncoder encoder;
+    private readonly PoolingLayer pooling;
+    private readonly Dropout pooled_dropout;
+    private readonly Linear dense;
+    private readonly Linear output;
+
+    /// <summary>Builds the model described by <paramref name="options"/> with fresh weights.</summary>
+    public TextClassifier(TextClassifierOptions options) : base(nameof(TextClassifier))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options.Clone();
+
+        embedding = nn.Embedding(options.VocabularySize, options.EmbeddingDim, padding_idx: 0);
+        if (options.BigramBuckets > 0)
+        {
+            bigram_embedding = nn.Embedding(options.BigramBuckets, options.BigramDim);
+            bigram_projection = nn.Linear(options.BigramDim, options.EmbeddingDim, hasBias: false);
+        }
+        embedding_dropout = nn.Dropout(options.Dropout);
+        encoder = options.Encoder switch
+        {
+            EncoderKind.Conv => new ConvEncoder(options.EmbeddingDim, options.EncoderDim),
+            EncoderKind.BiLstm => new BiLstmEncoder(options.EmbeddingDim, options.EncoderDim),
+            EncoderKind.ResConv => new ResConvEncoder(options.EmbeddingDim, options.MaxLength),
+            _ => new IdentityEncoder(options.EmbeddingDim),
+        };
+        int pooledDim = encoder.OutputDim;
+        pooling = options.Pooling switch
+        {
+            PoolingKind.Attention => new AttentionPooling1D(pooledDim, options.AttentionHiddenDim),
+            PoolingKind.MultiHead => new MultiHeadAttentionPooling1D(pooledDim, options.AttentionHiddenDim, options.Heads),
+            PoolingKind.Max => new MaskedGlobalMaxPooling1D(),
+            _ => new MaskedMeanPooling1D(),
+        };
+        pooled_dropout = nn.Dropout(options.Dropout);
+        dense = nn.Linear(pooling.OutputSize(pooledDim), options.DenseDim);
+        output = nn.Linear(options.DenseDim, options.NumClasses);
+        RegisterComponents();
+
+        using (no_grad())
+        {
+            nn.init.xavier_normal_(embedding.weight!);
+            embedding.weight![0].zero_();
+        }
+    }
+
+    /// <summary>The options the model was built from (a copy).</summary>
+    public TextClassifierOptions Options { get; }
+
+    /// <summary>Computes the logits (batch, classes) and the weights (batch, seq) or (batch, heads, seq).</summary>
+    /// <param name="ids">Token ids (batch, seq), int64, 0 = padding.</param>
+    public override (Tensor Logits, Tensor Weights) forward(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var mask = Masking.FromIds(ids);
+        var x = Embed(ids);
+        var encoded = encoder.forward(embedding_dropout.forward(x), mask);
+        var (pooled, weights) = pooling.forward(encoded, mask);
+        var hidden = nn.functional.gelu(dense.forward(pooled_dropout.forward(pooled)));
+        var logits = output.forward(hidden);
+        return (logits.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The loss term the options add to the cross-entropy (the multi-head diversity penalty), or null.</summary>
+    public Tensor? Regularizer(Tensor weights) =>
+        Options.DiversityPenalty > 0 && weights.dim() == 3
+            ? MultiHeadAttentionPooling1D.DiversityPenalty(weights) * Options.DiversityPenalty
+            : null;
+
+    private Tensor Embed(Tensor ids)
+    {
+        var x = embedding.forward(ids);
+        if (bigram_embedding is null || bigram_projection is null) return x;
+        // Bigram of each token with the next one; the step after the last token is padding (0)
+        // whether or not the batch is padded, so this stays padding-invariant.
+        var next = nn.functional.pad(ids[.., 1..], new long[] { 0, 1 });
+        var buckets = (ids * BigramHashMultiplier + next).remainder(Options.BigramBuckets);
+        var bigrams = bigram_projection.forward(bigram_embedding.forward(buckets));
+        return x + bigrams * Masking.FromIds(ids).unsqueeze(-1);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            embedding.Dispose(); bigram_embedding?.Dispose(); bigram_projection?.Dispose();
+            embedding_dropout.Dispose(); encoder.Dispose(); pooling.Dispose();
+            pooled_dropout.Dispose(); dense.Dispose(); output.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json.Serialization;
+
+namespace MLNetAttention.Models;
+
+/// <summary>The encoder between the embeddings and the pooling.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<EncoderKind>))]
+public enum EncoderKind
+{
+    /// <summary>Conv1D, kernel 3, same padding, ReLU: the original's default.</summary>
+    Conv,
+    /// <summary>A bidirectional LSTM (packed, so padding-invariant).</summary>
+    BiLstm,
+    /// <summary>Position embedding, LayerNorm and residual Conv1D blocks (k = 2, 3, 4) with GELU.</summary>
+    ResConv,
+    /// <summary>No encoder: the embeddings are pooled directly.</summary>
+    None,
+}
+
+/// <summary>How token vectors become one text vector, and where the per-token weights come from.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PoolingKind>))]
+public enum PoolingKind
+{
+    /// <summary>AttentionPooling1D: one weight row.</summary>
+    Attention,
+    /// <summary>MultiHeadAttentionPooling1D: one weight row per head.</summary>
+    MultiHead,
+    /// <summary>Masked global max pooling; weights = the share of the maxima each token supplied.</summary>
+    Max,
+    /// <summary>Masked mean pooling; uniform weights (a baseline).</summary>
+    Mean,
+}
+
+/// <summary>
+/// Everything that defines a <see cref="TextClassifier"/>'s architecture. Saved with the model as JSON and
+/// read by the ONNX exporter, so one definition serves training and export.
+/// </summary>
+public sealed class TextClassifierOptions
+{
+    /// <summary>Number of token ids, padding (0) and unknown (1) included.</summary>
+    public int VocabularySize { get; set; }
+
+    /// <summary>Number of classes.</summary>
+    public int NumClasses { get; set; }
+
+    /// <summary>Width of the token embeddings.</summary>
+    public int EmbeddingDim { get; set; } = 128;
+
+    /// <summary>The encoder.</summary>
+    public EncoderKind Encoder { get; set; } = EncoderKind.Conv;
+
+    /// <summary>Width of the encoder's output (for <see cref="EncoderKind.ResConv"/> and <see cref="EncoderKind.None"/> it is <see cref="EmbeddingDim"/>).</summary>
+    public int EncoderDim { get; set; } = 128;
+
+    /// <summary>The pooling.</summary>
+    public PoolingKind Pooling { get; set; } = PoolingKind.Attention;
+
+    /// <summary>Number of heads for <see cref="PoolingKind.MultiHead"/>.</summary>
+    public int Heads { get; set; } = 4;
+
+    /// <summary>Width of the attention scoring projection (the original's hdims).</summary>
+    public int AttentionHiddenDim { get; set; } = 128;
+
+    /// <summary>Width of the dense layer before the output.</summary>
+    public int DenseDim { get; set; } = 128;
+
+    /// <summary>Dropout after the embeddings and after the pooling.</summary>
+    public double Dropout { get; set; } = 0.2;
+
+    /// <summary>The longest input in tokens; the position embedding of <see cref="EncoderKind.ResConv"/> covers it.</summary>
+    public int MaxLength { get; set; } = 256;
+
+    /// <summary>Weight of the multi-head diversity penalty ||A A^T - I||_F^2 in the loss (0 = off).</summary>
+    public double DiversityPenalty { get; set; }
+
+    /// <summary>
+    /// Number of hash buckets for token-bigram embeddings added to the token embeddings (0 = off).
+    /// Bigrams are hashed inside the model from adjacent ids, so inputs stay plain token ids.
+    /// </summary>
+    public int BigramBuckets { get; set; }
+
+    /// <summary>Width of the bigram embeddings before their projection to <see cref="EmbeddingDim"/>.</summary>
+    public int BigramDim { get; set; } = 32;
+
+    /// <summary>Width of the vectors the encoder hands to the pooling.</summary>
+    [JsonIgnore]
+    public int PooledInputDim => Encoder is EncoderKind.ResConv or EncoderKind.None ? EmbeddingDim : EncoderDim;
+
+    /// <summary>Number of weight rows per text: <see cref="Heads"/> for multi-head pooling, else 1.</summary>
+    [JsonIgnore]
+    public int WeightRows => Pooling == PoolingKind.MultiHead ? Heads : 1;
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first option that cannot build a model.</summary>
+    public void Validate()
+    {
+        Require(VocabularySize >= 2, nameof(VocabularySize), VocabularySize, "at least 2 (padding and unknown)");
+        Require(NumClasses >= 2, nameof(NumClasses), NumClasses, "at least 2");
+        Require(EmbeddingDim >= 1, nameof(EmbeddingDim), EmbeddingDim, "at least 1");
+        Require(EncoderDim >= 1, nameof(EncoderDim), EncoderDim, "at least 1");
+        Require(Encoder != EncoderKind.BiLstm || EncoderDim % 2 == 0, nameof(EncoderDim), EncoderDim, "even for the BiLstm encoder (two directions)");
+        Require(Heads >= 1, nameof(Heads), Heads, "at least 1");
+        Require(AttentionHiddenDim >= 1, nameof(AttentionHiddenDim), AttentionHiddenDim, "at least 1");
+        Require(DenseDim >= 1, nameof(DenseDim), DenseDim, "at least 1");
+        Require(Dropout is >= 0 and < 1, nameof(Dropout), Dropout, "in [0, 1)");
+        Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
+        Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
+        Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
+        Require(BigramDim >= 1, nameof(BigramDim), BigramDim, "at least 1");
+    }
+
+    private static void Require(bool condition, string name, object value, string expected)
+    {
+        if (!condition) throw new ArgumentException($"{name} is {value}; it must be {expected}.", name);
+    }
+
+    /// <summary>A copy of these options.</summary>
+    public TextClassifierOptions Clone() => (TextClassifierOptions)MemberwiseClone();
+}

@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MLNetAttention.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Training;
+
+/// <summary>
+/// Trains a <see cref="TextClassifier"/>: length-bucketed batches, Adam or AdamW, optional class weights,
+/// gradient clipping and a per-epoch learning-rate schedule, validation under eval() and no_grad() after
+/// each epoch, early stopping that restores the best epoch, and a resumable checkpoint on cancellation.
+/// Each step runs in its own dispose scope so native memory stays flat across epochs.
+/// </summary>
+public static class ClassifierTrainer
+{
+    private const int ReportEverySteps = 20;
+    private const int EvaluationBatchSize = 256;
+
+    /// <summary>Trains <paramref name="model"/> in place and leaves it in eval mode holding the best epoch's weights.</summary>
+    /// <param name="model">The model, built after <c>torch.manual_seed(options.Seed)</c> for reproducible runs.</param>
+    /// <param name="train">Training examples.</param>
+    /// <param name="validation">Validation examples; null to train without early stopping.</param>
+    /// <param name="options">Training options.</param>
+    /// <param name="progress">Receives a snapshot every few steps.</param>
+    /// <param name="checkpointDirectory">Where to write a resumable checkpoint when <paramref name="cancellation"/> fires; null = none.</param>
+    /// <param name="cancellation">Stops training after the current step.</param>
+    /// <param name="resume">A checkpoint directory written by an interrupted run, to continue from.</param>
+    public static TrainingResult Train(TextClassifier model, EncodedExamples train, EncodedExamples? validation,
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, string? checkpointDirectory = null,
+        CancellationToken cancellation = default, string? resume = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
+        int classes = model.Options.NumClasses;
+        if (train.Labels.Any(l => l < 0 || l >= classes))
+            throw new ArgumentException($"A training label is outside 0..{classes - 1}.", nameof(train));
+        if (options.Threads > 0) set_num_threads(options.Threads);
+        manual_seed(options.Seed);
+
+        var parameters = model.parameters().ToList();
+        OptimizerHelper optimizer = options.Optimizer == OptimizerKind.AdamW
+            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
+            : optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        using var classWeights = options.ClassWeights ? ClassWeightsOf(train, classes) : null;
+
+        var result = new TrainingResult();
+        int firstEpoch = 0;
+        double bestAccuracy = double.NegativeInfinity;
+        Dictionary<string, Tensor>? best = null;
+        if (resume is not null)
+        {
+            var state = Checkpoint.Load(resume, model, optimizer);
+            firstEpoch = state.NextEpoch;
+            bestAccuracy = state.BestAccuracy;
+            result.History.AddRange(state.History);
+            result.BestEpoch = state.BestEpoch;
+            best = state.BestWeights;
+        }
+
+        int epochsWithoutGain = 0;
+        try
+        {
+            for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
+            {
+                double rate = options.LearningRateAt(epoch);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+
+                var epochResult = RunEpoch(model, optimizer, train, classWeights, options, epoch, rate, progress, cancellation);
+                if (epochResult is null)
+                {
+                    result.Interrupted = true;
+                    if (checkpointDirectory is not null)
+                    {
+                        Checkpoint.Save(checkpointDirectory, model, optimizer,
+                            new CheckpointState(epoch, bestAccuracy, result.BestEpoch, result.History), best);
+                        result.CheckpointDirectory = checkpointDirectory;
+                    }
+                    break;
+                }
+
+                var validationMetrics = validation is { Count: > 0 } ? Evaluate(model, validation, classWeights) : null;
+                epochResult = epochResult with { Validation = validationMetrics };
+                result.History.Add(epochResult);
+
+                if (validationMetrics is null)
+                {
+                    result.BestEpoch = epoch + 1;
+                    continue;
+                }
+                if (validationMetrics.Accuracy > bestAccuracy)
+                {
+                    bestAccuracy = validationMetrics.Accuracy;
+                    result.BestEpoch = epoch + 1;
+                    DisposeAll(best);
+                    best = Snapshot(model);
+                    epochsWithoutGain = 0;
+                }
+                else if (options.Patience > 0 && ++epochsWithoutGain >= options.Patience)
+                {
+                    result.StoppedEarly = epoch + 1 < options.Epochs;
+                    break;
+                }
+            }
+            if (best is not null && !result.Interrupted) Restore(model, best);
+        }
+        finally
+        {
+            DisposeAll(best);
+            optimizer.Dispose();
+        }
+        model.eval();
+        return result;
+    }
+
+    /// <summary>Scores <paramref name="data"/> in eval mode: accuracy, macro-F1, loss, per-class scores and the confusion matrix.</summary>
+    public static ClassificationMetrics Evaluate(TextClassifier model, EncodedExamples data, IReadOnlyList<string>? labels = null) =>
+        Evaluate(model, data, null, labels);
+
+    /// <summary>Class probabilities (softmax of the logits) for each example, in input order.</summary>
+    public static float[][] PredictProbabilities(TextClassifier model, EncodedExamples data)
+    {
+        var probabilities = new float[data.Count][];
+        model.eval();
+        using var noGrad = no_grad();
+        foreach (var batch in LengthBuckets.Plan(data, EvaluationBatchSize, random: null))
+        {
+            using var scope = NewDisposeScope();
+            var (logits, _) = model.forward(LengthBuckets.Ids(data, batch));
+            var rows = logits.softmax(-1).data<float>().ToArray();
+            int classes = (int)logits.shape[1];
+            for (int r = 0; r < batch.Length; r++) probabilities[batch[r]] = rows.AsSpan(r * classes, classes).ToArray();
+        }
+        return probabilities;
+    }
+
+    private static ClassificationMetrics Evaluate(TextClassifier model, EncodedExamples data, Tensor? classWeights, IReadOnlyList<string>? labels = null)
+    {
+        int classes = model.Options.NumClasses;
+        var predicted = new int[data.Count];
+        double lossSum = 0;
+        bool wasTraining = model.training;
+        model.eval();
+        using (no_grad())
+        {
+            foreach (var batch in LengthBuckets.Plan(data, EvaluationBatchSize, random: null))
+            {
+                using var scope = NewDisposeScope();
+                var (logits, _) = model.forward(LengthBuckets.Ids(data, batch));
+                var target = LengthBuckets.Labels(data, batch);
+                lossSum += nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.Sum).item<float>();
+                var argmax = logits.argmax(-1).data<long>().ToArray();
+                for (int r = 0; r < batch.Length; r++) predicted[batch[r]] = (int)argmax[r];
+            }
+        }
+        if (wasTraining) model.train();
+        var names = labels ?? Enumerable.Range(0, classes).Select(c => c.ToString()).ToArray();
+        return ClassificationMetrics.Compute(data.Labels, predicted, names, lossSum / Math.Max(1, data.Count));
+    }
+
+    private static EpochResult? RunEpoch(TextClassifier model, OptimizerHelper optimizer, EncodedExamples train,
+        Tensor? classWeights, TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress,
+        CancellationToken cancellation)
+    {
+        model.train();
+        // A fresh stream per epoch: a resumed run shuffles exactly as an uninterrupted one.
+        var batches = LengthBuckets.Plan(train, options.BatchSize, new SplitMix64(options.Seed, epoch + 1));
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        for (int step = 0; step < batches.Count; step++)
+        {
+            if (cancellation.IsCancellationRequested) return null;
+            var batch = batches[step];
+            using (var scope = NewDisposeScope())
+            {
+                var ids = LengthBuckets.Ids(train, batch);
+                var target = LengthBuckets.Labels(train, batch);
+                optimizer.zero_grad();
+                var (logits, weights) = model.forward(ids);
+                var loss = nn.functional.cross_entropy(logits, target, classWeights);
+                var regularizer = model.Regularizer(weights);
+                var total = regularizer is null ? loss : loss + regularizer;
+                total.backward();
+                if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradientClipNorm);
+                optimizer.step();
+                lossSum += loss.item<float>() * batch.Length;
+                correct += logits.argmax(-1).eq(target).sum().item<long>();
+                seen += batch.Length;
+            }
+            if (progress is not null && ((step + 1) % ReportEverySteps == 0 || step + 1 == batches.Count))
+            {
+                double seconds = clock.Elapsed.TotalSeconds;
+                double speed = seen / Math.Max(seconds, 1e-9);
+                var remaining = TimeSpan.FromSeconds((train.Count - seen) / Math.Max(speed, 1e-9));
+                progress.Report(new TrainingProgress(epoch + 1, options.Epochs, step + 1, batches.Count,
+                    lossSum / seen, (double)correct / seen, speed, remaining));
+            }
+        }
+        double elapsed = clock.Elapsed.TotalSeconds;
+        return new EpochResult(epoch + 1, rate, lossSum / seen, (double)correct / seen, null, elapsed,
+            seen / Math.Max(elapsed, 1e-9), Environment.WorkingSet / 1048576.0);
+    }
+
+    private static Tensor ClassWeightsOf(EncodedExamples train, int classes)
+    {
+        var counts = new double[classes];
+        foreach (var label in train.Labels) counts[label]++;
+        // (N / C) / count, as the original; a class absent from training gets weight 0.
+        var weights = counts.Select(c => c == 0 ? 0f : (float)(train.Count / (double)classes / c)).ToArray();
+        return tensor(weights);
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
+        model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+
+    private static void Restore(nn.Module model, Dictionary<string, Tensor> weights)
+    {
+        using (no_grad()) model.load_state_dict(weights);
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors is null) return;
+        foreach (var t in tensors.Values) t.Dispose();
+        tensors.Clear();
+    }
+
+    internal sealed record CheckpointState(int NextEpoch, double BestAccuracy, int BestEpoch, List<EpochResult> History)
+    {
+        public Dictionary<string, Tensor>? BestWeights { get; init; }
+    }
+
+    // A resumable checkpoint: weights, optimizer moments, the best weights so far and where to continue.
+    private static class Checkpoint
+    {
+        private const string StateFile = "trainer-state.json";
+        private const string WeightsFile = "weights.bin";
+        private const string BestFile = "best-weights.bin";
+        private const string OptimizerFile = "optimizer.bin";
+
+        public static void Save(string directory, TextClassifier model, OptimizerHelper optimizer, CheckpointState state, Dictionary<string, Tensor>? best)
+        {
+            Directory.CreateDirectory(directory);
+            AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => model.save(stream));
+            AtomicFile.Write(Path.Combine(directory, OptimizerFile), stream =>
+            {
+                using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                optimizer.save_state_dict(writer);
+            });
+            if (best is not null)
+                AtomicFile.Write(Path.Combine(directory, BestFile), stream =>
+                {
+                    using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                    nn.Module.save_state_dict(writer, best);
+                });
+            else File.Delete(Path.Combine(directory, BestFile));
+            AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state, ModelJson.Options));
+        }
+
+        public static CheckpointState Load(string directory, TextClassifier model, OptimizerHelper optimizer)
+        {
+            string statePath = Path.Combine(directory, StateFile);
+            if (!File.Exists(statePath))
+                throw new FileNotFoundException($"'{directory}' is not a training checkpoint: {StateFile} is missing. Pass the directory an interrupted 'train' reported.", statePath);
+            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), ModelJson.Options)
+                ?? throw new InvalidDataException($"{statePath} is empty.");
+            model.load(Path.Combine(directory, WeightsFile));
+            optimizer.load_state_dict(Path.Combine(directory, OptimizerFile));
+            string bestPath = Path.Combine(directory, BestFile);
+            if (!File.Exists(bestPath)) return state;
+            // The best weights are loaded into a twin of the model, then snapshotted.
+            using var twin = new TextClassifier(model.Options);
+            twin.load(bestPath);
+            return state with { BestWeights = Snapshot(twin) };
+        }
+    }
+}

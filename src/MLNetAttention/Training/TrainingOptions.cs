@@ -1,0 +1,78 @@
+using System.Text.Json.Serialization;
+
+namespace MLNetAttention.Training;
+
+/// <summary>The optimizer used by the trainer.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
+public enum OptimizerKind
+{
+    /// <summary>Adam, as the original (learning rate 1e-3).</summary>
+    Adam,
+    /// <summary>AdamW: Adam with decoupled weight decay.</summary>
+    AdamW,
+}
+
+/// <summary>How a model is trained. Saved with the model so a run can be repeated.</summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Maximum number of passes over the training data.</summary>
+    public int Epochs { get; set; } = 10;
+
+    /// <summary>Examples per step.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>The optimizer.</summary>
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+
+    /// <summary>Learning rate (the original's 1e-3).</summary>
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Weight decay (AdamW's decoupled decay; L2 for Adam).</summary>
+    public double WeightDecay { get; set; }
+
+    /// <summary>Learning rate from a given epoch (0-based) on, e.g. {0: 1e-3, 5: 1e-4}; overrides <see cref="LearningRate"/> where set.</summary>
+    public SortedDictionary<int, double>? LearningRateSchedule { get; set; }
+
+    /// <summary>Clip the gradient norm to this value (0 = no clipping).</summary>
+    public double GradientClipNorm { get; set; } = 5.0;
+
+    /// <summary>Weight classes by (N / C) / count, as the original did for unbalanced data.</summary>
+    public bool ClassWeights { get; set; }
+
+    /// <summary>Fraction of the training data held out for validation when no validation set is given.</summary>
+    public double ValidationFraction { get; set; } = 0.1;
+
+    /// <summary>Stop after this many epochs without a better validation accuracy (0 = never stop early). The best epoch's weights are restored.</summary>
+    public int Patience { get; set; } = 3;
+
+    /// <summary>Seed for initialisation, shuffling and dropout: the same seed and threads give bit-identical models on CPU.</summary>
+    public long Seed { get; set; } = 42;
+
+    /// <summary>Threads for libtorch (0 = leave libtorch's default).</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentException($"Epochs is {Epochs}; it must be at least 1.", nameof(Epochs));
+        if (BatchSize < 1) throw new ArgumentException($"BatchSize is {BatchSize}; it must be at least 1.", nameof(BatchSize));
+        if (!(LearningRate > 0)) throw new ArgumentException($"LearningRate is {LearningRate}; it must be positive.", nameof(LearningRate));
+        if (WeightDecay < 0) throw new ArgumentException($"WeightDecay is {WeightDecay}; it must be 0 or more.", nameof(WeightDecay));
+        if (GradientClipNorm < 0) throw new ArgumentException($"GradientClipNorm is {GradientClipNorm}; it must be 0 (off) or more.", nameof(GradientClipNorm));
+        if (ValidationFraction is < 0 or >= 1) throw new ArgumentException($"ValidationFraction is {ValidationFraction}; it must be in [0, 1).", nameof(ValidationFraction));
+        if (Patience < 0) throw new ArgumentException($"Patience is {Patience}; it must be 0 (off) or more.", nameof(Patience));
+        if (Threads < 0) throw new ArgumentException($"Threads is {Threads}; it must be 0 (default) or more.", nameof(Threads));
+        if (LearningRateSchedule is { } schedule && schedule.Any(p => p.Key < 0 || !(p.Value > 0)))
+            throw new ArgumentException("LearningRateSchedule needs epochs >= 0 and positive rates.", nameof(LearningRateSchedule));
+    }
+
+    /// <summary>The learning rate in force at <paramref name="epoch"/>.</summary>
+    public double LearningRateAt(int epoch)
+    {
+        double rate = LearningRate;
+        if (LearningRateSchedule is null) return rate;
+        foreach (var (from, value) in LearningRateSchedule)
+            if (from <= epoch) rate = value;
+        return rate;
+    }
+}

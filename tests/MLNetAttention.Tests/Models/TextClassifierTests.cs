@@ -1,0 +1,84 @@
+using MLNetAttention.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Models;
+
+[TestClass]
+public sealed class TextClassifierTests
+{
+    public static IEnumerable<object[]> Architectures() =>
+        from encoder in Enum.GetValues<EncoderKind>()
+        from pooling in Enum.GetValues<PoolingKind>()
+        from bigrams in new[] { 0, 97 }
+        where bigrams == 0 || (encoder == EncoderKind.Conv && pooling == PoolingKind.Attention)
+        select new object[] { encoder, pooling, bigrams };
+
+    private static TextClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0)
+    {
+        manual_seed(11);
+        return new TextClassifier(new TextClassifierOptions
+        {
+            VocabularySize = 50, NumClasses = 3, EmbeddingDim = 16, EncoderDim = 12, AttentionHiddenDim = 8,
+            DenseDim = 10, Heads = 2, Encoder = encoder, Pooling = pooling, MaxLength = 600, BigramBuckets = bigrams,
+        });
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Architectures))]
+    public void ATextScoresTheSameAloneAndInABatchPaddedTo512(EncoderKind encoder, PoolingKind pooling, int bigrams)
+    {
+        using var scope = NewDisposeScope();
+        using var model = Build(encoder, pooling, bigrams);
+        model.eval();
+        using var noGrad = no_grad();
+        var text = tensor(new long[] { 5, 9, 2, 33, 17, 8, 41 }).unsqueeze(0);
+        var (aloneLogits, aloneWeights) = model.forward(text);
+
+        var batch = zeros(3, 512, dtype: ScalarType.Int64);
+        batch[0, ..7] = text[0];
+        batch[1, ..300] = randint(2, 50, 300, dtype: ScalarType.Int64);
+        batch[2, ..512] = randint(2, 50, 512, dtype: ScalarType.Int64);
+        var (logits, weights) = model.forward(batch);
+
+        var probabilities = logits[0].softmax(-1);
+        Assert.IsTrue(probabilities.allclose(aloneLogits[0].softmax(-1), atol: 1e-6), "padding changed the probabilities");
+        var rowWeights = weights[0];
+        var real = rowWeights.dim() == 2 ? rowWeights[.., ..7] : rowWeights[..7];
+        var pad = rowWeights.dim() == 2 ? rowWeights[.., 7..] : rowWeights[7..];
+        Assert.IsTrue(real.allclose(aloneWeights[0], atol: 1e-6), "padding changed the weights");
+        Assert.IsTrue(pad.abs().max().item<float>() < 1e-6f);
+        int heads = pooling == PoolingKind.MultiHead ? 2 : 1;
+        Assert.AreEqual(heads == 1 ? 2 : 3, (int)weights.dim());
+    }
+
+    [TestMethod]
+    public void TheSameSeedGivesTheSameWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var first = Build(EncoderKind.Conv, PoolingKind.Attention);
+        using var second = Build(EncoderKind.Conv, PoolingKind.Attention);
+        foreach (var ((name, a), (_, b)) in first.named_parameters().Zip(second.named_parameters()))
+            Assert.IsTrue(a.allclose(b, rtol: 0, atol: 0), $"{name} differs between two models built with one seed");
+    }
+
+    [TestMethod]
+    public void PaddingRowOfTheEmbeddingIsZeroAndParameterNamesFollowPyTorch()
+    {
+        using var model = Build(EncoderKind.Conv, PoolingKind.MultiHead, bigrams: 97);
+        var names = model.named_parameters().Select(p => p.name).ToHashSet();
+        foreach (var expected in new[] { "embedding.weight", "encoder.conv1.weight", "pooling.k_dense.weight", "pooling.o_dense.weight", "dense.weight", "output.bias", "bigram_embedding.weight" })
+            Assert.IsTrue(names.Contains(expected), $"missing parameter {expected}; have {string.Join(", ", names)}");
+        var embedding = model.named_parameters().Single(p => p.name == "embedding.weight").parameter;
+        Assert.AreEqual(0f, embedding[0].abs().sum().item<float>());
+    }
+
+    [TestMethod]
+    public void InvalidOptionsNameTheOption()
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => new TextClassifier(new TextClassifierOptions { VocabularySize = 10, NumClasses = 1 }));
+        StringAssert.Contains(error.Message, "NumClasses");
+        error = Assert.ThrowsExactly<ArgumentException>(() => new TextClassifier(new TextClassifierOptions { VocabularySize = 10, NumClasses = 2, Encoder = EncoderKind.BiLstm, EncoderDim = 7 }));
+        StringAssert.Contains(error.Message, "EncoderDim");
+    }
+}
