@@ -86,6 +86,8 @@ public static class ClassifierTrainer
                 var validationMetrics = validation is { Count: > 0 } ? Evaluate(model, validation, classWeights) : null;
                 epochResult = epochResult with { Validation = validationMetrics };
                 result.History.Add(epochResult);
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, 0, 0, epochResult.TrainLoss,
+                    epochResult.TrainAccuracy, epochResult.SamplesPerSecond, TimeSpan.Zero) { Completed = epochResult });
 
                 if (validationMetrics is null)
                 {

@@ -10,7 +10,11 @@ namespace MLNetAttention.Training;
 /// <param name="SamplesPerSecond">Training speed so far in the epoch.</param>
 /// <param name="EpochRemaining">Estimated time left in the epoch.</param>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int Steps, double Loss, double Accuracy,
-    double SamplesPerSecond, TimeSpan EpochRemaining);
+    double SamplesPerSecond, TimeSpan EpochRemaining)
+{
+    /// <summary>Set on the one report sent after an epoch and its validation have finished.</summary>
+    public EpochResult? Completed { get; init; }
+}
 
 /// <summary>What one epoch did.</summary>
 /// <param name="Epoch">1-based epoch.</param>

@@ -1,0 +1,38 @@
+using MLNetAttention.Data;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Cli;
+
+/// <summary>Runs a command body and turns the library's named errors into a message and an exit code.</summary>
+internal static class CommandRunner
+{
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (DataFormatException e) { return Fail(e.Message, ExitCodes.Data); }
+        catch (FileNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
+        catch (DirectoryNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
+        catch (ModelLoadException e) { return Fail(e.Message, ExitCodes.Model); }
+        catch (InvalidDataException e) { return Fail(e.Message, ExitCodes.Data); }
+        catch (ArgumentException e) { return Fail(e.Message, ExitCodes.Data); }
+        catch (UnauthorizedAccessException e) { return Fail(e.Message, ExitCodes.Model); }
+        catch (IOException e) { return Fail(e.Message, ExitCodes.Model); }
+        catch (ExternalToolException e) { return Fail(e.Message, ExitCodes.Environment); }
+        catch (Exception e)
+        {
+            return Fail($"internal error: {e}\nPlease report this with the command you ran.", ExitCodes.Internal);
+        }
+    }
+
+    public static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return code;
+    }
+}
+
+/// <summary>An external program the command needed failed or is missing.</summary>
+internal sealed class ExternalToolException(string message) : Exception(message);

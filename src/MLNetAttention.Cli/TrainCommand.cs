@@ -1,0 +1,128 @@
+using System.CommandLine;
+using MLNetAttention.Data;
+using MLNetAttention.Models;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Cli;
+
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = DataSources.Help, Required = true };
+        var validation = new Option<string?>("--valid") { Description = "Validation file; default: hold out --valid-fraction of the training data." };
+        var test = new Option<string?>("--test") { Description = "Test file scored after training; default: the dataset's test split, if it has one." };
+        var output = new Option<string>("--out") { Description = "The model directory to write.", DefaultValueFactory = _ => "model" };
+        var task = new Option<string>("--task") { Description = "classify (match arrives with the matching models).", DefaultValueFactory = _ => "classify" };
+        task.AcceptOnlyFromAmong("classify");
+        var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none.", DefaultValueFactory = _ => EncoderKind.Conv };
+        var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
+        var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => 4 };
+        var diversity = new Option<double>("--diversity-penalty") { Description = "Weight of the multi-head diversity penalty (0 = off).", DefaultValueFactory = _ => 0 };
+        var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => 128, Description = "Token embedding width." };
+        var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => 128, Description = "Encoder output width." };
+        var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.2, Description = "Dropout after the embeddings and after the pooling." };
+        var bigrams = new Option<int>("--bigram-buckets") { DefaultValueFactory = _ => 0, Description = "Hash buckets for token-bigram embeddings (0 = off)." };
+        var tokenizer = new Option<TokenizationMode>("--tokenizer") { DefaultValueFactory = _ => TokenizationMode.Char, Description = "char (every non-space character) | mixed (CJK characters, Latin words, punctuation)." };
+        var minFrequency = new Option<int>("--min-freq") { DefaultValueFactory = _ => 16, Description = "Tokens seen fewer times become <unk> (the original's 16)." };
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 0, Description = "Maximum tokens per text; 0 = choose from the data (see --length-percentile), capped at 512." };
+        var percentile = new Option<double>("--length-percentile") { DefaultValueFactory = _ => 100, Description = "Percentile of training lengths the chosen maximum length covers." };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10, Description = "Maximum epochs." };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32, Description = "Examples per step." };
+        var learningRate = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3, Description = "Learning rate." };
+        var optimizer = new Option<OptimizerKind>("--optimizer") { DefaultValueFactory = _ => OptimizerKind.Adam, Description = "adam | adamw." };
+        var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => 0, Description = "Weight decay." };
+        var schedule = new Option<string?>("--lr-schedule") { Description = "Learning rate by epoch, e.g. \"0:1e-3,5:1e-4\"." };
+        var clip = new Option<double>("--clip") { DefaultValueFactory = _ => 5.0, Description = "Gradient-norm clip (0 = off)." };
+        var classWeights = new Option<bool>("--class-weights") { Description = "Weight classes by (N/C)/count, for unbalanced data." };
+        var validFraction = new Option<double>("--valid-fraction") { DefaultValueFactory = _ => 0.1, Description = "Held-out fraction when --valid is not given." };
+        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => 3, Description = "Epochs without a better validation accuracy before stopping (0 = never)." };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 42, Description = "Seed: the same seed and --threads give identical models on CPU." };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0, Description = "libtorch threads (0 = default)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint an interrupted run wrote." };
+        var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
+        var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
+        var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
+
+        var command = new Command("train", "Train an attention-pooling classifier and write a model directory.")
+        {
+            data, validation, test, output, task, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
+            tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
+            schedule, clip, classWeights, validFraction, patience, seed, threads, resume, textColumn, labelColumn, lenient,
+        };
+        command.SetAction((parse, cancellation) => Task.FromResult(CommandRunner.Run(() =>
+        {
+            var readerOptions = new ReaderOptions { Lenient = parse.GetValue(lenient) };
+            var report = new ReadReport();
+            string text = parse.GetValue(textColumn)!, label = parse.GetValue(labelColumn)!;
+            var source = DataSources.Resolve(parse.GetValue(data)!, readerOptions, report, text, label);
+            string? validationPath = parse.GetValue(validation);
+            string? testPath = parse.GetValue(test);
+            var options = new AttentionClassifierOptions
+            {
+                Tokenizer = new AttentionTokenizerOptions
+                {
+                    Mode = parse.GetValue(tokenizer), MinFrequency = parse.GetValue(minFrequency), MaxLength = parse.GetValue(maxLength),
+                },
+                MaxLengthPercentile = parse.GetValue(percentile),
+                Model = new TextClassifierOptions
+                {
+                    Encoder = parse.GetValue(encoder), Pooling = parse.GetValue(pooling), Heads = parse.GetValue(heads),
+                    DiversityPenalty = parse.GetValue(diversity), EmbeddingDim = parse.GetValue(embeddingDim),
+                    EncoderDim = parse.GetValue(hiddenDim), Dropout = parse.GetValue(dropout), BigramBuckets = parse.GetValue(bigrams),
+                },
+                Training = new TrainingOptions
+                {
+                    Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
+                    Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
+                    LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip),
+                    ClassWeights = parse.GetValue(classWeights), ValidationFraction = parse.GetValue(validFraction),
+                    Patience = parse.GetValue(patience), Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
+                },
+            };
+            string outputDirectory = parse.GetValue(output)!;
+            string checkpoint = Path.Combine(outputDirectory, "checkpoint");
+
+            Console.Error.WriteLine($"training on {source.Description}");
+            var trainRows = source.Train().ToList();
+            var validationRows = validationPath is null ? null : DataSources.ReadFile(validationPath, readerOptions, report, text, label).ToList();
+            using var reporter = new ProgressReporter();
+            using var classifier = AttentionClassifier.Train(trainRows, validationRows, options, reporter, checkpoint, cancellation, parse.GetValue(resume));
+            var summary = classifier.Summary!;
+            Console.Error.WriteLine(report.ToString());
+            Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} of {summary.TrainCount} training texts truncated");
+            if (summary.Interrupted)
+            {
+                Console.Error.WriteLine($"interrupted: checkpoint written to {summary.CheckpointDirectory}; continue with --resume {summary.CheckpointDirectory}");
+                return ExitCodes.Interrupted;
+            }
+            classifier.Save(outputDirectory);
+            Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory}");
+
+            var testRows = testPath is not null ? DataSources.ReadFile(testPath, readerOptions, report, text, label).ToList() : source.Test?.Invoke().ToList();
+            if (testRows is { Count: > 0 })
+            {
+                var metrics = classifier.Evaluate(testRows);
+                MetricsPrinter.PrintTable(metrics, Console.Out);
+            }
+            return ExitCodes.Success;
+        })));
+        return command;
+    }
+
+    private static SortedDictionary<int, double>? ParseSchedule(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        var schedule = new SortedDictionary<int, double>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var pieces = part.Split(':');
+            if (pieces.Length != 2 || !int.TryParse(pieces[0], out int epoch)
+                || !double.TryParse(pieces[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate))
+                throw new ArgumentException($"--lr-schedule entry '{part}' is not EPOCH:RATE (e.g. \"0:1e-3,5:1e-4\").");
+            schedule[epoch] = rate;
+        }
+        return schedule;
+    }
+}

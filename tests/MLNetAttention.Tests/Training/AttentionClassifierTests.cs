@@ -1,0 +1,140 @@
+using MLNetAttention.Data;
+using MLNetAttention.Models;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Training;
+
+[TestClass]
+public sealed class AttentionClassifierTests
+{
+    private static readonly List<TextExample> Train = BundledSamples.ReadTrain("poetry-dynasty").ToList();
+    private static readonly List<TextExample> Test = BundledSamples.ReadTest("poetry-dynasty").ToList();
+
+    private static AttentionClassifierOptions SmallOptions(int epochs = 1, PoolingKind pooling = PoolingKind.Attention) => new()
+    {
+        Tokenizer = new AttentionTokenizerOptions { MinFrequency = 2 },
+        Model = new TextClassifierOptions { EmbeddingDim = 32, EncoderDim = 32, AttentionHiddenDim = 16, DenseDim = 32, Pooling = pooling, Heads = 2 },
+        Training = new TrainingOptions { Epochs = epochs, Threads = 1, ValidationFraction = 0.1 },
+    };
+
+    [TestMethod]
+    public void FiftyStepsOnTheBundledSampleLowerTheLoss()
+    {
+        var rows = Train.Take(50 * 32).ToList();
+        var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
+        var labels = rows.Select(r => r.Label).Distinct().Order().ToList();
+        var data = new EncodedExamples(rows.Select(r => tokenizer.EncodeToIds(r.Text, 128, out _)).ToArray(), rows.Select(r => labels.IndexOf(r.Label)).ToArray());
+        manual_seed(1);
+        using var model = new TextClassifier(new TextClassifierOptions { VocabularySize = tokenizer.VocabularySize, NumClasses = labels.Count, MaxLength = 128 });
+        double before = ClassifierTrainer.Evaluate(model, data).Loss!.Value;
+
+        var result = ClassifierTrainer.Train(model, data, null, new TrainingOptions { Epochs = 1, Threads = 1 });
+
+        double after = ClassifierTrainer.Evaluate(model, data).Loss!.Value;
+        Assert.AreEqual(1, result.History.Count);
+        Assert.IsTrue(after < before * 0.9, $"loss went from {before:0.0000} to {after:0.0000} in 50 steps");
+    }
+
+    [TestMethod]
+    public void TrainsAboveChanceAndRoundTripsThroughTheModelDirectory()
+    {
+        using var classifier = AttentionClassifier.Train(Train, null, SmallOptions(epochs: 2));
+        var metrics = classifier.Evaluate(Test);
+        Assert.IsTrue(metrics.Accuracy > 0.6, $"test accuracy {metrics.Accuracy:0.000} is near chance");
+        CollectionAssert.AreEqual(new[] { "song", "tang" }, classifier.Labels.ToArray());
+        Assert.AreEqual(Test.Count, metrics.Confusion.Sum(row => row.Sum()));
+
+        string directory = TempDirectory();
+        classifier.Save(directory);
+        using var loaded = AttentionClassifier.Load(directory);
+        var texts = Test.Take(20).Select(t => t.Text).ToList();
+        var original = classifier.Predict(texts);
+        var reloaded = loaded.Predict(texts);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            CollectionAssert.AreEqual(original[i].Probabilities, reloaded[i].Probabilities);
+            CollectionAssert.AreEqual(original[i].Tokens.Select(t => t.Weight).ToArray(), reloaded[i].Tokens.Select(t => t.Weight).ToArray());
+        }
+        Assert.AreEqual(classifier.Summary!.BestEpoch, loaded.Summary!.BestEpoch);
+    }
+
+    [TestMethod]
+    public void PredictionsMapWeightsOntoTheOriginalText()
+    {
+        using var classifier = AttentionClassifier.Train(Train.Take(800), null, SmallOptions(pooling: PoolingKind.MultiHead));
+        string text = "床前明月光，疑是地上霜。 舉頭望明月，低頭思故鄉。";
+        var prediction = classifier.Predict(text);
+        Assert.AreEqual(2, prediction.Heads);
+        foreach (var token in prediction.Tokens)
+            Assert.AreEqual(token.Id == AttentionTokenizer.UnknownId ? token.Token : token.Token, text.Substring(token.Offset, token.Length));
+        for (int head = 0; head < 2; head++)
+            Assert.AreEqual(1.0, prediction.Tokens.Sum(t => t.Weights[head]), 1e-4);
+        Assert.AreEqual(1.0, prediction.Probabilities.Sum(), 1e-5);
+        Assert.AreEqual(prediction.Labels[prediction.LabelIndex], prediction.Label);
+
+        string longText = string.Concat(Enumerable.Repeat(text, 40));
+        var truncated = classifier.Predict(longText);
+        Assert.AreEqual(classifier.MaxLength, truncated.Tokens.Count);
+        Assert.IsTrue(truncated.TruncatedTokens > 0);
+    }
+
+    [TestMethod]
+    public void TheSameSeedGivesBitIdenticalModels()
+    {
+        var rows = Train.Take(600).ToList();
+        using var first = AttentionClassifier.Train(rows, null, SmallOptions());
+        using var second = AttentionClassifier.Train(rows, null, SmallOptions());
+        foreach (var ((name, a), (_, b)) in first.Network.named_parameters().Zip(second.Network.named_parameters()))
+            Assert.IsTrue(a.allclose(b, rtol: 0, atol: 0), $"{name} differs between two runs with one seed");
+    }
+
+    [TestMethod]
+    public void BadTrainingAndTestLabelsGiveClearErrors()
+    {
+        var oneClass = Train.Where(r => r.Label == "tang").Take(50);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => AttentionClassifier.Train(oneClass, null, SmallOptions()));
+        StringAssert.Contains(error.Message, "only one class ('tang')");
+
+        Assert.ThrowsExactly<ArgumentException>(() => AttentionClassifier.Train(Array.Empty<TextExample>(), null, SmallOptions()));
+
+        using var classifier = AttentionClassifier.Train(Train.Take(300), null, SmallOptions());
+        error = Assert.ThrowsExactly<ArgumentException>(() => classifier.Evaluate(new[] { new TextExample("明月", "yuan") }));
+        StringAssert.Contains(error.Message, "'yuan'");
+        Assert.ThrowsExactly<ArgumentException>(() => classifier.Predict("   "));
+    }
+
+    [TestMethod]
+    public void DamagedOrMismatchedModelDirectoriesAreRefusedWithTheFileNamed()
+    {
+        using var classifier = AttentionClassifier.Train(Train.Take(300), null, SmallOptions());
+        string directory = TempDirectory();
+        classifier.Save(directory);
+
+        string vocabulary = Path.Combine(directory, AttentionClassifier.VocabularyFile);
+        string saved = File.ReadAllText(vocabulary);
+        File.WriteAllText(vocabulary, saved.Replace("\"<unk>\"", "\"<unk>\", \"extra\""));
+        var error = Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(directory));
+        StringAssert.Contains(error.Message, "vocab.json");
+        File.WriteAllText(vocabulary, saved);
+
+        string manifest = Path.Combine(directory, AttentionClassifier.ManifestFile);
+        string json = File.ReadAllText(manifest);
+        File.WriteAllText(manifest, json.Replace("\"formatVersion\": 1", "\"formatVersion\": 99"));
+        error = Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(directory));
+        StringAssert.Contains(error.Message, "newer MLNetAttention");
+        File.WriteAllText(manifest, json[..(json.Length / 2)]);
+        error = Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(directory));
+        StringAssert.Contains(error.Message, "model.json");
+
+        Assert.ThrowsExactly<DirectoryNotFoundException>(() => AttentionClassifier.Load(Path.Combine(directory, "missing")));
+    }
+
+    private static string TempDirectory()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "mlna-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
