@@ -38,7 +38,9 @@ public sealed partial class AttentionTokenizer
         }
         catch
         {
-            File.Delete(temporary);
+            // Exists is false (not an error) when the directory itself is missing, so the original error surfaces.
+            if (File.Exists(temporary))
+                File.Delete(temporary);
             throw;
         }
     }

@@ -220,7 +220,14 @@ public sealed partial class AttentionTokenizer : Tokenizer
         return [.. windows];
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Encodes text to tokens whose <see cref="EncodedToken.Offset"/> points into the original text and whose
+    /// <see cref="EncodedToken.Value"/> is the vocabulary entry (<see cref="UnknownToken"/> for unknown tokens).
+    /// The text is never normalized, so <see cref="EncodeResults{T}.NormalizedText"/> is <see langword="null"/>.
+    /// </summary>
+    /// <param name="text">The text to encode.</param>
+    /// <param name="textSpan">The text to encode when <paramref name="text"/> is <see langword="null"/>.</param>
+    /// <param name="settings">Only <see cref="EncodeSettings.MaxTokenCount"/> is used; there is no normalizer or pre-tokenizer to skip.</param>
     protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
         ReadOnlySpan<char> span = text is null ? textSpan : text.AsSpan();
