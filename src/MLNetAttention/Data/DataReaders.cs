@@ -273,16 +273,16 @@ public static partial class DataReaders
         };
     }
 
-    internal static IEnumerable<TextExample> ReadJsonLines(Stream stream, string displayName, ReaderOptions? options = null)
+    internal static IEnumerable<TextExample> ReadJsonLines(Func<Stream> open, string displayName, ReaderOptions? options = null)
     {
         var o = options ?? ReaderOptions.Default;
-        return JsonTextIterator(() => new LineSource(stream, displayName, o.MaxLineLength), displayName, "text", "label", o, null);
+        return JsonTextIterator(() => new LineSource(open(), displayName, o.MaxLineLength), displayName, "text", "label", o, null);
     }
 
-    internal static IEnumerable<PairExample> ReadJsonLinesPairs(Stream stream, string displayName, ReaderOptions? options = null)
+    internal static IEnumerable<PairExample> ReadJsonLinesPairs(Func<Stream> open, string displayName, ReaderOptions? options = null)
     {
         var o = options ?? ReaderOptions.Default;
-        return JsonPairIterator(() => new LineSource(stream, displayName, o.MaxLineLength), displayName, "text1", "text2", "label", o, null);
+        return JsonPairIterator(() => new LineSource(open(), displayName, o.MaxLineLength), displayName, "text1", "text2", "label", o, null);
     }
 
     private static readonly string[] TextColumnGuesses = ["text", "review", "sentence", "content"];
