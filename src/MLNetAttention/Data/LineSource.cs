@@ -92,8 +92,8 @@ internal sealed class LineSource : IDisposable
             return true;
         }
         int n = _lineLen;
-        if (n > 0 && _line[n - 1] == (byte)'\r') n--;
-        if (n > _maxChars)
+        if (n > 0 && _line[n - 1] == (byte)'\r') { n--; chars--; }
+        if (chars > _maxChars)
         {
             line = new RawLine(_lineNo, null, SkipReason.LineTooLong,
                 string.Create(CultureInfo.InvariantCulture, $"line is longer than MaxLineLength ({_maxChars:N0} characters)"));

@@ -5,7 +5,8 @@ public sealed class ReaderOptions
 {
     /// <summary>
     /// False (default): the first bad row throws a <see cref="DataFormatException"/> naming file and line.
-    /// True: bad rows are skipped and counted in the <see cref="ReadReport"/> passed to the reader.
+    /// True: bad rows are skipped and counted in the <see cref="ReadReport"/> passed to the reader (pass one: it is
+    /// the only place skipped rows are recorded).
     /// File-level problems (missing file, missing named column) always throw.
     /// </summary>
     public bool Lenient { get; set; }
