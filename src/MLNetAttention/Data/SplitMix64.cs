@@ -4,10 +4,15 @@ namespace MLNetAttention.Data;
 /// SplitMix64: a tiny seeded generator whose output is fixed by its definition, so splits are identical on every
 /// .NET version and platform (System.Random's algorithm is not guaranteed).
 /// </summary>
-internal sealed class SplitMix64(ulong seed)
+public sealed class SplitMix64(ulong seed)
 {
     private ulong _state = seed;
 
+    /// <summary>An independent generator for one stream (say, one epoch) of a seeded run.</summary>
+    public static SplitMix64 ForStream(long seed, long stream) =>
+        new((ulong)seed ^ ((ulong)stream * 0x9E3779B97F4A7C15UL));
+
+    /// <summary>The next 64 random bits.</summary>
     public ulong Next()
     {
         ulong z = _state += 0x9E3779B97F4A7C15UL;
@@ -17,6 +22,7 @@ internal sealed class SplitMix64(ulong seed)
     }
 
     /// <summary>Uniform integer in [0, n) without modulo bias.</summary>
+    /// <param name="n">The exclusive upper bound; at least 1.</param>
     public int NextInt(int n)
     {
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n));
@@ -28,6 +34,7 @@ internal sealed class SplitMix64(ulong seed)
     }
 
     /// <summary>Fisher-Yates shuffle in place.</summary>
+    /// <param name="items">The list to shuffle.</param>
     public void Shuffle<T>(IList<T> items)
     {
         for (int i = items.Count - 1; i > 0; i--)

@@ -228,7 +228,7 @@ public sealed partial class AttentionClassifier : IDisposable
     private static (List<TextExample> Train, List<TextExample> Validation) HoldOut(List<TextExample> rows, double fraction, long seed)
     {
         if (fraction <= 0) return (rows, new List<TextExample>());
-        var random = new SplitMix64(seed, stream: 0x5EED);
+        var random = SplitMix64.ForStream(seed, stream: 0x5EED);
         var train = new List<TextExample>();
         var validation = new List<TextExample>();
         foreach (var group in rows.Select((row, index) => (row, index)).GroupBy(p => p.row.Label, StringComparer.Ordinal))

@@ -1,3 +1,4 @@
+using MLNetAttention.Data;
 using System.Diagnostics;
 using System.Text.Json;
 using MLNetAttention.Models;
@@ -170,7 +171,7 @@ public static class ClassifierTrainer
     {
         model.train();
         // A fresh stream per epoch: a resumed run shuffles exactly as an uninterrupted one.
-        var batches = LengthBuckets.Plan(train, options.BatchSize, new SplitMix64(options.Seed, epoch + 1));
+        var batches = LengthBuckets.Plan(train, options.BatchSize, SplitMix64.ForStream(options.Seed, epoch + 1));
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         long correct = 0, seen = 0;

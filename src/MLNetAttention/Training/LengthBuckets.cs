@@ -1,3 +1,4 @@
+using MLNetAttention.Data;
 using static TorchSharp.torch;
 
 namespace MLNetAttention.Training;
