@@ -18,6 +18,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     private readonly Embedding embedding;
     private readonly Embedding? bigram_embedding;
     private readonly Linear? bigram_projection;
+    private readonly Dropout? bigram_dropout;
     private readonly Dropout embedding_dropout;
     private readonly SequenceEncoder encoder;
     private readonly PoolingLayer pooling;
@@ -37,6 +38,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         {
             bigram_embedding = nn.Embedding(options.BigramBuckets, options.BigramDim);
             bigram_projection = nn.Linear(options.BigramDim, options.EmbeddingDim, hasBias: false);
+            bigram_dropout = nn.Dropout(options.BigramDropout);
         }
         embedding_dropout = nn.Dropout(options.Dropout);
         encoder = options.Encoder switch
@@ -92,12 +94,12 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     private Tensor Embed(Tensor ids)
     {
         var x = embedding.forward(ids);
-        if (bigram_embedding is null || bigram_projection is null) return x;
+        if (bigram_embedding is null || bigram_projection is null || bigram_dropout is null) return x;
         // Bigram of each token with the next one; the step after the last token is padding (0)
         // whether or not the batch is padded, so this stays padding-invariant.
         var next = nn.functional.pad(ids[.., 1..], new long[] { 0, 1 });
         var buckets = (ids * BigramHashMultiplier + next).remainder(Options.BigramBuckets);
-        var bigrams = bigram_projection.forward(bigram_embedding.forward(buckets));
+        var bigrams = bigram_projection.forward(bigram_dropout.forward(bigram_embedding.forward(buckets)));
         return x + bigrams * Masking.FromIds(ids).unsqueeze(-1);
     }
 
@@ -106,7 +108,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     {
         if (disposing)
         {
-            embedding.Dispose(); bigram_embedding?.Dispose(); bigram_projection?.Dispose();
+            embedding.Dispose(); bigram_embedding?.Dispose(); bigram_projection?.Dispose(); bigram_dropout?.Dispose();
             embedding_dropout.Dispose(); encoder.Dispose(); pooling.Dispose();
             pooled_dropout.Dispose(); dense.Dispose(); output.Dispose();
         }

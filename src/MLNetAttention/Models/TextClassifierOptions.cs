@@ -81,6 +81,9 @@ public sealed class TextClassifierOptions
     /// <summary>Width of the bigram embeddings before their projection to <see cref="EmbeddingDim"/>.</summary>
     public int BigramDim { get; set; } = 32;
 
+    /// <summary>Dropout on the bigram embeddings: the bigram table memorises the training set quickly without it.</summary>
+    public double BigramDropout { get; set; } = 0.5;
+
     /// <summary>Width of the vectors the encoder hands to the pooling.</summary>
     [JsonIgnore]
     public int PooledInputDim => Encoder is EncoderKind.ResConv or EncoderKind.None ? EmbeddingDim : EncoderDim;
@@ -105,6 +108,7 @@ public sealed class TextClassifierOptions
         Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramDim >= 1, nameof(BigramDim), BigramDim, "at least 1");
+        Require(BigramDropout is >= 0 and < 1, nameof(BigramDropout), BigramDropout, "in [0, 1)");
     }
 
     private static void Require(bool condition, string name, object value, string expected)

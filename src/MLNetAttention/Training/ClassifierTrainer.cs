@@ -178,6 +178,11 @@ public static class ClassifierTrainer
         for (int step = 0; step < batches.Count; step++)
         {
             if (cancellation.IsCancellationRequested) return null;
+            if (options.Decay == LearningRateDecay.Linear)
+            {
+                double done = (epoch + (double)step / batches.Count) / options.Epochs;
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate * (1 - done);
+            }
             var batch = batches[step];
             using (var scope = NewDisposeScope())
             {

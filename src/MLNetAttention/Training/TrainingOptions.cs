@@ -12,6 +12,16 @@ public enum OptimizerKind
     AdamW,
 }
 
+/// <summary>How the learning rate changes within training.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<LearningRateDecay>))]
+public enum LearningRateDecay
+{
+    /// <summary>Constant (or as <see cref="TrainingOptions.LearningRateSchedule"/> sets it per epoch).</summary>
+    None,
+    /// <summary>Falls linearly from the epoch's rate to 0 at the end of the last planned epoch, step by step (as fastText does).</summary>
+    Linear,
+}
+
 /// <summary>How a model is trained. Saved with the model so a run can be repeated.</summary>
 public sealed class TrainingOptions
 {
@@ -32,6 +42,9 @@ public sealed class TrainingOptions
 
     /// <summary>Learning rate from a given epoch (0-based) on, e.g. {0: 1e-3, 5: 1e-4}; overrides <see cref="LearningRate"/> where set.</summary>
     public SortedDictionary<int, double>? LearningRateSchedule { get; set; }
+
+    /// <summary>How the learning rate decays step by step.</summary>
+    public LearningRateDecay Decay { get; set; } = LearningRateDecay.None;
 
     /// <summary>Clip the gradient norm to this value (0 = no clipping).</summary>
     public double GradientClipNorm { get; set; } = 5.0;

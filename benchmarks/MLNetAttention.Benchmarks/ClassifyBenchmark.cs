@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Benchmarks;
+
+/// <summary>Trains presets over several seeds on a dataset and reports test accuracy, macro-F1 and speed.</summary>
+internal static class ClassifyBenchmark
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Required = true, Description = "poetry-dynasty, poetry-dynasty-clean, imdb, spam, or sample:NAME." };
+        var presets = new Option<string>("--presets") { DefaultValueFactory = _ => "attention,multihead", Description = "Comma-separated presets: " + string.Join(", ", Presets.All.Keys) };
+        var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => "1,2,3", Description = "Comma-separated seeds." };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var output = new Option<string?>("--results") { Description = "Append one JSON line per run to this file." };
+        var command = new Command("classify", "Test accuracy and macro-F1 of our presets over several seeds.") { dataset, presets, seeds, epochs, threads, output };
+        command.SetAction(parse =>
+        {
+            string name = parse.GetValue(dataset)!;
+            var (train, test) = DatasetLoader.Load(name);
+            var profile = DatasetProfile.For(DatasetLoader.ProfileName(name));
+            Console.WriteLine($"# {name}: {train.Count} train / {test.Count} test; {profile}");
+            Console.WriteLine("dataset\tpreset\tseed\taccuracy\tmacro_f1\tbest_epoch\tepochs_run\ttrain_s\ttexts_per_s");
+            var results = new List<(string Preset, double Accuracy, double F1)>();
+            foreach (var preset in parse.GetValue(presets)!.Split(','))
+                foreach (var seed in parse.GetValue(seeds)!.Split(',').Select(long.Parse))
+                {
+                    var options = Presets.Create(preset, profile, seed, parse.GetValue(epochs), parse.GetValue(threads));
+                    var clock = Stopwatch.StartNew();
+                    using var classifier = AttentionClassifier.Train(train, null, options);
+                    double seconds = clock.Elapsed.TotalSeconds;
+                    var metrics = classifier.Evaluate(test);
+                    var summary = classifier.Summary!;
+                    double speed = summary.History.Skip(1).DefaultIfEmpty(summary.History[0]).Average(h => h.SamplesPerSecond);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{name}\t{preset}\t{seed}\t{metrics.Accuracy:0.0000}\t{metrics.MacroF1:0.0000}\t{summary.BestEpoch}\t{summary.History.Count}\t{seconds:0}\t{speed:0}"));
+                    results.Add((preset, metrics.Accuracy, metrics.MacroF1));
+                    if (parse.GetValue(output) is { } path)
+                        File.AppendAllText(path, JsonSerializer.Serialize(new
+                        {
+                            dataset = name, preset, seed, accuracy = metrics.Accuracy, macroF1 = metrics.MacroF1,
+                            bestEpoch = summary.BestEpoch, epochsRun = summary.History.Count, trainSeconds = seconds, textsPerSecond = speed,
+                        }) + "\n");
+                }
+            foreach (var group in results.GroupBy(r => r.Preset))
+            {
+                var accuracies = group.Select(r => r.Accuracy).ToArray();
+                double mean = accuracies.Average();
+                double std = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / Math.Max(1, accuracies.Length - 1));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# {name} {group.Key}: accuracy {mean:0.0000} ± {std:0.0000} over {accuracies.Length} seeds; macro-F1 {group.Average(r => r.F1):0.0000}"));
+            }
+            return 0;
+        });
+        return command;
+    }
+}

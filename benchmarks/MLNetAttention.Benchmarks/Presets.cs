@@ -1,0 +1,53 @@
+using MLNetAttention.Models;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Benchmarks;
+
+/// <summary>Named model configurations the accuracy benchmark compares.</summary>
+internal static class Presets
+{
+    public static readonly IReadOnlyDictionary<string, Func<AttentionClassifierOptions>> All = new Dictionary<string, Func<AttentionClassifierOptions>>
+    {
+        // The seed architecture of FACTS.md: Emb 128 -> Dropout -> Conv1d k3 + ReLU -> attention -> Dropout -> Dense 128 -> GELU -> Dense C.
+        ["attention"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.Attention } },
+        ["multihead"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.MultiHead, Heads = 4 } },
+        ["attention-decay"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear },
+        },
+        ["bigram"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5 },
+        },
+        ["bigram-decay"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5 },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear },
+        },
+    };
+
+    public static AttentionClassifierOptions Create(string name, DatasetProfile profile, long seed, int epochs, int threads)
+    {
+        if (!All.TryGetValue(name, out var factory))
+            throw new ArgumentException($"Unknown preset '{name}'. Known: {string.Join(", ", All.Keys)}.");
+        var options = factory();
+        options.Tokenizer = options.Tokenizer with { Mode = profile.Mode, MinFrequency = profile.MinFrequency, MaxLength = profile.MaxLength };
+        options.Training.Seed = seed;
+        options.Training.Epochs = epochs;
+        options.Training.Threads = threads;
+        return options;
+    }
+}
+
+/// <summary>Tokenization per corpus: characters for Chinese poetry, mixed (words) for English.</summary>
+internal sealed record DatasetProfile(TokenizationMode Mode, int MinFrequency, int MaxLength)
+{
+    public static DatasetProfile For(string dataset) => dataset switch
+    {
+        "imdb" => new(TokenizationMode.Mixed, 5, 512),
+        "spam" => new(TokenizationMode.Mixed, 3, 512),
+        _ => new(TokenizationMode.Char, 2, 0),
+    };
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using MLNetAttention.Benchmarks;
+
+var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText and ML.NET, and training speed. Run alone on the machine: a second busy process slows thread pools 4-20x.")
+{
+    ClassifyBenchmark.Create(),
+    BaselineBenchmark.Create(),
+    TrainSpeedBenchmark.Create(),
+};
+return await root.Parse(args).InvokeAsync();

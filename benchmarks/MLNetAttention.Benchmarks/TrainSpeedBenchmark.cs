@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using MLNetAttention.Models;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Benchmarks;
+
+/// <summary>
+/// Training throughput of the conv + attention classifier at batch 32, data pipeline included: the
+/// end-to-end figure counts tokenizer training, encoding, batching and every epoch.
+/// </summary>
+internal static class TrainSpeedBenchmark
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "poetry-dynasty", Description = "Dataset or sample:NAME." };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var pooling = new Option<PoolingKind>("--pooling") { DefaultValueFactory = _ => PoolingKind.Attention };
+        var command = new Command("train-speed", "Training texts/s at batch 32, data pipeline included.") { dataset, epochs, threads, pooling };
+        command.SetAction(parse =>
+        {
+            string name = parse.GetValue(dataset)!;
+            var (train, _) = DatasetLoader.Load(name);
+            var options = Presets.Create("attention", DatasetProfile.For(DatasetLoader.ProfileName(name)), 1, parse.GetValue(epochs), parse.GetValue(threads));
+            options.Model.Pooling = parse.GetValue(pooling);
+            options.Training.ValidationFraction = 0;
+            options.Training.BatchSize = 32;
+            var clock = Stopwatch.StartNew();
+            using var classifier = AttentionClassifier.Train(train, null, options);
+            double total = clock.Elapsed.TotalSeconds;
+            var c = CultureInfo.InvariantCulture;
+            foreach (var epoch in classifier.Summary!.History)
+                Console.WriteLine(string.Create(c, $"epoch {epoch.Epoch}: {epoch.SamplesPerSecond:0} texts/s ({epoch.Seconds:0.0} s), rss {epoch.WorkingSetMegabytes:0} MB"));
+            int texts = train.Count * classifier.Summary.History.Count;
+            Console.WriteLine(string.Create(c, $"{name}: {train.Count} texts x {classifier.Summary.History.Count} epochs in {total:0.0} s end to end = {texts / total:0} texts/s (tokenizer, encoding, batching and training; {parse.GetValue(threads)} threads, batch 32, {parse.GetValue(pooling)})"));
+            return 0;
+        });
+        return command;
+    }
+}
