@@ -4,4 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 dotnet build MLNetAttention.sln -c Release -nologo -clp:ErrorsOnly
-dotnet test MLNetAttention.sln -c Release --no-build -nologo "$@"
+log=$(mktemp)
+status=0
+dotnet test MLNetAttention.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+# One plain summary line over all test assemblies ("N passed, N failed").
+awk '/(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+/ {
+       gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit $status

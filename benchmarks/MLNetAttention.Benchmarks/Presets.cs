@@ -21,6 +21,16 @@ internal static class Presets
         {
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5 },
         },
+        ["attention-wd"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, TokenDropout = 0.1 },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear },
+        },
+        ["bigram-wd"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5, TokenDropout = 0.1 },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear },
+        },
         ["bigram-decay"] = () => new AttentionClassifierOptions
         {
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5 },

@@ -77,6 +77,12 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     {
         using var scope = NewDisposeScope();
         var mask = Masking.FromIds(ids);
+        if (training && Options.TokenDropout > 0)
+        {
+            // Word dropout: real tokens become unknown (id 1), padding stays padding.
+            var dropped = rand(ids.shape, device: ids.device).lt(Options.TokenDropout).logical_and(ids.gt(0L));
+            ids = ids.masked_fill(dropped, 1L);
+        }
         var x = Embed(ids);
         var encoded = encoder.forward(embedding_dropout.forward(x), mask);
         var (pooled, weights) = pooling.forward(encoded, mask);

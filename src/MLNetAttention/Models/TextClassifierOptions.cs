@@ -66,6 +66,9 @@ public sealed class TextClassifierOptions
     /// <summary>Dropout after the embeddings and after the pooling.</summary>
     public double Dropout { get; set; } = 0.2;
 
+    /// <summary>During training, the probability of replacing each token by the unknown id ("word dropout").</summary>
+    public double TokenDropout { get; set; }
+
     /// <summary>The longest input in tokens; the position embedding of <see cref="EncoderKind.ResConv"/> covers it.</summary>
     public int MaxLength { get; set; } = 256;
 
@@ -104,6 +107,7 @@ public sealed class TextClassifierOptions
         Require(AttentionHiddenDim >= 1, nameof(AttentionHiddenDim), AttentionHiddenDim, "at least 1");
         Require(DenseDim >= 1, nameof(DenseDim), DenseDim, "at least 1");
         Require(Dropout is >= 0 and < 1, nameof(Dropout), Dropout, "in [0, 1)");
+        Require(TokenDropout is >= 0 and < 1, nameof(TokenDropout), TokenDropout, "in [0, 1)");
         Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
         Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
