@@ -53,6 +53,22 @@ public sealed class OnnxModelInfoTests
     }
 
     [TestMethod]
+    public void AModelDirectoryLoadsAndExportsLikeTheCommandLine()
+    {
+        using var classifier = Build(EncoderKind.BiLstm, PoolingKind.Attention, bigrams: 11);
+        string directory = TempDirectory();
+        classifier.Save(directory);
+        using var loaded = AttentionClassifier.Load(directory);
+        string path = Path.Combine(directory, "model.onnx");
+        OnnxExporter.Export(loaded, path);
+        using var model = AttentionOnnxModel.Load(path);
+        var expected = classifier.Predict(Texts);
+        var actual = model.Predict(Texts);
+        for (int i = 0; i < Texts.Length; i++)
+            Assert.IsLessThanOrEqualTo(1e-5f, MaxAbsDiff(expected[i].Probabilities, actual[i].Probabilities));
+    }
+
+    [TestMethod]
     public void ATruncatedFileGivesAClearError()
     {
         using var classifier = Build(EncoderKind.None, PoolingKind.Attention);
