@@ -66,6 +66,9 @@ internal sealed class ParameterSet
 /// </remarks>
 internal static class ModuleGraphs
 {
+    /// <summary>The state-dict name of <paramref name="name"/> inside the module at <paramref name="prefix"/> ("" for the root).</summary>
+    public static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+
     /// <summary>The float mask (batch, seq) of int64 ids, 1 where id != 0 (padding is id 0), and its (batch, seq, 1) form.</summary>
     public static (string Mask, string MaskU) Mask(OnnxGraphBuilder g, string ids)
     {
@@ -77,8 +80,8 @@ internal static class ModuleGraphs
     /// <summary>Linear layer: x W^T (+ b).</summary>
     public static string Linear(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, bool bias = true)
     {
-        var y = g.MatMul(x, p.AddTransposed(g, prefix + ".weight"));
-        return bias ? g.Add(y, p.Add(g, prefix + ".bias")) : y;
+        var y = g.MatMul(x, p.AddTransposed(g, Join(prefix, "weight")));
+        return bias ? g.Add(y, p.Add(g, Join(prefix, "bias"))) : y;
     }
 
     /// <summary>Exact GELU, as torch's default: x * 0.5 * (1 + erf(x / sqrt 2)); opset 17 has no Gelu operator.</summary>
@@ -90,7 +93,7 @@ internal static class ModuleGraphs
 
     /// <summary>Embedding lookup: (batch, seq) int64 ids to (batch, seq, dim).</summary>
     public static string Embedding(OnnxGraphBuilder g, ParameterSet p, string prefix, string ids) =>
-        g.Gather(p.Add(g, prefix + ".weight"), ids);
+        g.Gather(p.Add(g, Join(prefix, "weight")), ids);
 
     /// <summary>
     /// TextClassifier's hashed bigrams added to <paramref name="x"/>: bucket_t = (id_t * 1_000_003 + id_{t+1}) mod
@@ -113,9 +116,9 @@ internal static class ModuleGraphs
     /// <summary>ConvEncoder: zero padding, Conv1d with "same" padding, ReLU, zero padding.</summary>
     public static string ConvEncoder(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string maskU)
     {
-        long kernel = p[prefix + ".conv1.weight"].Shape[2];
+        long kernel = p[Join(prefix, "conv1.weight")].Shape[2];
         var channelsFirst = g.Transpose(g.Mul(x, maskU), 0, 2, 1);
-        var conv = Conv(g, p, prefix + ".conv1", channelsFirst, kernel, kernel / 2, kernel / 2);
+        var conv = Conv(g, p, Join(prefix, "conv1"), channelsFirst, kernel, kernel / 2, kernel / 2);
         return g.Mul(g.Transpose(g.Relu(conv), 0, 2, 1), maskU);
     }
 
@@ -125,15 +128,15 @@ internal static class ModuleGraphs
     /// </summary>
     public static string ResConvEncoder(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string ids, string maskU)
     {
-        var positions = g.Node("Slice", [p.Add(g, prefix + ".position_embedding.weight"), g.Int64s(0), g.Dim(ids, 1), g.Int64s(0)]);
+        var positions = g.Node("Slice", [p.Add(g, Join(prefix, "position_embedding.weight")), g.Int64s(0), g.Dim(ids, 1), g.Int64s(0)]);
         var h = g.Node("LayerNormalization",
-            [g.Add(x, positions), p.Add(g, prefix + ".layer_norm.weight"), p.Add(g, prefix + ".layer_norm.bias")],
+            [g.Add(x, positions), p.Add(g, Join(prefix, "layer_norm.weight")), p.Add(g, Join(prefix, "layer_norm.bias"))],
             [("axis", -1L), ("epsilon", 1e-5f)]);
         for (int i = 0; i < ResConvEncoderKernels.Count; i++)
         {
             int k = ResConvEncoderKernels[i];
             var input = g.Transpose(g.Mul(h, maskU), 0, 2, 1);
-            var conv = Conv(g, p, $"{prefix}.convs.{i}", input, k, (k - 1) / 2, k / 2);
+            var conv = Conv(g, p, Join(prefix, $"convs.{i}"), input, k, (k - 1) / 2, k / 2);
             h = g.Add(h, g.Transpose(Gelu(g, conv), 0, 2, 1));
         }
         return g.Mul(h, maskU);
@@ -143,10 +146,10 @@ internal static class ModuleGraphs
 
     private static string Conv(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, long kernel, long padBefore, long padAfter)
     {
-        var shape = p[prefix + ".weight"].Shape;
+        var shape = p[Join(prefix, "weight")].Shape;
         if (shape[2] != kernel)
             throw new InvalidOperationException($"{prefix}.weight has kernel {shape[2]}; expected {kernel}.");
-        return g.Node("Conv", [x, p.Add(g, prefix + ".weight"), p.Add(g, prefix + ".bias")],
+        return g.Node("Conv", [x, p.Add(g, Join(prefix, "weight")), p.Add(g, Join(prefix, "bias"))],
             [("kernel_shape", new[] { kernel }), ("pads", new[] { padBefore, padAfter })]);
     }
 
@@ -157,15 +160,15 @@ internal static class ModuleGraphs
     /// </summary>
     public static string BiLstmEncoder(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask, string maskU)
     {
-        string lstm = prefix + ".lstm";
-        int hidden = (int)p[lstm + ".weight_hh_l0"].Shape[1];
-        var w = g.Initializer(lstm + ".W", Stack(LstmGates(p, lstm + ".weight_ih_l0"), LstmGates(p, lstm + ".weight_ih_l0_reverse")),
-            2, 4L * hidden, p[lstm + ".weight_ih_l0"].Shape[1]);
-        var r = g.Initializer(lstm + ".R", Stack(LstmGates(p, lstm + ".weight_hh_l0"), LstmGates(p, lstm + ".weight_hh_l0_reverse")),
+        string lstm = Join(prefix, "lstm");
+        int hidden = (int)p[Join(lstm, "weight_hh_l0")].Shape[1];
+        var w = g.Initializer(Join(lstm, "W"), Stack(LstmGates(p, Join(lstm, "weight_ih_l0")), LstmGates(p, Join(lstm, "weight_ih_l0_reverse"))),
+            2, 4L * hidden, p[Join(lstm, "weight_ih_l0")].Shape[1]);
+        var r = g.Initializer(Join(lstm, "R"), Stack(LstmGates(p, Join(lstm, "weight_hh_l0")), LstmGates(p, Join(lstm, "weight_hh_l0_reverse"))),
             2, 4L * hidden, hidden);
-        var b = g.Initializer(lstm + ".B", Stack(
-                Stack(LstmGates(p, lstm + ".bias_ih_l0"), LstmGates(p, lstm + ".bias_hh_l0")),
-                Stack(LstmGates(p, lstm + ".bias_ih_l0_reverse"), LstmGates(p, lstm + ".bias_hh_l0_reverse"))),
+        var b = g.Initializer(Join(lstm, "B"), Stack(
+                Stack(LstmGates(p, Join(lstm, "bias_ih_l0")), LstmGates(p, Join(lstm, "bias_hh_l0"))),
+                Stack(LstmGates(p, Join(lstm, "bias_ih_l0_reverse")), LstmGates(p, Join(lstm, "bias_hh_l0_reverse")))),
             2, 8L * hidden);
         var lengths = g.Cast(g.ReduceSum(mask, 1, keepDims: false), DataType.Int32);
         var timeFirst = g.Transpose(x, 1, 0, 2);
@@ -205,7 +208,7 @@ internal static class ModuleGraphs
     /// <summary>AttentionPooling1D: returns the pooled vectors (batch, dim) and the weights (batch, seq).</summary>
     public static (string Output, string Weights) AttentionPooling(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask)
     {
-        var scores = g.Squeeze(Linear(g, p, prefix + ".o_dense", g.Tanh(Linear(g, p, prefix + ".k_dense", x, bias: false)), bias: false), -1);
+        var scores = g.Squeeze(Linear(g, p, Join(prefix, "o_dense"), g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false)), bias: false), -1);
         var weights = MaskedSoftmax(g, scores, mask);
         return (WeightedSum(g, weights, x), weights);
     }
@@ -213,7 +216,7 @@ internal static class ModuleGraphs
     /// <summary>MultiHeadAttentionPooling1D: returns the heads concatenated (batch, heads * dim) and the weights (batch, heads, seq).</summary>
     public static (string Output, string Weights) MultiHeadPooling(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask)
     {
-        var scores = Linear(g, p, prefix + ".o_dense", g.Tanh(Linear(g, p, prefix + ".k_dense", x, bias: false)), bias: false);
+        var scores = Linear(g, p, Join(prefix, "o_dense"), g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false)), bias: false);
         var weights = MaskedSoftmax(g, g.Transpose(scores, 0, 2, 1), mask, heads: true);
         return (g.Reshape(g.MatMul(weights, x), 0, -1), weights);
     }
@@ -249,8 +252,8 @@ internal static class ModuleGraphs
     /// </summary>
     public static (string Output, string Weights) AdditiveAttention(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string query, string mask)
     {
-        var projected = g.Tanh(Linear(g, p, prefix + ".k_dense", x, bias: false));
-        var scores = g.Squeeze(Linear(g, p, prefix + ".o_dense", g.Mul(projected, g.Unsqueeze(query, 1)), bias: false), -1);
+        var projected = g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false));
+        var scores = g.Squeeze(Linear(g, p, Join(prefix, "o_dense"), g.Mul(projected, g.Unsqueeze(query, 1)), bias: false), -1);
         var weights = MaskedSoftmax(g, scores, mask);
         return (WeightedSum(g, weights, projected), weights);
     }
