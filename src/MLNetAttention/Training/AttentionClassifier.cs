@@ -23,6 +23,15 @@ public sealed partial class AttentionClassifier : IDisposable
         Summary = summary;
     }
 
+    // Wraps an existing network (tests build small random ones to check the ONNX export).
+    internal static AttentionClassifier Create(TextClassifier network, AttentionTokenizer tokenizer, IReadOnlyList<string> labels)
+    {
+        if (labels.Count != network.Options.NumClasses)
+            throw new ArgumentException($"{labels.Count} labels but the network has {network.Options.NumClasses} outputs.", nameof(labels));
+        network.eval();
+        return new AttentionClassifier(network, tokenizer, labels.ToArray(), new TrainingOptions(), summary: null);
+    }
+
     /// <summary>The TorchSharp network (in eval mode).</summary>
     public TextClassifier Network { get; }
 

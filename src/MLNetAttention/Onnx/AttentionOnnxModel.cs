@@ -1,0 +1,150 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Onnx;
+
+/// <summary>
+/// An exported classifier loaded in ONNX Runtime, with the tokenizer and labels read from its metadata:
+/// scores texts like <see cref="AttentionClassifier.Predict(IEnumerable{string})"/> without TorchSharp weights.
+/// </summary>
+public sealed class AttentionOnnxModel : IDisposable
+{
+    private const int BatchSize = 64;
+    private readonly InferenceSession _session;
+
+    private AttentionOnnxModel(OnnxModelInfo info, InferenceSession session)
+    {
+        Info = info;
+        Tokenizer = info.CreateTokenizer();
+        _session = session;
+    }
+
+    /// <summary>The model's metadata.</summary>
+    public OnnxModelInfo Info { get; }
+
+    /// <summary>The tokenizer rebuilt from the metadata.</summary>
+    public AttentionTokenizer Tokenizer { get; }
+
+    /// <summary>Loads an .onnx file written by <see cref="OnnxExporter"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ModelLoadException">The file is not an MLNetAttention classifier, is truncated or damaged.</exception>
+    public static AttentionOnnxModel Load(string path, SessionOptions? sessionOptions = null)
+    {
+        var info = OnnxModelInfo.Read(path);
+        return Create(info, File.ReadAllBytes(path), path, sessionOptions);
+    }
+
+    /// <summary>Loads the bytes of an .onnx file written by <see cref="OnnxExporter"/>.</summary>
+    /// <exception cref="ModelLoadException">The bytes are not an MLNetAttention classifier, are truncated or damaged.</exception>
+    public static AttentionOnnxModel Load(byte[] model, SessionOptions? sessionOptions = null)
+    {
+        var info = OnnxModelInfo.Read(model);
+        return Create(info, model, info.Source, sessionOptions);
+    }
+
+    private static AttentionOnnxModel Create(OnnxModelInfo info, byte[] bytes, string source, SessionOptions? sessionOptions)
+    {
+        if (info.Kind != OnnxModelInfo.ClassifierKind)
+            throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{OnnxModelInfo.ClassifierKind}'.");
+        InferenceSession session;
+        try
+        {
+            session = sessionOptions is null ? new InferenceSession(bytes) : new InferenceSession(bytes, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelLoadException(source, $"ONNX Runtime cannot load the model ({e.Message}). Export it again with `mlnet-attention export`.", e);
+        }
+        try
+        {
+            return new AttentionOnnxModel(info, session);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores one text.</summary>
+    public ClassPrediction Predict(string text) => Predict([text])[0];
+
+    /// <summary>Scores texts in batches (each padded to its longest text); results are in input order.</summary>
+    /// <exception cref="ArgumentException">A text is empty or only whitespace.</exception>
+    public IReadOnlyList<ClassPrediction> Predict(IEnumerable<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var inputs = texts.ToList();
+        int maxLength = Info.MaxLength;
+        var windows = new TokenWindow[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(inputs[i]))
+                throw new ArgumentException($"Text {i} is empty; there is nothing to classify.", nameof(texts));
+            windows[i] = Tokenizer.EncodeWindows(inputs[i], maxLength, maxLength)[0];
+        }
+
+        var results = new List<ClassPrediction>(inputs.Count);
+        int classes = Info.Labels.Count;
+        for (int first = 0; first < inputs.Count; first += BatchSize)
+        {
+            int count = Math.Min(BatchSize, inputs.Count - first);
+            int length = Math.Max(1, Enumerable.Range(first, count).Max(i => windows[i].Ids.Length));
+            var ids = new long[count * length];
+            for (int r = 0; r < count; r++)
+            {
+                var row = windows[first + r].Ids;
+                for (int t = 0; t < row.Length; t++) ids[r * length + t] = row[t];
+            }
+            var (probabilities, weights, heads) = Run(ids, count, length);
+            for (int r = 0; r < count; r++)
+            {
+                int index = first + r;
+                var window = windows[index];
+                var rowProbabilities = probabilities.AsSpan(r * classes, classes).ToArray();
+                int best = Array.IndexOf(rowProbabilities, rowProbabilities.Max());
+                var tokens = new TokenWeight[window.Ids.Length];
+                for (int t = 0; t < tokens.Length; t++)
+                {
+                    var (offset, tokenLength) = window.Offsets[t].GetOffsetAndLength(inputs[index].Length);
+                    var perHead = new float[heads];
+                    for (int h = 0; h < heads; h++) perHead[h] = weights[(r * heads + h) * length + t];
+                    int id = window.Ids[t];
+                    string token = id == AttentionTokenizer.UnknownId ? inputs[index].Substring(offset, tokenLength) : Tokenizer.IdToToken(id);
+                    tokens[t] = new TokenWeight(token, id, offset, tokenLength, perHead);
+                }
+                results.Add(new ClassPrediction
+                {
+                    Text = inputs[index], Label = Info.Labels[best], LabelIndex = best, Labels = Info.Labels,
+                    Probabilities = rowProbabilities, Tokens = tokens, Heads = heads,
+                    TruncatedTokens = window.TextTokenCount - window.Ids.Length,
+                });
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Runs the graph on token ids (row-major, <paramref name="batch"/> x <paramref name="length"/>, 0 = padding) and
+    /// returns the probabilities (batch x classes), the weights (batch x heads x length) and the number of heads.
+    /// </summary>
+    public (float[] Probabilities, float[] Weights, int Heads) Run(long[] ids, int batch, int length)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Length != batch * length)
+            throw new ArgumentException($"{ids.Length} ids do not fill a {batch} x {length} batch.", nameof(ids));
+        if (length > Info.MaxLength)
+            throw new ArgumentException($"Inputs have {length} steps; the model accepts at most {Info.MaxLength}.", nameof(length));
+        var input = new DenseTensor<long>(ids, [batch, length]);
+        using var results = _session.Run([NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIdsName, input)]);
+        float[] probabilities = results.First(r => r.Name == OnnxModelInfo.ProbabilitiesName).AsTensor<float>().ToArray();
+        var weightTensor = results.First(r => r.Name == OnnxModelInfo.AttentionWeightsName).AsTensor<float>();
+        int heads = weightTensor.Rank == 3 ? weightTensor.Dimensions[1] : 1;
+        return (probabilities, weightTensor.ToArray(), heads);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,48 @@
+using MLNetAttention.Models;
+using Onnx;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace MLNetAttention.Onnx;
+
+/// <summary>The ONNX graph of a <see cref="TextClassifier"/>: input_ids to probabilities and attention_weights.</summary>
+internal static class ClassifierGraph
+{
+    public static GraphProto Build(TextClassifier network)
+    {
+        var options = network.Options;
+        var p = ParameterSet.From(network);
+        var g = new OnnxGraphBuilder();
+
+        var ids = g.Input(OnnxModelInfo.InputIdsName, DataType.Int64, OnnxModelInfo.BatchAxis, OnnxModelInfo.SequenceAxis);
+        var (mask, maskU) = ModuleGraphs.Mask(g, ids);
+        var x = ModuleGraphs.Embedding(g, p, "embedding", ids);
+        if (options.BigramBuckets > 0)
+            x = ModuleGraphs.AddBigrams(g, p, ids, x, maskU, options.BigramBuckets, TextClassifier.BigramHashMultiplier);
+
+        var encoded = options.Encoder switch
+        {
+            EncoderKind.Conv => ModuleGraphs.ConvEncoder(g, p, "encoder", x, maskU),
+            EncoderKind.BiLstm => ModuleGraphs.BiLstmEncoder(g, p, "encoder", x, mask, maskU),
+            EncoderKind.ResConv => ModuleGraphs.ResConvEncoder(g, p, "encoder", x, ids, maskU),
+            EncoderKind.None => ModuleGraphs.IdentityEncoder(g, x, maskU),
+            _ => throw new NotSupportedException($"The ONNX exporter does not know the encoder {options.Encoder}."),
+        };
+        var (pooled, weights) = options.Pooling switch
+        {
+            PoolingKind.Attention => ModuleGraphs.AttentionPooling(g, p, "pooling", encoded, mask),
+            PoolingKind.MultiHead => ModuleGraphs.MultiHeadPooling(g, p, "pooling", encoded, mask),
+            PoolingKind.Max => ModuleGraphs.MaxPooling(g, encoded, mask, maskU),
+            PoolingKind.Mean => ModuleGraphs.MeanPooling(g, encoded, mask),
+            _ => throw new NotSupportedException($"The ONNX exporter does not know the pooling {options.Pooling}."),
+        };
+
+        var hidden = ModuleGraphs.Gelu(g, ModuleGraphs.Linear(g, p, "dense", pooled));
+        var logits = ModuleGraphs.Linear(g, p, "output", hidden);
+        g.Output(g.Softmax(logits, -1), OnnxModelInfo.ProbabilitiesName, DataType.Float, OnnxModelInfo.BatchAxis, (long)options.NumClasses);
+        if (options.Pooling == PoolingKind.MultiHead)
+            g.Output(weights, OnnxModelInfo.AttentionWeightsName, DataType.Float, OnnxModelInfo.BatchAxis, (long)options.Heads, OnnxModelInfo.SequenceAxis);
+        else
+            g.Output(weights, OnnxModelInfo.AttentionWeightsName, DataType.Float, OnnxModelInfo.BatchAxis, OnnxModelInfo.SequenceAxis);
+        return g.Graph;
+    }
+}

@@ -1,0 +1,260 @@
+using MLNetAttention.Modules;
+using Onnx;
+using static TorchSharp.torch;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace MLNetAttention.Onnx;
+
+/// <summary>The float32 parameters of a module, copied out of its state dict by name.</summary>
+internal sealed class ParameterSet
+{
+    private readonly Dictionary<string, (float[] Data, long[] Shape)> _values;
+
+    private ParameterSet(Dictionary<string, (float[] Data, long[] Shape)> values) => _values = values;
+
+    /// <summary>Copies every tensor of <paramref name="module"/>'s state dict (parameters and buffers).</summary>
+    public static ParameterSet From(nn.Module module)
+    {
+        var values = new Dictionary<string, (float[] Data, long[] Shape)>(StringComparer.Ordinal);
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in module.state_dict())
+        {
+            if (tensor.dtype != ScalarType.Float32)
+                throw new NotSupportedException($"Parameter {name} is {tensor.dtype}; the ONNX exporter writes float32 models only.");
+            var copy = tensor.detach().cpu().contiguous();
+            values[name] = (copy.data<float>().ToArray(), copy.shape);
+        }
+        return new ParameterSet(values);
+    }
+
+    /// <summary>The values and shape of parameter <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidOperationException">The module has no such parameter.</exception>
+    public (float[] Data, long[] Shape) this[string name] =>
+        _values.TryGetValue(name, out var value)
+            ? value
+            : throw new InvalidOperationException($"The network has no parameter '{name}' (it has {string.Join(", ", _values.Keys)}); the exporter does not match this architecture.");
+
+    /// <summary>Adds parameter <paramref name="name"/> as an initializer of its own shape.</summary>
+    public string Add(OnnxGraphBuilder g, string name)
+    {
+        var (data, shape) = this[name];
+        return g.Initializer(name, data, shape);
+    }
+
+    /// <summary>Adds the transpose of the 2-D parameter <paramref name="name"/> (a Linear weight [out, in] as [in, out]).</summary>
+    public string AddTransposed(OnnxGraphBuilder g, string name)
+    {
+        var (data, shape) = this[name];
+        if (shape.Length != 2) throw new InvalidOperationException($"Parameter {name} has shape [{string.Join(", ", shape)}]; expected a matrix.");
+        int rows = (int)shape[0], columns = (int)shape[1];
+        var transposed = new float[data.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+                transposed[c * rows + r] = data[r * columns + c];
+        return g.Initializer(name + ".T", transposed, columns, rows);
+    }
+}
+
+/// <summary>
+/// One ONNX sub-graph per TorchSharp module of the library, reproducing its eval-mode forward pass exactly
+/// (dropout is the identity and is left out). Each takes the value names of its inputs and returns the names of
+/// its outputs; <c>prefix</c> is the module's path in the state dict (e.g. "encoder", "pooling").
+/// </summary>
+/// <remarks>
+/// Shapes: x is (batch, seq, dim) float, mask is (batch, seq) float with 1 for tokens and 0 for padding, and
+/// maskU is the mask unsqueezed to (batch, seq, 1).
+/// </remarks>
+internal static class ModuleGraphs
+{
+    /// <summary>The state-dict name of <paramref name="name"/> inside the module at <paramref name="prefix"/> ("" for the root).</summary>
+    public static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+
+    /// <summary>The float mask (batch, seq) of int64 ids, 1 where id != 0 (padding is id 0), and its (batch, seq, 1) form.</summary>
+    public static (string Mask, string MaskU) Mask(OnnxGraphBuilder g, string ids)
+    {
+        var isPadding = g.Node("Equal", [ids, g.Int64Scalar(0)]);
+        var mask = g.Cast(g.Node("Not", [isPadding]), DataType.Float);
+        return (mask, g.Unsqueeze(mask, -1));
+    }
+
+    /// <summary>Linear layer: x W^T (+ b).</summary>
+    public static string Linear(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, bool bias = true)
+    {
+        var y = g.MatMul(x, p.AddTransposed(g, Join(prefix, "weight")));
+        return bias ? g.Add(y, p.Add(g, Join(prefix, "bias"))) : y;
+    }
+
+    /// <summary>Exact GELU, as torch's default: x * 0.5 * (1 + erf(x / sqrt 2)); opset 17 has no Gelu operator.</summary>
+    public static string Gelu(OnnxGraphBuilder g, string x)
+    {
+        var erf = g.Node("Erf", [g.Mul(x, g.FloatScalar((float)(1 / Math.Sqrt(2))))]);
+        return g.Mul(g.Mul(x, g.FloatScalar(0.5f)), g.Add(g.FloatScalar(1f), erf));
+    }
+
+    /// <summary>Embedding lookup: (batch, seq) int64 ids to (batch, seq, dim).</summary>
+    public static string Embedding(OnnxGraphBuilder g, ParameterSet p, string prefix, string ids) =>
+        g.Gather(p.Add(g, Join(prefix, "weight")), ids);
+
+    /// <summary>
+    /// TextClassifier's hashed bigrams added to <paramref name="x"/>: bucket_t = (id_t * 1_000_003 + id_{t+1}) mod
+    /// <paramref name="buckets"/>, with id 0 after the last step, embedded, projected and zeroed on padding.
+    /// </summary>
+    public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string ids, string x, string maskU, int buckets, long multiplier)
+    {
+        var rest = g.Node("Slice", [ids, g.Int64s(1), g.Int64s(long.MaxValue), g.Int64s(1)]);
+        var next = g.Node("Pad", [rest, g.Int64s(0, 0, 0, 1)]);
+        var hashed = g.Add(g.Mul(ids, g.Int64Scalar(multiplier)), next);
+        var bucket = g.Node("Mod", [hashed, g.Int64Scalar(buckets)], [("fmod", 0L)]);
+        var bigrams = g.Gather(p.Add(g, "bigram_embedding.weight"), bucket);
+        var projected = Linear(g, p, "bigram_projection", bigrams, bias: false);
+        return g.Add(x, g.Mul(projected, maskU));
+    }
+
+    /// <summary>IdentityEncoder: padding zeroed.</summary>
+    public static string IdentityEncoder(OnnxGraphBuilder g, string x, string maskU) => g.Mul(x, maskU);
+
+    /// <summary>ConvEncoder: zero padding, Conv1d with "same" padding, ReLU, zero padding.</summary>
+    public static string ConvEncoder(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string maskU)
+    {
+        long kernel = p[Join(prefix, "conv1.weight")].Shape[2];
+        var channelsFirst = g.Transpose(g.Mul(x, maskU), 0, 2, 1);
+        var conv = Conv(g, p, Join(prefix, "conv1"), channelsFirst, kernel, kernel / 2, kernel / 2);
+        return g.Mul(g.Transpose(g.Relu(conv), 0, 2, 1), maskU);
+    }
+
+    /// <summary>
+    /// ResConvEncoder: + position embedding (first seq rows), LayerNorm (eps 1e-5), then for k = 2, 3, 4:
+    /// h += gelu(conv_k(pad(h * mask, (k-1)/2 before, k/2 after))); finally padding zeroed.
+    /// </summary>
+    public static string ResConvEncoder(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string ids, string maskU)
+    {
+        var positions = g.Node("Slice", [p.Add(g, Join(prefix, "position_embedding.weight")), g.Int64s(0), g.Dim(ids, 1), g.Int64s(0)]);
+        var h = g.Node("LayerNormalization",
+            [g.Add(x, positions), p.Add(g, Join(prefix, "layer_norm.weight")), p.Add(g, Join(prefix, "layer_norm.bias"))],
+            [("axis", -1L), ("epsilon", 1e-5f)]);
+        for (int i = 0; i < ResConvEncoderKernels.Count; i++)
+        {
+            int k = ResConvEncoderKernels[i];
+            var input = g.Transpose(g.Mul(h, maskU), 0, 2, 1);
+            var conv = Conv(g, p, Join(prefix, $"convs.{i}"), input, k, (k - 1) / 2, k / 2);
+            h = g.Add(h, g.Transpose(Gelu(g, conv), 0, 2, 1));
+        }
+        return g.Mul(h, maskU);
+    }
+
+    private static IReadOnlyList<int> ResConvEncoderKernels => Modules.ResConvEncoder.KernelSizes;
+
+    private static string Conv(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, long kernel, long padBefore, long padAfter)
+    {
+        var shape = p[Join(prefix, "weight")].Shape;
+        if (shape[2] != kernel)
+            throw new InvalidOperationException($"{prefix}.weight has kernel {shape[2]}; expected {kernel}.");
+        return g.Node("Conv", [x, p.Add(g, Join(prefix, "weight")), p.Add(g, Join(prefix, "bias"))],
+            [("kernel_shape", new[] { kernel }), ("pads", new[] { padBefore, padAfter })]);
+    }
+
+    /// <summary>
+    /// BiLstmEncoder as one ONNX LSTM (bidirectional, layout 0, sequence_lens = tokens per row, so the backward
+    /// direction starts at each row's last token as with packed sequences). PyTorch's gate order [i, f, g, o] is
+    /// mapped to ONNX's [i, o, f, c]; B = [b_ih, b_hh]. Returns (batch, seq, 2 * hidden), padding zeroed.
+    /// </summary>
+    public static string BiLstmEncoder(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask, string maskU)
+    {
+        string lstm = Join(prefix, "lstm");
+        int hidden = (int)p[Join(lstm, "weight_hh_l0")].Shape[1];
+        var w = g.Initializer(Join(lstm, "W"), Stack(LstmGates(p, Join(lstm, "weight_ih_l0")), LstmGates(p, Join(lstm, "weight_ih_l0_reverse"))),
+            2, 4L * hidden, p[Join(lstm, "weight_ih_l0")].Shape[1]);
+        var r = g.Initializer(Join(lstm, "R"), Stack(LstmGates(p, Join(lstm, "weight_hh_l0")), LstmGates(p, Join(lstm, "weight_hh_l0_reverse"))),
+            2, 4L * hidden, hidden);
+        var b = g.Initializer(Join(lstm, "B"), Stack(
+                Stack(LstmGates(p, Join(lstm, "bias_ih_l0")), LstmGates(p, Join(lstm, "bias_hh_l0"))),
+                Stack(LstmGates(p, Join(lstm, "bias_ih_l0_reverse")), LstmGates(p, Join(lstm, "bias_hh_l0_reverse")))),
+            2, 8L * hidden);
+        var lengths = g.Cast(g.ReduceSum(mask, 1, keepDims: false), DataType.Int32);
+        var timeFirst = g.Transpose(x, 1, 0, 2);
+        var y = g.Node("LSTM", [timeFirst, w, r, b, lengths],
+            [("hidden_size", (long)hidden), ("direction", "bidirectional"), ("layout", 0L)]);
+        // Y: (seq, 2, batch, hidden) -> (batch, seq, 2, hidden) -> (batch, seq, 2 * hidden), forward half first.
+        var batchFirst = g.Reshape(g.Transpose(y, 2, 0, 1, 3), 0, 0, -1);
+        return g.Mul(batchFirst, maskU);
+    }
+
+    // PyTorch stacks the gates [i, f, g, o]; ONNX wants [i, o, f, c].
+    private static float[] LstmGates(ParameterSet p, string name)
+    {
+        var (data, _) = p[name];
+        int block = data.Length / 4;
+        var result = new float[data.Length];
+        int[] order = [0, 3, 1, 2];
+        for (int gate = 0; gate < 4; gate++)
+            Array.Copy(data, order[gate] * block, result, gate * block, block);
+        return result;
+    }
+
+    private static float[] Stack(float[] first, float[] second) => [.. first, .. second];
+
+    /// <summary>Masking.MaskedSoftmax: softmax over the last axis of scores - (1 - mask) * 1e12; mask broadcast over heads for 3-D scores.</summary>
+    public static string MaskedSoftmax(OnnxGraphBuilder g, string scores, string mask, bool heads = false)
+    {
+        var broadcastMask = heads ? g.Unsqueeze(mask, 1) : mask;
+        var penalty = g.Mul(g.Sub(g.FloatScalar(1f), broadcastMask), g.FloatScalar(Masking.MaskedScorePenalty));
+        return g.Softmax(g.Sub(scores, penalty), -1);
+    }
+
+    /// <summary>Masking.WeightedSum: (batch, seq) weights times (batch, seq, dim) values summed over time.</summary>
+    public static string WeightedSum(OnnxGraphBuilder g, string weights, string values) =>
+        g.Squeeze(g.MatMul(g.Unsqueeze(weights, 1), values), 1);
+
+    /// <summary>AttentionPooling1D: returns the pooled vectors (batch, dim) and the weights (batch, seq).</summary>
+    public static (string Output, string Weights) AttentionPooling(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask)
+    {
+        var scores = g.Squeeze(Linear(g, p, Join(prefix, "o_dense"), g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false)), bias: false), -1);
+        var weights = MaskedSoftmax(g, scores, mask);
+        return (WeightedSum(g, weights, x), weights);
+    }
+
+    /// <summary>MultiHeadAttentionPooling1D: returns the heads concatenated (batch, heads * dim) and the weights (batch, heads, seq).</summary>
+    public static (string Output, string Weights) MultiHeadPooling(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask)
+    {
+        var scores = Linear(g, p, Join(prefix, "o_dense"), g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false)), bias: false);
+        var weights = MaskedSoftmax(g, g.Transpose(scores, 0, 2, 1), mask, heads: true);
+        return (g.Reshape(g.MatMul(weights, x), 0, -1), weights);
+    }
+
+    /// <summary>
+    /// MaskedGlobalMaxPooling1D: the maxima over real steps (batch, dim), and weights crediting each token with the
+    /// magnitudes of the maxima it supplied (first index on ties, as ArgMax), + 1e-12 per real token, normalised.
+    /// </summary>
+    public static (string Output, string Weights) MaxPooling(OnnxGraphBuilder g, string x, string mask, string maskU)
+    {
+        var penalty = g.Mul(g.Sub(g.FloatScalar(1f), maskU), g.FloatScalar(Masking.MaskedScorePenalty));
+        var masked = g.Sub(x, penalty);
+        var values = g.Node("ReduceMax", [masked], [("axes", new[] { 1L }), ("keepdims", 0L)]);
+        var indices = g.Node("ArgMax", [masked], [("axis", 1L), ("keepdims", 0L), ("select_last_index", 0L)]);
+        var oneHotValues = g.Initializer("one_hot_values", [0f, 1f], 2);
+        var supplied = g.Node("OneHot", [indices, g.Dim(x, 1), oneHotValues], [("axis", -1L)]); // (batch, dim, seq)
+        var credit = g.ReduceSum(g.Mul(supplied, g.Unsqueeze(g.Abs(values), -1)), 1, keepDims: false);
+        credit = g.Add(credit, g.Mul(mask, g.FloatScalar(1e-12f)));
+        var weights = g.Div(credit, g.ReduceSum(credit, -1, keepDims: true));
+        return (values, weights);
+    }
+
+    /// <summary>MaskedMeanPooling1D: the mean over real steps (batch, dim) and the uniform weights (batch, seq).</summary>
+    public static (string Output, string Weights) MeanPooling(OnnxGraphBuilder g, string x, string mask)
+    {
+        var weights = g.Div(mask, g.ReduceSum(mask, -1, keepDims: true));
+        return (WeightedSum(g, weights, x), weights);
+    }
+
+    /// <summary>
+    /// AdditiveAttention1D (the matchers' query-conditioned pooling): xk = tanh(x W_k), weights = masked softmax of
+    /// o_dense(xk * query), output = sum_t w_t xk_t. Returns the pooled projections (batch, hidden) and the weights (batch, seq).
+    /// </summary>
+    public static (string Output, string Weights) AdditiveAttention(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string query, string mask)
+    {
+        var projected = g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false));
+        var scores = g.Squeeze(Linear(g, p, Join(prefix, "o_dense"), g.Mul(projected, g.Unsqueeze(query, 1)), bias: false), -1);
+        var weights = MaskedSoftmax(g, scores, mask);
+        return (WeightedSum(g, weights, projected), weights);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using MLNetAttention.Models;
+using MLNetAttention.Training;
+using Onnx;
+
+namespace MLNetAttention.Onnx;
+
+/// <summary>Options of <see cref="OnnxExporter"/>.</summary>
+public sealed class OnnxExportOptions
+{
+    /// <summary>Load the exported bytes in ONNX Runtime before returning or writing them. Default: true.</summary>
+    public bool Validate { get; set; } = true;
+
+    /// <summary>A free-text description stored as the model's doc_string; null for a default one.</summary>
+    public string? Description { get; set; }
+}
+
+/// <summary>
+/// Exports a trained <see cref="AttentionClassifier"/> to a self-contained ONNX model (opset 17, IR version 8)
+/// whose second output is the attention weights. The labels, the tokenizer and the architecture travel in the
+/// model's metadata (see <see cref="OnnxModelInfo"/>), so a consumer in any language needs only the .onnx file.
+/// </summary>
+/// <remarks>
+/// Input <c>input_ids</c>: int64 [batch, seq] token ids, 0 = padding (the mask is ids != 0, computed in the graph).
+/// Outputs <c>probabilities</c>: float [batch, classes]; <c>attention_weights</c>: float [batch, seq], or
+/// [batch, heads, seq] for multi-head pooling (max pooling: each token's share of the maxima it supplied; mean
+/// pooling: uniform). Dropout is left out (inference), so the graph reproduces the network in eval mode.
+/// </remarks>
+public static class OnnxExporter
+{
+    /// <summary>Exports <paramref name="classifier"/> to <paramref name="path"/>, replacing the file atomically.</summary>
+    /// <exception cref="IOException">The file cannot be written (the message names the path).</exception>
+    public static void Export(AttentionClassifier classifier, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        byte[] bytes = ExportToBytes(classifier, options);
+        try
+        {
+            AtomicFile.Write(path, stream => stream.Write(bytes));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{path}: cannot write the ONNX model ({e.Message}). Choose a writable file path, e.g. --out ./model.onnx.", e);
+        }
+    }
+
+    /// <summary>Exports <paramref name="classifier"/> and returns the bytes of the .onnx file.</summary>
+    public static byte[] ExportToBytes(AttentionClassifier classifier, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        options ??= new OnnxExportOptions();
+        var network = classifier.Network;
+        var modelOptions = network.Options;
+        if (classifier.Labels.Count != modelOptions.NumClasses)
+            throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
+
+        var model = new ModelProto
+        {
+            IrVersion = OnnxGraphBuilder.IrVersion,
+            ProducerName = OnnxModelInfo.ProducerName,
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
+            Domain = "ai.mlnet_attention",
+            ModelVersion = OnnxModelInfo.CurrentFormatVersion,
+            DocString = options.Description ?? $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
+            Graph = ClassifierGraph.Build(network),
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxGraphBuilder.Opset });
+        AddMetadata(model, new Dictionary<string, string>
+        {
+            [OnnxModelInfo.FormatKey] = OnnxModelInfo.CurrentFormatVersion.ToString(CultureInfo.InvariantCulture),
+            [OnnxModelInfo.KindKey] = OnnxModelInfo.ClassifierKind,
+            [OnnxModelInfo.ProducerKey] = OnnxModelInfo.ProducerName,
+            [OnnxModelInfo.LabelsKey] = JsonSerializer.Serialize(classifier.Labels.ToArray()),
+            [OnnxModelInfo.TokenizerKey] = classifier.Tokenizer.ToJson(),
+            [OnnxModelInfo.OptionsKey] = JsonSerializer.Serialize(modelOptions, ModelJson.Options),
+            [OnnxModelInfo.HeadsKey] = modelOptions.WeightRows.ToString(CultureInfo.InvariantCulture),
+            [OnnxModelInfo.MaxLengthKey] = modelOptions.MaxLength.ToString(CultureInfo.InvariantCulture),
+        });
+
+        byte[] bytes = model.ToByteArray();
+        if (options.Validate) ValidateInOnnxRuntime(bytes);
+        return bytes;
+    }
+
+    internal static void AddMetadata(ModelProto model, IReadOnlyDictionary<string, string> metadata)
+    {
+        foreach (var (key, value) in metadata)
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+    }
+
+    /// <summary>Loads <paramref name="bytes"/> in ONNX Runtime, which checks the graph, its types and its shapes.</summary>
+    /// <exception cref="InvalidOperationException">ONNX Runtime rejects the model (an exporter bug).</exception>
+    internal static void ValidateInOnnxRuntime(byte[] bytes)
+    {
+        try
+        {
+            using var sessionOptions = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+            using var session = new InferenceSession(bytes, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidOperationException($"ONNX Runtime rejected the exported model ({e.Message}). This is an exporter bug; please report it.", e);
+        }
+    }
+}

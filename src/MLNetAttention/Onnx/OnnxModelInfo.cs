@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using MLNetAttention.Models;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+using Onnx;
+
+namespace MLNetAttention.Onnx;
+
+/// <summary>
+/// What an exported MLNetAttention ONNX file says about itself: the labels, the tokenizer (vocabulary and mode),
+/// the architecture options, the number of weight heads and the maximum length. A consumer needs only the .onnx
+/// file: every value here is stored in the model's <c>metadata_props</c> under the <c>mlnet_attention.*</c> keys.
+/// </summary>
+/// <remarks>
+/// The graph has one input, <see cref="InputIdsName"/> (int64, [batch, seq], token ids with 0 = padding, at most
+/// <see cref="MaxLength"/> steps); the padding mask is computed inside the graph as <c>ids != 0</c>. It has two
+/// outputs: <see cref="ProbabilitiesName"/> (float, [batch, classes], the softmax of the logits) and
+/// <see cref="AttentionWeightsName"/> (float, [batch, seq], or [batch, heads, seq] for multi-head pooling; 0 on padding).
+/// </remarks>
+public sealed class OnnxModelInfo
+{
+    /// <summary>The newest format version this library writes and reads.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    /// <summary>The producer name written in the model and in <see cref="ProducerKey"/>.</summary>
+    public const string ProducerName = "MLNetAttention";
+
+    /// <summary>The <see cref="Kind"/> of a text classifier.</summary>
+    public const string ClassifierKind = "classifier";
+
+    /// <summary>Metadata key of the format version; its presence marks an MLNetAttention model.</summary>
+    public const string FormatKey = "mlnet_attention.format";
+    /// <summary>Metadata key of the model kind ("classifier").</summary>
+    public const string KindKey = "mlnet_attention.kind";
+    /// <summary>Metadata key of the producer ("MLNetAttention").</summary>
+    public const string ProducerKey = "mlnet_attention.producer";
+    /// <summary>Metadata key of the labels, a JSON array of strings in output order.</summary>
+    public const string LabelsKey = "mlnet_attention.labels";
+    /// <summary>Metadata key of the tokenizer: the vocabulary JSON of <see cref="AttentionTokenizer.ToJson"/>.</summary>
+    public const string TokenizerKey = "mlnet_attention.tokenizer";
+    /// <summary>Metadata key of the architecture: <see cref="TextClassifierOptions"/> as JSON.</summary>
+    public const string OptionsKey = "mlnet_attention.options";
+    /// <summary>Metadata key of the number of weight rows per text (heads).</summary>
+    public const string HeadsKey = "mlnet_attention.heads";
+    /// <summary>Metadata key of the maximum number of tokens per input.</summary>
+    public const string MaxLengthKey = "mlnet_attention.max_length";
+
+    /// <summary>Name of the token-id input.</summary>
+    public const string InputIdsName = "input_ids";
+    /// <summary>Name of the probabilities output.</summary>
+    public const string ProbabilitiesName = "probabilities";
+    /// <summary>Name of the attention-weights output.</summary>
+    public const string AttentionWeightsName = "attention_weights";
+    /// <summary>The symbolic batch dimension.</summary>
+    public const string BatchAxis = "batch";
+    /// <summary>The symbolic sequence dimension.</summary>
+    public const string SequenceAxis = "seq";
+
+    private static readonly string[] RequiredKeys = [KindKey, LabelsKey, TokenizerKey, OptionsKey, HeadsKey, MaxLengthKey];
+
+    private OnnxModelInfo(string source, IReadOnlyDictionary<string, string> metadata, int formatVersion, string kind,
+        IReadOnlyList<string> labels, TextClassifierOptions options, int heads, int maxLength, string producerVersion, long opset)
+    {
+        Source = source;
+        Metadata = metadata;
+        FormatVersion = formatVersion;
+        Kind = kind;
+        Labels = labels;
+        ModelOptions = options;
+        Heads = heads;
+        MaxLength = maxLength;
+        ProducerVersion = producerVersion;
+        Opset = opset;
+    }
+
+    /// <summary>The file (or description of the bytes) the information was read from.</summary>
+    public string Source { get; }
+
+    /// <summary>All metadata_props of the model.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The format version the model was written with.</summary>
+    public int FormatVersion { get; }
+
+    /// <summary>The model kind, <see cref="ClassifierKind"/> for text classifiers.</summary>
+    public string Kind { get; }
+
+    /// <summary>Class names; output column i of <see cref="ProbabilitiesName"/> is <c>Labels[i]</c>.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>The architecture the model was exported from.</summary>
+    public TextClassifierOptions ModelOptions { get; }
+
+    /// <summary>Weight rows per text: the heads of multi-head pooling, else 1.</summary>
+    public int Heads { get; }
+
+    /// <summary>The longest input in tokens.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>The MLNetAttention version that wrote the model.</summary>
+    public string ProducerVersion { get; }
+
+    /// <summary>The ONNX opset of the default domain.</summary>
+    public long Opset { get; }
+
+    /// <summary>The vocabulary JSON (as written by <see cref="AttentionTokenizer.ToJson"/>).</summary>
+    public string TokenizerJson => Metadata[TokenizerKey];
+
+    /// <summary>Rebuilds the tokenizer the model was trained with from <see cref="TokenizerJson"/>.</summary>
+    public AttentionTokenizer CreateTokenizer()
+    {
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(TokenizerJson));
+        return AttentionTokenizer.Load(stream);
+    }
+
+    /// <summary>Reads the metadata of the ONNX file at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ModelLoadException">The file is not ONNX, is truncated, or was not written by MLNetAttention.</exception>
+    public static OnnxModelInfo Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The ONNX model '{path}' does not exist. Export one with `mlnet-attention export --model <dir> --out {Path.GetFileName(path)}`.", path);
+        return Read(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads the metadata of an ONNX model held in memory.</summary>
+    /// <param name="model">The bytes of the .onnx file.</param>
+    /// <param name="source">How to name the model in error messages (a path).</param>
+    /// <exception cref="ModelLoadException">The bytes are not ONNX, are truncated, or were not written by MLNetAttention.</exception>
+    public static OnnxModelInfo Read(byte[] model, string source = "the ONNX model")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ModelProto proto;
+        try
+        {
+            proto = ModelProto.Parser.ParseFrom(model);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new ModelLoadException(source, $"not a readable ONNX model: the file is truncated or damaged, or not ONNX at all ({e.Message}). Export it again with `mlnet-attention export`.", e);
+        }
+        return FromProto(proto, source);
+    }
+
+    internal static OnnxModelInfo FromProto(ModelProto proto, string source)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in proto.MetadataProps) metadata[entry.Key] = entry.Value;
+        if (!metadata.TryGetValue(FormatKey, out string? formatText))
+            throw new ModelLoadException(source, $"not an MLNetAttention ONNX model (no '{FormatKey}' metadata); export one with `mlnet-attention export`.");
+        if (!int.TryParse(formatText, NumberStyles.None, CultureInfo.InvariantCulture, out int format) || format < 1)
+            throw new ModelLoadException(source, $"'{FormatKey}' is '{formatText}', not a format version. Export the model again with `mlnet-attention export`.");
+        if (format > CurrentFormatVersion)
+            throw new ModelLoadException(source, $"the model was exported by a newer MLNetAttention (format version {format}; this version reads up to {CurrentFormatVersion}). Upgrade MLNetAttention to read it.");
+        foreach (string key in RequiredKeys)
+            if (!metadata.ContainsKey(key))
+                throw new ModelLoadException(source, $"the '{key}' metadata is missing: the file is truncated or damaged. Export the model again with `mlnet-attention export`.");
+
+        try
+        {
+            var labels = JsonSerializer.Deserialize<string[]>(metadata[LabelsKey]) ?? throw new JsonException("null labels");
+            var options = JsonSerializer.Deserialize<TextClassifierOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
+            int heads = int.Parse(metadata[HeadsKey], NumberStyles.None, CultureInfo.InvariantCulture);
+            int maxLength = int.Parse(metadata[MaxLengthKey], NumberStyles.None, CultureInfo.InvariantCulture);
+            long opset = proto.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain)).Select(o => o.Version).FirstOrDefault();
+            return new OnnxModelInfo(source, metadata, format, metadata[KindKey], labels, options, heads, maxLength, proto.ProducerVersion, opset);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException)
+        {
+            throw new ModelLoadException(source, $"the MLNetAttention metadata is damaged ({e.Message}). Export the model again with `mlnet-attention export`.", e);
+        }
+    }
+}

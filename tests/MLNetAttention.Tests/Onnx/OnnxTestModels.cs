@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MLNetAttention.Data;
+using MLNetAttention.Models;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Onnx;
+
+/// <summary>Small random-weight classifiers on a real vocabulary, and helpers to run them in TorchSharp and ONNX Runtime.</summary>
+internal static class OnnxTestModels
+{
+    public const int MaxLength = 48;
+
+    private static readonly List<TextExample> Corpus = BundledSamples.ReadTexts("poetry-dynasty.train").Take(300).ToList();
+
+    /// <summary>Real texts: Chinese poems, English and mixed sentences, of lengths from 1 token to past the maximum.</summary>
+    public static readonly string[] Texts =
+    [
+        "月", "春风", Corpus[0].Text, Corpus[1].Text[..Math.Min(7, Corpus[1].Text.Length)],
+        Corpus[2].Text + Corpus[3].Text + Corpus[4].Text, .. Text.TestTexts.Sentences, Corpus[5].Text,
+    ];
+
+    public static AttentionTokenizer Tokenizer(TokenizationMode mode = TokenizationMode.Char) =>
+        AttentionTokenizer.Train(Corpus.Select(r => r.Text).Concat(Text.TestTexts.Sentences),
+            new AttentionTokenizerOptions { Mode = mode, MinFrequency = 2, MaxLength = MaxLength });
+
+    public static AttentionClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0,
+        TokenizationMode mode = TokenizationMode.Char, long seed = 7)
+    {
+        var tokenizer = Tokenizer(mode);
+        manual_seed(seed);
+        var network = new TextClassifier(new TextClassifierOptions
+        {
+            VocabularySize = tokenizer.VocabularySize, NumClasses = 3, EmbeddingDim = 16, EncoderDim = 12,
+            AttentionHiddenDim = 8, DenseDim = 10, Heads = 3, Encoder = encoder, Pooling = pooling,
+            MaxLength = MaxLength, BigramBuckets = bigrams, BigramDim = 6, Dropout = 0.3,
+        });
+        return AttentionClassifier.Create(network, tokenizer, ["negative", "neutral", "positive"]);
+    }
+
+    /// <summary>The texts' ids (first MaxLength tokens), padded with 0 to the longest.</summary>
+    public static long[,] PaddedIds(AttentionTokenizer tokenizer, IReadOnlyList<string> texts)
+    {
+        var rows = texts.Select(t => tokenizer.EncodeToIds(t, MaxLength, out _)).ToArray();
+        int length = rows.Max(r => r.Length);
+        var ids = new long[rows.Length, length];
+        for (int r = 0; r < rows.Length; r++)
+            for (int t = 0; t < rows[r].Length; t++) ids[r, t] = rows[r][t];
+        return ids;
+    }
+
+    /// <summary>Probabilities (batch x classes) and weights (batch x heads x seq, flattened) from the TorchSharp network in eval mode.</summary>
+    public static (float[] Probabilities, float[] Weights) RunTorch(AttentionClassifier classifier, long[,] ids)
+    {
+        classifier.Network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var (logits, weights) = classifier.Network.forward(tensor(ids));
+        return (logits.softmax(-1).data<float>().ToArray(), weights.contiguous().data<float>().ToArray());
+    }
+
+    /// <summary>Probabilities and weights from ONNX Runtime, with the weights' shape.</summary>
+    public static (float[] Probabilities, float[] Weights, int[] WeightShape) RunOnnx(InferenceSession session, long[,] ids)
+    {
+        int batch = ids.GetLength(0), length = ids.GetLength(1);
+        var flat = new long[batch * length];
+        Buffer.BlockCopy(ids, 0, flat, 0, flat.Length * sizeof(long));
+        var input = new DenseTensor<long>(flat, [batch, length]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input_ids", input)]);
+        var probabilities = results.First(r => r.Name == "probabilities").AsTensor<float>();
+        var weights = results.First(r => r.Name == "attention_weights").AsTensor<float>();
+        return (probabilities.ToArray(), weights.ToArray(), weights.Dimensions.ToArray());
+    }
+
+    public static float MaxAbsDiff(float[] expected, float[] actual)
+    {
+        Assert.HasCount(expected.Length, actual);
+        float max = 0;
+        for (int i = 0; i < expected.Length; i++) max = Math.Max(max, Math.Abs(expected[i] - actual[i]));
+        return max;
+    }
+
+    public static string TempDirectory()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlnet-attention-onnx-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    public static double MillisecondsPerRun(InferenceSession session, long[,] ids, int runs)
+    {
+        RunOnnx(session, ids);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < runs; i++) RunOnnx(session, ids);
+        return watch.Elapsed.TotalMilliseconds / runs;
+    }
+}
