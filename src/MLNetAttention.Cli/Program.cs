@@ -9,5 +9,6 @@ var root = new RootCommand("mlnet-attention: attention-pooling text classifiers 
     PredictCommand.Create(),
     DataCommand.Create(),
     DemoCommand.Create(),
+    ExportCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
