@@ -239,7 +239,7 @@ internal static class FigureLayout
         float left = yLabels.Max(l => measure(l, size, false)) + 10;
         string[] names = text.Heads == 1 ? ["weight"] : Enumerable.Range(1, text.Heads).Select(h => $"head {h}").ToArray();
         float legendWidth = names.Max(l => measure(l, size, false)) + 34;
-        float top = size * 1.6f, plotHeight = 120, right = width - legendWidth, bottom = top + plotHeight;
+        float top = size * 2.4f, plotHeight = 120, right = width - legendWidth, bottom = top + plotHeight;
         scene.Add(new TextShape(0, size, "weight by token index", size, Muted, Bold: true));
         float X(double i) => n == 1 ? (left + right) / 2 : left + (float)(i / (n - 1)) * (right - left);
         float Y(double v) => bottom - (float)(v / yMax) * plotHeight;
@@ -272,15 +272,15 @@ internal static class FigureLayout
     }
 
     /// <summary>Heads as rows, tokens as columns, each cell coloured by its weight min-max normalised over all heads.</summary>
-    public static Scene Heatmap(WeightedText text, FigureOptions o, float width, TextMeasure measure)
+    public static Scene Heatmap(WeightedText text, FigureOptions o, float width, TextMeasure measure, bool caption = true)
     {
         var scene = new Scene();
         float size = o.FontSize * 0.7f;
         int n = text.Spans.Count;
         float rowLabel = measure($"head {text.Heads}", size, false) + 8;
         float cellWidth = Math.Clamp((width - rowLabel) / n, 3, o.FontSize * 1.25f), cellHeight = o.FontSize * 1.1f;
-        float top = size * 1.6f;
-        scene.Add(new TextShape(0, size, "head × token", size, Muted, Bold: true));
+        float top = caption ? size * 1.6f : 2;
+        if (caption) scene.Add(new TextShape(0, size, "head × token", size, Muted, Bold: true));
         var all = Enumerable.Range(0, text.Heads).SelectMany(h => text.HeadWeights(h)).ToArray();
         var normalized = ColorMap.Normalize(all);
         for (int h = 0; h < text.Heads; h++)

@@ -183,12 +183,12 @@ public static class HtmlReport
 
         if (text.Spans.Count > 0 && ((o.ShowHeatmap && text.Heads > 1) || o.ShowPlot))
         {
-            var figure = new FigureOptions { Theme = o.Theme, FontSize = 14 };
-            float width = Math.Clamp(text.Spans.Count * 14f, 420, 1100);
+            var figure = new FigureOptions { Theme = o.Theme, FontSize = 16 };
+            float width = Math.Clamp(text.Spans.Count * 20f + 60, 420, 1100);
             if (o.ShowHeatmap && text.Heads > 1)
             {
                 html.Append("<details class=\"figure\" open><summary>head × token heatmap</summary>\n");
-                html.Append(SvgFigure.ToSvg(FigureLayout.Heatmap(text, figure, width, FigureLayout.EstimateWidth), figure.FontFamily, standalone: false));
+                html.Append(SvgFigure.ToSvg(FigureLayout.Heatmap(text, figure, width, FigureLayout.EstimateWidth, caption: false), figure.FontFamily, standalone: false));
                 html.Append("</details>\n");
             }
             if (o.ShowPlot)
