@@ -167,7 +167,10 @@ internal static class FigureLayout
             string token = Shorten(OneLine(text.Token(i)));
             float width = Math.Max(minWidth, measure(token, size, false) + 2 * pad);
             string fill = ColorMap.Hex(o.Theme, normalized[i]);
-            scene.Add(new RectShape(x, y, width, height, fill, Title: TokenTitle(text, i), Class: "token"));
+            var (r, g, b) = ColorMap.Parse(fill);
+            // Near-white boxes (the original theme's lowest weights) get an outline so they still read as boxes.
+            string? outline = r > 235 && g > 235 && b > 235 ? "#d0d0d0" : null;
+            scene.Add(new RectShape(x, y, width, height, fill, Stroke: outline, Title: TokenTitle(text, i), Class: "token"));
             scene.Add(new TextShape(x + width / 2, y + height / 2 + size * 0.35f, token, size, ColorMap.TextColorOn(fill), Anchor.Middle));
             x += width + gap;
             scene.Width = Math.Max(scene.Width, x - gap);
@@ -272,15 +275,15 @@ internal static class FigureLayout
     }
 
     /// <summary>Heads as rows, tokens as columns, each cell coloured by its weight min-max normalised over all heads.</summary>
-    public static Scene Heatmap(WeightedText text, FigureOptions o, float width, TextMeasure measure, bool caption = true)
+    public static Scene Heatmap(WeightedText text, FigureOptions o, float width, TextMeasure measure)
     {
         var scene = new Scene();
         float size = o.FontSize * 0.7f;
         int n = text.Spans.Count;
         float rowLabel = measure($"head {text.Heads}", size, false) + 8;
         float cellWidth = Math.Clamp((width - rowLabel) / n, 3, o.FontSize * 1.25f), cellHeight = o.FontSize * 1.1f;
-        float top = caption ? size * 1.6f : 2;
-        if (caption) scene.Add(new TextShape(0, size, "head × token", size, Muted, Bold: true));
+        float top = size * 1.6f;
+        scene.Add(new TextShape(0, size, "head × token", size, Muted, Bold: true));
         var all = Enumerable.Range(0, text.Heads).SelectMany(h => text.HeadWeights(h)).ToArray();
         var normalized = ColorMap.Normalize(all);
         for (int h = 0; h < text.Heads; h++)

@@ -187,9 +187,8 @@ public static class HtmlReport
             float width = Math.Clamp(text.Spans.Count * 20f + 60, 420, 1100);
             if (o.ShowHeatmap && text.Heads > 1)
             {
-                html.Append("<details class=\"figure\" open><summary>head × token heatmap</summary>\n");
-                html.Append(SvgFigure.ToSvg(FigureLayout.Heatmap(text, figure, width, FigureLayout.EstimateWidth, caption: false), figure.FontFamily, standalone: false));
-                html.Append("</details>\n");
+                // Drawn by the page's script on a canvas from data-weights: SVG cells would make long multi-head texts megabytes.
+                html.Append("<details class=\"figure\" open><summary>head × token heatmap</summary><div class=\"heatmap\"></div></details>\n");
             }
             if (o.ShowPlot)
             {
@@ -254,7 +253,7 @@ public static class HtmlReport
         .caption { font-size: 12px; color: #777; text-transform: uppercase; letter-spacing: .05em; }
         details.figure { margin-top: 6px; overflow-x: auto; }
         details.figure summary { cursor: pointer; font-size: 13px; color: #555; }
-        details.figure svg { display: block; margin-top: 4px; }
+        details.figure svg, details.figure canvas { display: block; margin-top: 4px; }
         .none { color: #777; }
         [hidden] { display: none !important; }
 
@@ -296,6 +295,50 @@ public static class HtmlReport
             panel.querySelector('.range .min').textContent = fmt(min);
             panel.querySelector('.range .max').textContent = fmt(max);
           }
+          function heatmap(panel, box) {
+            var rows = JSON.parse(panel.getAttribute('data-weights') || '[]');
+            if (!rows.length || !rows[0].length) return;
+            var heads = rows.length, n = rows[0].length, all = [].concat.apply([], rows);
+            var min = Math.min.apply(null, all), max = Math.max.apply(null, all), range = max - min;
+            var tokens = Array.prototype.map.call(panel.querySelectorAll('.tokens .t'), function (s) { return s.textContent; });
+            var font = "11px {{FontStack}}";
+            var label = 52, cell = Math.max(3, Math.min(20, Math.floor((Math.min(1100, n * 20 + 60) - label) / n))), ch = 18;
+            var width = label + n * cell + 8, height = heads * ch + 44, scale = window.devicePixelRatio || 1;
+            var canvas = document.createElement('canvas');
+            canvas.width = Math.ceil(width * scale); canvas.height = Math.ceil(height * scale);
+            canvas.style.width = width + 'px'; canvas.style.height = height + 'px';
+            var g = canvas.getContext('2d');
+            g.scale(scale, scale);
+            g.font = font; g.textBaseline = 'middle';
+            for (var h = 0; h < heads; h++) {
+              g.fillStyle = '#444'; g.textAlign = 'right'; g.fillText('head ' + (h + 1), label - 6, h * ch + ch / 2);
+              for (var i = 0; i < n; i++) {
+                g.fillStyle = color(range > 0 ? (rows[h][i] - min) / range : 0);
+                g.fillRect(label + i * cell, h * ch, cell, ch);
+              }
+            }
+            g.fillStyle = '#444'; g.textAlign = 'center';
+            var each = cell >= 12 && tokens.every(function (t) { return g.measureText(t).width <= cell + 1; });
+            var step = each ? 1 : Math.max(1, Math.ceil(n / 10));
+            for (var k = 0; k < n; k += step) g.fillText(each ? tokens[k] : String(k), label + (k + 0.5) * cell, heads * ch + 9);
+            var y = heads * ch + 24, bar = 200;
+            g.textAlign = 'left'; g.fillStyle = '#666';
+            var low = 'weight  min ' + fmt(min);
+            g.fillText(low, label, y + 6);
+            var x = label + g.measureText(low).width + 6;
+            for (var b = 0; b < bar; b++) { g.fillStyle = color(discrete ? (b + 0.5) / bar : b / (bar - 1)); g.fillRect(x + b, y, 1, 12); }
+            g.strokeStyle = '#999'; g.strokeRect(x + 0.5, y + 0.5, bar - 1, 11);
+            g.fillStyle = '#666'; g.fillText('max ' + fmt(max), x + bar + 6, y + 6);
+            canvas.addEventListener('mousemove', function (e) {
+              var r = canvas.getBoundingClientRect(), i = Math.floor((e.clientX - r.left - label) / cell), h = Math.floor((e.clientY - r.top) / ch);
+              canvas.title = i >= 0 && i < n && h >= 0 && h < heads ? tokens[i] + ' · head ' + (h + 1) + ' · weight ' + fmt(rows[h][i]) : '';
+            });
+            box.appendChild(canvas);
+          }
+          document.querySelectorAll('.panel').forEach(function (panel) {
+            var box = panel.querySelector('.heatmap');
+            if (box) heatmap(panel, box);
+          });
           document.querySelectorAll('.tabs button').forEach(function (button) {
             button.addEventListener('click', function () {
               var item = button.closest('.item');

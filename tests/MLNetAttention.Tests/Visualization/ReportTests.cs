@@ -89,14 +89,14 @@ public sealed class ReportTests
         StringAssert.Contains(multi, "data-head=\"mean\"");
         StringAssert.Contains(multi, "data-head=\"1\">head 2</button>");
         StringAssert.Contains(multi, "head × token heatmap");
-        Assert.AreEqual(2 * poem.Spans.Count, Regex.Matches(multi, "class=\"cell\"").Count);
+        Assert.AreEqual(1, Regex.Matches(multi, "<div class=\"heatmap\">").Count);
         StringAssert.Contains(multi, "data-weights=\"[[");
         Assert.AreEqual(poem.Spans.Count, Regex.Matches(multi, "<span class=\"t\"").Count);
         StringAssert.Contains(multi, "title=\"床 · weight ");
 
         string single = HtmlReport.Render(new[] { VisualizationSamples.English("just one head") });
         Assert.IsFalse(single.Contains("class=\"tabs\""));
-        Assert.IsFalse(single.Contains("class=\"cell\""));
+        Assert.IsFalse(single.Contains("class=\"heatmap\""));
     }
 
     [TestMethod]
