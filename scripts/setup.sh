@@ -7,6 +7,9 @@ need=()
 command -v patchelf >/dev/null || need+=(patchelf)
 command -v g++ >/dev/null || need+=(g++)
 command -v npm >/dev/null || need+=(npm)
+command -v fc-list >/dev/null || need+=(fontconfig)
+{ command -v fc-list >/dev/null && fc-list | grep -i "Noto Sans CJK" >/dev/null; } || need+=(fonts-noto-cjk)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "setup: installing ${need[*]}"

@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Text.Json;
+using MLNetAttention.Training;
+using MLNetAttention.Visualization;
+
+namespace MLNetAttention.Cli;
+
+/// <summary>Output formats of the visualize command.</summary>
+internal enum VisualizeFormat { Ansi, Html, Svg, Png }
+
+/// <summary>
+/// visualize: classifies texts with a saved model and writes their attention weights as coloured terminal text,
+/// an offline HTML report, or an SVG/PNG figure.
+/// </summary>
+internal static class VisualizeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
+        var input = new Option<string>("--input")
+        {
+            Description = "A JSONL file (one {\"text\": ..., \"label\": ...} per line; label optional), a text file (one text per line), or a literal text.",
+            Required = true,
+        };
+        var format = new Option<VisualizeFormat>("--format") { Description = "ansi | html | svg | png.", DefaultValueFactory = _ => VisualizeFormat.Html };
+        var output = new Option<string?>("--out") { Description = "The file to write (required for html, svg and png; ansi prints to standard output without it)." };
+        var theme = new Option<ColorTheme>("--theme") { Description = "viridis | magma | original (the original's white-to-dark-red steps).", DefaultValueFactory = _ => ColorTheme.Viridis };
+        var limit = new Option<int?>("--limit") { Description = "Texts to show; default 500 for html and ansi, 4 for svg and png (drawn as a grid)." };
+        var title = new Option<string?>("--title") { Description = "Title of the report or figure; default: the model directory's name." };
+        var tokensPerLine = new Option<int>("--tokens-per-line") { Description = "svg and png: token boxes per line.", DefaultValueFactory = _ => 20 };
+        var scale = new Option<float>("--scale") { Description = "png: pixels per unit (2 = high DPI).", DefaultValueFactory = _ => 2 };
+        var columns = new Option<int>("--columns") { Description = "svg and png: examples side by side.", DefaultValueFactory = _ => 2 };
+        var command = new Command("visualize", "Classify texts and draw each token's attention weight as coloured text, an HTML report, or an SVG/PNG figure.")
+        {
+            model, input, format, output, theme, limit, title, tokensPerLine, scale, columns,
+        };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var chosen = parse.GetValue(format);
+            string? path = parse.GetValue(output);
+            if (chosen != VisualizeFormat.Ansi && string.IsNullOrWhiteSpace(path))
+                return CommandRunner.Fail($"--out FILE is required for --format {chosen.ToString().ToLowerInvariant()}.", ExitCodes.Usage);
+            int count = parse.GetValue(limit) ?? (chosen is VisualizeFormat.Svg or VisualizeFormat.Png ? 4 : 500);
+            if (count < 1) return CommandRunner.Fail("--limit must be at least 1.", ExitCodes.Usage);
+            var rows = ReadInput(parse.GetValue(input)!).Take(count).ToList();
+            if (rows.Count == 0) return CommandRunner.Fail("no text to visualise in --input.", ExitCodes.Data);
+
+            string modelDirectory = parse.GetValue(model)!;
+            using var classifier = AttentionClassifier.Load(modelDirectory);
+            var predictions = classifier.Predict(rows.Select(r => r.Text));
+            var texts = predictions.Select((p, i) => WeightedText.FromPrediction(p, rows[i].Label)).ToList();
+            string heading = parse.GetValue(title) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory)));
+            var figure = new FigureOptions
+            {
+                Theme = parse.GetValue(theme), Title = heading, TokensPerLine = parse.GetValue(tokensPerLine),
+                Scale = parse.GetValue(scale), Columns = parse.GetValue(columns),
+            };
+            try
+            {
+                switch (chosen)
+                {
+                    case VisualizeFormat.Ansi:
+                        WriteAnsi(predictions, rows, path);
+                        break;
+                    case VisualizeFormat.Html:
+                        HtmlReport.Write(path!, texts, new HtmlReportOptions { Title = heading, Theme = figure.Theme, MaxExamples = count });
+                        break;
+                    case VisualizeFormat.Svg:
+                        SvgFigure.Write(path!, texts, figure);
+                        break;
+                    case VisualizeFormat.Png:
+                        PngFigure.Write(path!, texts, figure);
+                        break;
+                }
+            }
+            catch (FontNotFoundException e)
+            {
+                return CommandRunner.Fail(e.Message, ExitCodes.Environment);
+            }
+            if (path is not null) Console.Error.WriteLine($"wrote {texts.Count} example{(texts.Count == 1 ? "" : "s")} to {path}");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static void WriteAnsi(IReadOnlyList<ClassPrediction> predictions, IReadOnlyList<(string Text, string? Label)> rows, string? path)
+    {
+        bool toFile = path is not null;
+        using var writer = toFile ? new StreamWriter(path!, false, new System.Text.UTF8Encoding(false)) : null;
+        var output = writer ?? Console.Out;
+        bool color = toFile || AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
+        for (int i = 0; i < predictions.Count; i++)
+            output.WriteLine((rows[i].Label is { } label ? $"[{label}] " : "") + PredictCommand.FormatLine(predictions[i], color));
+    }
+
+    /// <summary>The texts (and labels, when given) of <paramref name="input"/>: a JSONL or text file, or the text itself.</summary>
+    internal static IEnumerable<(string Text, string? Label)> ReadInput(string input)
+    {
+        if (!File.Exists(input))
+        {
+            string extension = Path.GetExtension(input).ToLowerInvariant();
+            if (!input.Any(char.IsWhiteSpace) && extension is ".jsonl" or ".ndjson" or ".json" or ".txt" or ".tsv" or ".csv")
+                throw new FileNotFoundException($"The input file '{input}' does not exist.", input);
+            return new[] { (input, (string?)null) };
+        }
+        var lines = File.ReadLines(input).Select((line, index) => (Line: line, Number: index + 1)).Where(l => !string.IsNullOrWhiteSpace(l.Line)).ToList();
+        bool json = Path.GetExtension(input).ToLowerInvariant() is ".jsonl" or ".ndjson" or ".json"
+            || (lines.Count > 0 && lines[0].Line.TrimStart().StartsWith('{'));
+        return json ? lines.Select(l => ParseJson(input, l.Number, l.Line)).ToList() : lines.Select(l => (l.Line, (string?)null)).ToList();
+    }
+
+    private static (string Text, string? Label) ParseJson(string path, int number, string line)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String
+                || string.IsNullOrWhiteSpace(text.GetString()))
+                throw new InvalidDataException($"{path}:{number}: expected an object with a non-empty string \"text\" field.");
+            string? label = root.TryGetProperty("label", out var value) ? value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+                _ => null,
+            } : null;
+            return (text.GetString()!, label);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}:{number}: not valid JSON ({e.Message}).");
+        }
+    }
+}

@@ -1,0 +1,364 @@
+using System.Globalization;
+using System.Text;
+
+namespace MLNetAttention.Visualization;
+
+/// <summary>Options of <see cref="HtmlReport"/>.</summary>
+public sealed class HtmlReportOptions
+{
+    /// <summary>The page title and heading.</summary>
+    public string Title { get; set; } = "Attention weights";
+
+    /// <summary>A line under the title (model, data set), or null for none.</summary>
+    public string? Description { get; set; }
+
+    /// <summary>How weights are coloured.</summary>
+    public ColorTheme Theme { get; set; } = ColorTheme.Viridis;
+
+    /// <summary>Show the head × token heatmap of multi-head examples.</summary>
+    public bool ShowHeatmap { get; set; } = true;
+
+    /// <summary>Add the per-head line plot (weight against token index) under each example, folded.</summary>
+    public bool ShowPlot { get; set; } = true;
+
+    /// <summary>Examples (texts plus pairs) written at most; the rest are counted in the summary line.</summary>
+    public int MaxExamples { get; set; } = 500;
+}
+
+/// <summary>
+/// One self-contained, offline HTML file (inline CSS, JavaScript and SVG; nothing fetched) with many examples:
+/// each with its true and predicted label and probability, its tokens coloured by weight (min-max normalised per
+/// text; the exact weight on hover), a colour legend, per-head tabs and a head × token heatmap for multi-head
+/// models, matched pairs side by side, and buttons to show only correct or misclassified examples.
+/// All text from the examples is HTML-escaped.
+/// </summary>
+public static class HtmlReport
+{
+    private const string FontStack = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', 'Noto Sans CJK TC', 'Microsoft YaHei', sans-serif";
+
+    /// <summary>The report page for <paramref name="texts"/>.</summary>
+    /// <param name="texts">The examples.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    public static string Render(IEnumerable<WeightedText> texts, HtmlReportOptions? options = null) =>
+        Render(texts, Array.Empty<WeightedPair>(), options);
+
+    /// <summary>The report page for <paramref name="texts"/> followed by <paramref name="pairs"/>.</summary>
+    /// <param name="texts">The single-text examples (may be empty).</param>
+    /// <param name="pairs">The matched pairs (may be empty).</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    public static string Render(IEnumerable<WeightedText> texts, IEnumerable<WeightedPair> pairs, HtmlReportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(pairs);
+        var o = options ?? new HtmlReportOptions();
+        if (o.MaxExamples < 1) throw new ArgumentOutOfRangeException(nameof(options), o.MaxExamples, "MaxExamples must be at least 1.");
+        var allTexts = texts.ToList();
+        var allPairs = pairs.ToList();
+        var statuses = allTexts.Select(t => t.IsCorrect).Concat(allPairs.Select(p => p.IsCorrect)).ToList();
+        int total = statuses.Count, labelled = statuses.Count(s => s is not null), correct = statuses.Count(s => s == true);
+        var shownTexts = allTexts.Take(o.MaxExamples).ToList();
+        var shownPairs = allPairs.Take(Math.Max(0, o.MaxExamples - shownTexts.Count)).ToList();
+        var shown = shownTexts.Select(t => t.IsCorrect).Concat(shownPairs.Select(p => p.IsCorrect)).ToList();
+
+        var html = new StringBuilder(64 * 1024);
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Append("<title>").Append(E(o.Title)).Append("</title>\n<style>\n").Append(Css(o.Theme)).Append("</style>\n</head>\n<body>\n");
+
+        html.Append("<header>\n<h1>").Append(E(o.Title)).Append("</h1>\n");
+        if (!string.IsNullOrWhiteSpace(o.Description)) html.Append("<p class=\"description\">").Append(E(o.Description)).Append("</p>\n");
+        html.Append("<p class=\"summary\">").Append(total).Append(total == 1 ? " example" : " examples");
+        if (shown.Count < total) html.Append(CultureInfo.InvariantCulture, $" ({shown.Count} shown)");
+        if (labelled > 0)
+            html.Append(CultureInfo.InvariantCulture, $" · accuracy {(double)correct / labelled:0.000} ({correct} of {labelled} correct)");
+        html.Append("</p>\n<div class=\"controls\">\n<div class=\"filter\" role=\"group\" aria-label=\"Filter examples\">")
+            .Append(CultureInfo.InvariantCulture, $"<button type=\"button\" class=\"active\" data-filter=\"all\">All ({shown.Count})</button>")
+            .Append(CultureInfo.InvariantCulture, $"<button type=\"button\" data-filter=\"correct\">Correct ({shown.Count(s => s == true)})</button>")
+            .Append(CultureInfo.InvariantCulture, $"<button type=\"button\" data-filter=\"wrong\">Misclassified ({shown.Count(s => s == false)})</button>")
+            .Append("</div>\n<div class=\"legend\"><span>lowest</span><span class=\"bar\" title=\"")
+            .Append(E(o.Theme.ToString())).Append(" colour map\"></span><span>highest weight in each text</span></div>\n")
+            .Append("<div class=\"hint\">Colours are min-max normalised per text; hover a token for its exact weight.</div>\n</div>\n</header>\n<main>\n");
+
+        int number = 0;
+        foreach (var text in shownTexts) AppendText(html, text, ++number, o);
+        foreach (var pair in shownPairs) AppendPair(html, pair, ++number, o);
+        html.Append("<p id=\"none\" class=\"none\" hidden>No examples match the filter.</p>\n</main>\n<script>\n").Append(Script(o.Theme)).Append("</script>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    /// <summary>Writes <see cref="Render(IEnumerable{WeightedText}, HtmlReportOptions?)"/> to <paramref name="path"/> atomically.</summary>
+    /// <param name="path">The .html file.</param>
+    /// <param name="texts">The examples.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    public static void Write(string path, IEnumerable<WeightedText> texts, HtmlReportOptions? options = null) =>
+        AtomicFile.WriteAllText(path, Render(texts, options));
+
+    /// <summary>Writes <see cref="Render(IEnumerable{WeightedText}, IEnumerable{WeightedPair}, HtmlReportOptions?)"/> to <paramref name="path"/> atomically.</summary>
+    /// <param name="path">The .html file.</param>
+    /// <param name="texts">The single-text examples (may be empty).</param>
+    /// <param name="pairs">The matched pairs (may be empty).</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    public static void Write(string path, IEnumerable<WeightedText> texts, IEnumerable<WeightedPair> pairs, HtmlReportOptions? options = null) =>
+        AtomicFile.WriteAllText(path, Render(texts, pairs, options));
+
+    private static void AppendText(StringBuilder html, WeightedText text, int number, HtmlReportOptions o)
+    {
+        html.Append(CultureInfo.InvariantCulture, $"<section class=\"item {Status(text.IsCorrect)}\" data-status=\"{Status(text.IsCorrect)}\" id=\"example-{number}\">\n");
+        AppendMeta(html, number, text.TrueLabel, text.PredictedLabel, text.Probability, text.IsCorrect,
+            text.Spans.Count + " tokens" + (text.Heads > 1 ? $" · {text.Heads} heads" : "") + (text.TruncatedTokens > 0 ? $" · {text.TruncatedTokens} more not scored" : ""));
+        AppendTabs(html, text.Heads);
+        AppendPanel(html, text, o, null);
+        html.Append("</section>\n");
+    }
+
+    private static void AppendPair(StringBuilder html, WeightedPair pair, int number, HtmlReportOptions o)
+    {
+        html.Append(CultureInfo.InvariantCulture, $"<section class=\"item pair-item {Status(pair.IsCorrect)}\" data-status=\"{Status(pair.IsCorrect)}\" id=\"example-{number}\">\n");
+        AppendMeta(html, number, pair.TrueLabel, pair.PredictedLabel, pair.Probability, pair.IsCorrect, "pair");
+        AppendTabs(html, Math.Max(pair.First.Heads, pair.Second.Heads));
+        html.Append("<div class=\"pair\">\n");
+        AppendPanel(html, pair.First, o, "Text A");
+        AppendPanel(html, pair.Second, o, "Text B");
+        html.Append("</div>\n</section>\n");
+    }
+
+    private static void AppendMeta(StringBuilder html, int number, string? truth, string? predicted, float? probability, bool? correct, string details)
+    {
+        html.Append("<div class=\"meta\"><span class=\"number\">#").Append(number).Append("</span>");
+        if (truth is not null) html.Append("<span>true: <b>").Append(E(truth)).Append("</b></span>");
+        if (predicted is not null)
+        {
+            html.Append("<span class=\"pred").Append(correct == false ? " wrong" : "").Append("\">predicted: <b>").Append(E(predicted)).Append("</b>");
+            if (probability is float p) html.Append(CultureInfo.InvariantCulture, $" ({p:0.000})");
+            html.Append("</span>");
+        }
+        if (correct is bool ok) html.Append(ok ? "<span class=\"badge good\">correct</span>" : "<span class=\"badge bad\">misclassified</span>");
+        html.Append("<span class=\"details\">").Append(E(details)).Append("</span></div>\n");
+    }
+
+    private static void AppendTabs(StringBuilder html, int heads)
+    {
+        if (heads < 2) return;
+        html.Append("<div class=\"tabs\" role=\"tablist\"><button type=\"button\" role=\"tab\" class=\"active\" data-head=\"mean\">mean</button>");
+        for (int h = 0; h < heads; h++)
+            html.Append(CultureInfo.InvariantCulture, $"<button type=\"button\" role=\"tab\" data-head=\"{h}\">head {h + 1}</button>");
+        html.Append("</div>\n");
+    }
+
+    private static void AppendPanel(StringBuilder html, WeightedText text, HtmlReportOptions o, string? caption)
+    {
+        html.Append("<div class=\"panel\"");
+        if (text.Heads > 1)
+        {
+            // The per-head weights, for the tabs to recolour the tokens.
+            html.Append(" data-weights=\"[");
+            for (int h = 0; h < text.Heads; h++)
+            {
+                if (h > 0) html.Append(',');
+                html.Append('[').AppendJoin(',', text.HeadWeights(h).Select(W)).Append(']');
+            }
+            html.Append("]\"");
+        }
+        html.Append(">\n");
+        if (caption is not null) html.Append("<div class=\"caption\">").Append(E(caption)).Append("</div>\n");
+        var normalized = ColorMap.Normalize(text.Weights);
+        html.Append("<p class=\"tokens\">");
+        int position = 0;
+        for (int i = 0; i < text.Spans.Count; i++)
+        {
+            var (offset, length) = text.Spans[i];
+            html.Append(E(text.Text[position..offset]));
+            string fill = ColorMap.Hex(o.Theme, normalized[i]);
+            html.Append("<span class=\"t\" style=\"background:").Append(fill).Append(";color:").Append(ColorMap.TextColorOn(fill))
+                .Append("\" title=\"").Append(E(FigureLayout.TokenTitle(text, i))).Append("\">")
+                .Append(E(text.Text.Substring(offset, length))).Append("</span>");
+            position = offset + length;
+        }
+        html.Append(E(text.Text[position..]));
+        if (text.TruncatedTokens > 0) html.Append(CultureInfo.InvariantCulture, $"<span class=\"more\"> … {text.TruncatedTokens} more tokens past the maximum length, not scored</span>");
+        html.Append("</p>\n");
+        float min = text.Weights.Count == 0 ? 0 : text.Weights.Min(), max = text.Weights.Count == 0 ? 0 : text.Weights.Max();
+        html.Append("<div class=\"range\"><span class=\"which\">mean weight</span> <span class=\"min\">")
+            .Append(W(min)).Append("</span> <span class=\"bar small\"></span> <span class=\"max\">").Append(W(max)).Append("</span></div>\n");
+
+        if (text.Spans.Count > 0 && ((o.ShowHeatmap && text.Heads > 1) || o.ShowPlot))
+        {
+            var figure = new FigureOptions { Theme = o.Theme, FontSize = 16 };
+            float width = Math.Clamp(text.Spans.Count * 20f + 60, 420, 1100);
+            if (o.ShowHeatmap && text.Heads > 1)
+            {
+                // Drawn by the page's script on a canvas from data-weights: SVG cells would make long multi-head texts megabytes.
+                html.Append("<details class=\"figure\" open><summary>head × token heatmap</summary><div class=\"heatmap\"></div></details>\n");
+            }
+            if (o.ShowPlot)
+            {
+                html.Append("<details class=\"figure\"><summary>weight by token index").Append(text.Heads > 1 ? ", per head" : "").Append("</summary>\n");
+                html.Append(SvgFigure.ToSvg(FigureLayout.LinePlot(text, figure, width, FigureLayout.EstimateWidth), figure.FontFamily, standalone: false));
+                html.Append("</details>\n");
+            }
+        }
+        html.Append("</div>\n");
+    }
+
+    private static string Status(bool? correct) => correct switch { true => "correct", false => "wrong", null => "unknown" };
+
+    private static string W(float weight) => float.IsFinite(weight) ? weight.ToString("0.######", CultureInfo.InvariantCulture) : "0";
+
+    private static string E(string text) => SvgFigure.Escape(text);
+
+    private static string Gradient(ColorTheme theme)
+    {
+        var stops = ColorMap.Stops(theme);
+        if (theme != ColorTheme.Original) return "linear-gradient(to right, " + string.Join(", ", stops) + ")";
+        // The original's palette is discrete: hard stops.
+        return "linear-gradient(to right, " + string.Join(", ", stops.Select((c, i) => string.Create(CultureInfo.InvariantCulture,
+            $"{c} {100.0 * i / stops.Count:0.##}% {100.0 * (i + 1) / stops.Count:0.##}%"))) + ")";
+    }
+
+    private static string Css(ColorTheme theme) => $$"""
+        :root { --good: #2e7d32; --bad: #c62828; --gradient: {{Gradient(theme)}}; }
+        * { box-sizing: border-box; }
+        body { margin: 0; background: #f4f4f5; color: #222; font-family: {{FontStack}}; }
+        header { position: sticky; top: 0; z-index: 2; background: #fff; border-bottom: 1px solid #ddd; padding: 12px 24px 10px; }
+        h1 { font-size: 20px; margin: 0 0 4px; }
+        .description, .summary { margin: 2px 0; color: #555; font-size: 14px; }
+        .controls { display: flex; flex-wrap: wrap; gap: 10px 24px; align-items: center; margin-top: 8px; font-size: 13px; }
+        .filter button, .tabs button { font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid #bbb; background: #fff; color: #333; cursor: pointer; }
+        .filter button:first-child, .tabs button:first-child { border-radius: 4px 0 0 4px; }
+        .filter button:last-child, .tabs button:last-child { border-radius: 0 4px 4px 0; }
+        .filter button + button, .tabs button + button { border-left: none; }
+        .filter button.active, .tabs button.active { background: #333; border-color: #333; color: #fff; }
+        .legend { display: flex; align-items: center; gap: 6px; color: #555; }
+        .bar { display: inline-block; width: 200px; height: 14px; border: 1px solid #999; background: var(--gradient); vertical-align: middle; }
+        .bar.small { width: 90px; height: 10px; }
+        .hint { color: #777; }
+        main { padding: 14px 24px 40px; display: grid; gap: 12px; }
+        .item { background: #fff; border: 1px solid #ddd; border-left: 5px solid #aaa; border-radius: 6px; padding: 10px 16px 12px; min-width: 0; }
+        .item.correct { border-left-color: var(--good); }
+        .item.wrong { border-left-color: var(--bad); }
+        .meta { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: baseline; font-size: 14px; margin-bottom: 6px; }
+        .number { color: #888; }
+        .pred.wrong { color: var(--bad); }
+        .badge { font-size: 12px; padding: 0 6px; border-radius: 8px; color: #fff; }
+        .badge.good { background: var(--good); }
+        .badge.bad { background: var(--bad); }
+        .details { color: #888; font-size: 12px; }
+        .tabs { display: flex; margin: 4px 0 6px; }
+        .tokens { font-size: 18px; line-height: 1.9; margin: 2px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+        .t { padding: 2px 1px; border-radius: 2px; }
+        .t:hover { outline: 2px solid #000; }
+        .more { color: #888; font-size: 13px; }
+        .range { font-size: 12px; color: #666; display: flex; gap: 6px; align-items: center; }
+        .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+        .caption { font-size: 12px; color: #777; text-transform: uppercase; letter-spacing: .05em; }
+        details.figure { margin-top: 6px; overflow-x: auto; }
+        details.figure summary { cursor: pointer; font-size: 13px; color: #555; }
+        details.figure svg, details.figure canvas { display: block; margin-top: 4px; }
+        .none { color: #777; }
+        [hidden] { display: none !important; }
+
+        """;
+
+    private static string Script(ColorTheme theme) => $$"""
+        (function () {
+          'use strict';
+          var stops = [{{string.Join(",", ColorMap.Stops(theme).Select(s => "'" + s + "'"))}}];
+          var discrete = {{(theme == ColorTheme.Original ? "true" : "false")}};
+          function rgb(h) { return [parseInt(h.substr(1, 2), 16), parseInt(h.substr(3, 2), 16), parseInt(h.substr(5, 2), 16)]; }
+          function hex(c) { return '#' + c.map(function (v) { return ('0' + Math.round(v).toString(16)).slice(-2); }).join(''); }
+          function color(t) {
+            t = isNaN(t) ? 0 : Math.min(1, Math.max(0, t));
+            if (discrete) return stops[Math.min(stops.length - 1, Math.floor(t * 0.99 * stops.length))];
+            var p = t * (stops.length - 1), i = Math.min(Math.floor(p), stops.length - 2), f = p - i;
+            var a = rgb(stops[i]), b = rgb(stops[i + 1]);
+            return hex([0, 1, 2].map(function (k) { return a[k] + (b[k] - a[k]) * f; }));
+          }
+          function lin(v) { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+          function textOn(h) { var c = rgb(h); return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]) > 0.18 ? '#000000' : '#ffffff'; }
+          function fmt(v) { return String(parseFloat(v.toFixed(6))); }
+          function recolour(panel, head) {
+            var rows = JSON.parse(panel.getAttribute('data-weights') || '[]');
+            if (!rows.length) return;
+            var n = rows[0].length, w = new Array(n);
+            for (var i = 0; i < n; i++) {
+              if (head === 'mean') { var s = 0; for (var h = 0; h < rows.length; h++) s += rows[h][i]; w[i] = s / rows.length; }
+              else w[i] = (rows[+head] || rows[0])[i];
+            }
+            var min = Math.min.apply(null, w), max = Math.max.apply(null, w), range = max - min;
+            var spans = panel.querySelectorAll('.tokens .t');
+            for (var j = 0; j < spans.length && j < n; j++) {
+              var c = color(range > 0 ? (w[j] - min) / range : 0);
+              spans[j].style.background = c;
+              spans[j].style.color = textOn(c);
+            }
+            panel.querySelector('.range .which').textContent = head === 'mean' ? 'mean weight' : 'head ' + (+head + 1) + ' weight';
+            panel.querySelector('.range .min').textContent = fmt(min);
+            panel.querySelector('.range .max').textContent = fmt(max);
+          }
+          function heatmap(panel, box) {
+            var rows = JSON.parse(panel.getAttribute('data-weights') || '[]');
+            if (!rows.length || !rows[0].length) return;
+            var heads = rows.length, n = rows[0].length, all = [].concat.apply([], rows);
+            var min = Math.min.apply(null, all), max = Math.max.apply(null, all), range = max - min;
+            var tokens = Array.prototype.map.call(panel.querySelectorAll('.tokens .t'), function (s) { return s.textContent; });
+            var font = "11px {{FontStack}}";
+            var label = 52, cell = Math.max(3, Math.min(20, Math.floor((Math.min(1100, n * 20 + 60) - label) / n))), ch = 18;
+            var width = label + n * cell + 8, height = heads * ch + 44, scale = window.devicePixelRatio || 1;
+            var canvas = document.createElement('canvas');
+            canvas.width = Math.ceil(width * scale); canvas.height = Math.ceil(height * scale);
+            canvas.style.width = width + 'px'; canvas.style.height = height + 'px';
+            var g = canvas.getContext('2d');
+            g.scale(scale, scale);
+            g.font = font; g.textBaseline = 'middle';
+            for (var h = 0; h < heads; h++) {
+              g.fillStyle = '#444'; g.textAlign = 'right'; g.fillText('head ' + (h + 1), label - 6, h * ch + ch / 2);
+              for (var i = 0; i < n; i++) {
+                g.fillStyle = color(range > 0 ? (rows[h][i] - min) / range : 0);
+                g.fillRect(label + i * cell, h * ch, cell, ch);
+              }
+            }
+            g.fillStyle = '#444'; g.textAlign = 'center';
+            var each = cell >= 12 && tokens.every(function (t) { return g.measureText(t).width <= cell + 1; });
+            var step = each ? 1 : Math.max(1, Math.ceil(n / 10));
+            for (var k = 0; k < n; k += step) g.fillText(each ? tokens[k] : String(k), label + (k + 0.5) * cell, heads * ch + 9);
+            var y = heads * ch + 24, bar = 200;
+            g.textAlign = 'left'; g.fillStyle = '#666';
+            var low = 'weight  min ' + fmt(min);
+            g.fillText(low, label, y + 6);
+            var x = label + g.measureText(low).width + 6;
+            for (var b = 0; b < bar; b++) { g.fillStyle = color(discrete ? (b + 0.5) / bar : b / (bar - 1)); g.fillRect(x + b, y, 1, 12); }
+            g.strokeStyle = '#999'; g.strokeRect(x + 0.5, y + 0.5, bar - 1, 11);
+            g.fillStyle = '#666'; g.fillText('max ' + fmt(max), x + bar + 6, y + 6);
+            canvas.addEventListener('mousemove', function (e) {
+              var r = canvas.getBoundingClientRect(), i = Math.floor((e.clientX - r.left - label) / cell), h = Math.floor((e.clientY - r.top) / ch);
+              canvas.title = i >= 0 && i < n && h >= 0 && h < heads ? tokens[i] + ' · head ' + (h + 1) + ' · weight ' + fmt(rows[h][i]) : '';
+            });
+            box.appendChild(canvas);
+          }
+          document.querySelectorAll('.panel').forEach(function (panel) {
+            var box = panel.querySelector('.heatmap');
+            if (box) heatmap(panel, box);
+          });
+          document.querySelectorAll('.tabs button').forEach(function (button) {
+            button.addEventListener('click', function () {
+              var item = button.closest('.item');
+              item.querySelectorAll('.tabs button').forEach(function (b) { b.classList.toggle('active', b === button); });
+              item.querySelectorAll('.panel').forEach(function (panel) { recolour(panel, button.getAttribute('data-head')); });
+            });
+          });
+          document.querySelectorAll('.filter button').forEach(function (button) {
+            button.addEventListener('click', function () {
+              var filter = button.getAttribute('data-filter'), shown = 0;
+              document.querySelectorAll('.filter button').forEach(function (b) { b.classList.toggle('active', b === button); });
+              document.querySelectorAll('.item').forEach(function (item) {
+                var show = filter === 'all' || item.getAttribute('data-status') === filter;
+                item.hidden = !show;
+                if (show) shown++;
+              });
+              document.getElementById('none').hidden = shown > 0;
+            });
+          });
+        })();
+
+        """;
+}

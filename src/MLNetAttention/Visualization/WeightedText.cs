@@ -1,0 +1,125 @@
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Visualization;
+
+/// <summary>
+/// What the visualisations draw for one text: the text, its token spans, one weight per token and head, and the
+/// labels around it. Independent of the model that produced it; build one with <see cref="FromPrediction"/>.
+/// </summary>
+public sealed class WeightedText
+{
+    private readonly float[][] _headWeights;
+    private readonly float[] _weights;
+
+    /// <summary>Creates a weighted text with one weight row per head.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="spans">Each token's (offset, length) in <paramref name="text"/>, in text order and not overlapping.</param>
+    /// <param name="headWeights">One row per head, each with one weight per span.</param>
+    public WeightedText(string text, IReadOnlyList<(int Offset, int Length)> spans, IReadOnlyList<IReadOnlyList<float>> headWeights)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(spans);
+        ArgumentNullException.ThrowIfNull(headWeights);
+        if (headWeights.Count == 0) throw new ArgumentException("At least one head of weights is needed.", nameof(headWeights));
+        int position = 0;
+        for (int i = 0; i < spans.Count; i++)
+        {
+            var (offset, length) = spans[i];
+            if (offset < position || length < 0 || offset + length > text.Length)
+                throw new ArgumentException($"Span {i} ({offset}, {length}) is out of order or outside the text.", nameof(spans));
+            position = offset + length;
+        }
+        for (int h = 0; h < headWeights.Count; h++)
+            if (headWeights[h] is null || headWeights[h].Count != spans.Count)
+                throw new ArgumentException($"Head {h} has {headWeights[h]?.Count ?? 0} weights for {spans.Count} tokens.", nameof(headWeights));
+        Text = text;
+        Spans = spans.ToArray();
+        _headWeights = headWeights.Select(row => row.ToArray()).ToArray();
+        _weights = new float[spans.Count];
+        for (int i = 0; i < _weights.Length; i++)
+        {
+            float sum = 0;
+            foreach (var row in _headWeights) sum += row[i];
+            _weights[i] = sum / _headWeights.Length;
+        }
+    }
+
+    /// <summary>Creates a single-head weighted text.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="spans">Each token's (offset, length) in <paramref name="text"/>, in text order.</param>
+    /// <param name="weights">One weight per span.</param>
+    public WeightedText(string text, IReadOnlyList<(int Offset, int Length)> spans, IReadOnlyList<float> weights)
+        : this(text, spans, new[] { weights ?? throw new ArgumentNullException(nameof(weights)) })
+    {
+    }
+
+    /// <summary>The text.</summary>
+    public string Text { get; }
+
+    /// <summary>Each token's (offset, length) in <see cref="Text"/>, in UTF-16 code units.</summary>
+    public IReadOnlyList<(int Offset, int Length)> Spans { get; }
+
+    /// <summary>Number of weight rows (attention heads).</summary>
+    public int Heads => _headWeights.Length;
+
+    /// <summary>The weights of one head, one per token.</summary>
+    public IReadOnlyList<float> HeadWeights(int head) => _headWeights[head];
+
+    /// <summary>The mean weight over heads, one per token: what the text is coloured by.</summary>
+    public IReadOnlyList<float> Weights => _weights;
+
+    /// <summary>The token at <paramref name="index"/> as it appears in the text.</summary>
+    public string Token(int index) => Text.Substring(Spans[index].Offset, Spans[index].Length);
+
+    /// <summary>The true (gold) label, when known.</summary>
+    public string? TrueLabel { get; init; }
+
+    /// <summary>The predicted label, when there is one.</summary>
+    public string? PredictedLabel { get; init; }
+
+    /// <summary>The probability of <see cref="PredictedLabel"/>.</summary>
+    public float? Probability { get; init; }
+
+    /// <summary>Tokens past the model's maximum length that were not scored (shown as a note).</summary>
+    public int TruncatedTokens { get; init; }
+
+    /// <summary>Whether the prediction matches the true label; null when either is unknown.</summary>
+    public bool? IsCorrect => TrueLabel is null || PredictedLabel is null ? null : TrueLabel == PredictedLabel;
+
+    /// <summary>The view of a classifier's prediction, with the true label when known.</summary>
+    /// <param name="prediction">The prediction.</param>
+    /// <param name="trueLabel">The gold label, or null.</param>
+    public static WeightedText FromPrediction(ClassPrediction prediction, string? trueLabel = null)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        var spans = prediction.Tokens.Select(t => (t.Offset, t.Length)).ToArray();
+        var heads = new IReadOnlyList<float>[Math.Max(1, prediction.Heads)];
+        for (int h = 0; h < heads.Length; h++)
+            heads[h] = prediction.Tokens.Select(t => t.Weights.Length > h ? t.Weights[h] : t.Weight).ToArray();
+        return new WeightedText(prediction.Text, spans, heads)
+        {
+            TrueLabel = trueLabel,
+            PredictedLabel = prediction.Label,
+            Probability = prediction.Probability,
+            TruncatedTokens = prediction.TruncatedTokens,
+        };
+    }
+}
+
+/// <summary>Two weighted texts scored together (a matcher's input pair), with the pair's labels.</summary>
+/// <param name="First">The first text's weights.</param>
+/// <param name="Second">The second text's weights.</param>
+public sealed record WeightedPair(WeightedText First, WeightedText Second)
+{
+    /// <summary>The true (gold) label of the pair, when known.</summary>
+    public string? TrueLabel { get; init; }
+
+    /// <summary>The predicted label of the pair.</summary>
+    public string? PredictedLabel { get; init; }
+
+    /// <summary>The probability of <see cref="PredictedLabel"/>.</summary>
+    public float? Probability { get; init; }
+
+    /// <summary>Whether the prediction matches the true label; null when either is unknown.</summary>
+    public bool? IsCorrect => TrueLabel is null || PredictedLabel is null ? null : TrueLabel == PredictedLabel;
+}
