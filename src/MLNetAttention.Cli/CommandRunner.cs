@@ -21,6 +21,7 @@ internal static class CommandRunner
         catch (UnauthorizedAccessException e) { return Fail(e.Message, ExitCodes.Model); }
         catch (IOException e) { return Fail(e.Message, ExitCodes.Model); }
         catch (ExternalToolException e) { return Fail(e.Message, ExitCodes.Environment); }
+        catch (MLNetAttention.Visualization.FontNotFoundException e) { return Fail(e.Message, ExitCodes.Environment); }
         catch (Exception e)
         {
             return Fail($"internal error: {e}\nPlease report this with the command you ran.", ExitCodes.Internal);

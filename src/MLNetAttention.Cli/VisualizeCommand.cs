@@ -55,27 +55,20 @@ internal static class VisualizeCommand
                 Theme = parse.GetValue(theme), Title = heading, TokensPerLine = parse.GetValue(tokensPerLine),
                 Scale = parse.GetValue(scale), Columns = parse.GetValue(columns),
             };
-            try
+            switch (chosen)
             {
-                switch (chosen)
-                {
-                    case VisualizeFormat.Ansi:
-                        WriteAnsi(predictions, rows, path);
-                        break;
-                    case VisualizeFormat.Html:
-                        HtmlReport.Write(path!, texts, new HtmlReportOptions { Title = heading, Theme = figure.Theme, MaxExamples = count });
-                        break;
-                    case VisualizeFormat.Svg:
-                        SvgFigure.Write(path!, texts, figure);
-                        break;
-                    case VisualizeFormat.Png:
-                        PngFigure.Write(path!, texts, figure);
-                        break;
-                }
-            }
-            catch (FontNotFoundException e)
-            {
-                return CommandRunner.Fail(e.Message, ExitCodes.Environment);
+                case VisualizeFormat.Ansi:
+                    WriteAnsi(predictions, rows, path);
+                    break;
+                case VisualizeFormat.Html:
+                    HtmlReport.Write(path!, texts, new HtmlReportOptions { Title = heading, Theme = figure.Theme, MaxExamples = count });
+                    break;
+                case VisualizeFormat.Svg:
+                    SvgFigure.Write(path!, texts, figure);
+                    break;
+                case VisualizeFormat.Png:
+                    PngFigure.Write(path!, texts, figure);
+                    break;
             }
             if (path is not null) Console.Error.WriteLine($"wrote {texts.Count} example{(texts.Count == 1 ? "" : "s")} to {path}");
             return ExitCodes.Success;
