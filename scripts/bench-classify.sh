@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Issue 3's accuracy benchmark: our presets over several seeds against fastText and ML.NET SDCA on the same
+# deterministic splits, plus the training-speed figure. Run it alone on the machine (FACTS.md: a second busy
+# process slows thread pools 4-20x). Usage: bash scripts/bench-classify.sh [datasets] [presets] [seeds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+datasets=${1:-"poetry-dynasty imdb spam"}
+presets=${2:-"attention,multihead"}
+seeds=${3:-"1,2,3"}
+bash scripts/setup.sh
+command -v fasttext >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"; $sudo apt-get install -y -qq fasttext >/dev/null; }
+dotnet build benchmarks/MLNetAttention.Benchmarks -c Release -nologo -clp:ErrorsOnly
+# A private copy, so rebuilding while a benchmark runs cannot swap assemblies under it.
+bin=$(mktemp -d)
+cp -r benchmarks/MLNetAttention.Benchmarks/bin/Release/net10.0/. "$bin"
+bench="$bin/MLNetAttention.Benchmarks"
+results=${RESULTS:-benchmarks/results/classify.jsonl}
+mkdir -p "$(dirname "$results")"
+for dataset in $datasets; do
+  "$bench" baselines --dataset "$dataset"
+  "$bench" classify --dataset "$dataset" --presets "$presets" --seeds "$seeds" --results "$results"
+done
+"$bench" train-speed --dataset poetry-dynasty --epochs 3
