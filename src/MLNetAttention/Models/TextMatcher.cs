@@ -59,7 +59,8 @@ public sealed class MatchTokenEncoder : nn.Module<Tensor, (Tensor Encoded, Tenso
         {
             EncoderKind.Conv => new ConvEncoder(options.EmbeddingDim, options.EncoderDim),
             EncoderKind.BiLstm => new BiLstmEncoder(options.EmbeddingDim, options.EncoderDim),
-            EncoderKind.ResConv => new ResConvEncoder(options.EmbeddingDim, options.MaxLength),
+            // Batches pad to a multiple of the length quantum, so the positions cover MaxLength rounded up to it.
+            EncoderKind.ResConv => new ResConvEncoder(options.EmbeddingDim, PositionCapacity(options.MaxLength)),
             _ => new IdentityEncoder(options.EmbeddingDim),
         };
         RegisterComponents();
@@ -72,6 +73,10 @@ public sealed class MatchTokenEncoder : nn.Module<Tensor, (Tensor Encoded, Tenso
 
     /// <summary>The width of the encoded vectors.</summary>
     public int OutputDim => encoder.OutputDim;
+
+    /// <summary>The positions a ResConv encoder covers for sentences of at most <paramref name="maxLength"/> tokens.</summary>
+    public static int PositionCapacity(int maxLength) =>
+        (maxLength + Training.LengthBuckets.LengthQuantum - 1) / Training.LengthBuckets.LengthQuantum * Training.LengthBuckets.LengthQuantum;
 
     /// <summary>Encodes token ids (batch, seq), 0 = padding.</summary>
     public override (Tensor Encoded, Tensor Mask) forward(Tensor ids)
