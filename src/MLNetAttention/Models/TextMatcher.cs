@@ -68,6 +68,12 @@ public sealed class MatchTokenEncoder : nn.Module<Tensor, (Tensor Encoded, Tenso
         {
             nn.init.xavier_normal_(embedding.weight!);
             embedding.weight![0].zero_();
+            // ResConvEncoder's position embedding starts at N(0, 1), which after its LayerNorm drowns the
+            // Glorot-scaled tokens: every sentence of a length looks alike and pair training stalls for epochs.
+            // Start the positions at the tokens' scale instead (the original's Keras embeddings were small too).
+            double tokenStd = Math.Sqrt(2.0 / (options.VocabularySize + options.EmbeddingDim));
+            foreach (var (name, parameter) in encoder.named_parameters())
+                if (name.StartsWith("position_embedding", StringComparison.Ordinal)) nn.init.normal_(parameter, 0, tokenStd);
         }
     }
 

@@ -24,7 +24,8 @@ public sealed class TripletMatcher : TextMatcher
     {
         encoder = new MatchTokenEncoder(Options);
         pooling = new AttentionPooling1D(encoder.OutputDim, Options.AttentionHiddenDim);
-        projection = nn.Linear(encoder.OutputDim, Options.ProjectionDim);
+        // No bias: a shared offset would make every pair's cosine start near 1.
+        projection = nn.Linear(encoder.OutputDim, Options.ProjectionDim, hasBias: false);
         calibration = tensor(new float[] { 10f, 0f });
         register_buffer("calibration", calibration);
         RegisterComponents();

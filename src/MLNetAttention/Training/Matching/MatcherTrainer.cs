@@ -166,35 +166,61 @@ public static class MatcherTrainer
         return ((float)a, (float)b);
     }
 
-    /// <summary>Logistic regression of 0/1 <paramref name="labels"/> on <paramref name="scores"/>: (scale, bias).</summary>
+    /// <summary>
+    /// Logistic regression of 0/1 <paramref name="labels"/> on <paramref name="scores"/>: (scale, bias) with
+    /// p = sigmoid(scale * score + bias). Fitted on standardised scores by damped Newton steps with Platt's smoothed
+    /// targets, so separable or nearly constant scores still give finite values.
+    /// </summary>
     public static (double Scale, double Bias) FitPlatt(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(labels);
-        const double Ridge = 1e-6;
-        double a = 10, b = 0;
-        int positives = labels.Count(l => l == 1);
-        if (positives == 0 || positives == labels.Count || scores.Count == 0) return (a, b);
-        // Platt's smoothed targets keep the fit finite when the classes are separable.
-        double hi = (positives + 1.0) / (positives + 2.0), lo = 1.0 / (labels.Count - positives + 2.0);
+        if (scores.Count != labels.Count) throw new ArgumentException($"{scores.Count} scores but {labels.Count} labels.", nameof(labels));
+        int n = scores.Count, positives = labels.Count(l => l == 1);
+        if (n == 0) return (1, 0);
+        double hi = (positives + 1.0) / (positives + 2.0), lo = 1.0 / (n - positives + 2.0);
+        double mean = scores.Average();
+        double sd = Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / n);
+        double prior = Math.Log((positives + 1.0) / (n - positives + 1.0));
+        if (!(sd > 1e-9)) return (0, prior);
+        var z = scores.Select(s => (s - mean) / sd).ToArray();
+        var t = labels.Select(l => l == 1 ? hi : lo).ToArray();
+        const double Ridge = 1e-3;
+        double Loss(double a, double b)
+        {
+            double sum = 0.5 * Ridge * a * a;
+            for (int i = 0; i < n; i++)
+            {
+                double x = a * z[i] + b;
+                // log(1 + e^x) - t x, computed stably.
+                sum += (x > 0 ? x + Math.Log(1 + Math.Exp(-x)) : Math.Log(1 + Math.Exp(x))) - t[i] * x;
+            }
+            return sum;
+        }
+        double alpha = 0, beta = prior, current = Loss(alpha, beta);
         for (int iteration = 0; iteration < 100; iteration++)
         {
-            double ga = Ridge * a, gb = 0, haa = Ridge, hab = 0, hbb = 1e-12;
-            for (int i = 0; i < scores.Count; i++)
+            double ga = Ridge * alpha, gb = 0, haa = Ridge, hab = 0, hbb = 1e-9;
+            for (int i = 0; i < n; i++)
             {
-                double p = 1 / (1 + Math.Exp(-(a * scores[i] + b)));
-                double t = labels[i] == 1 ? hi : lo;
-                double w = Math.Max(p * (1 - p), 1e-12);
-                ga += (p - t) * scores[i]; gb += p - t;
-                haa += w * scores[i] * scores[i]; hab += w * scores[i]; hbb += w;
+                double p = 1 / (1 + Math.Exp(-(alpha * z[i] + beta)));
+                double w = p * (1 - p);
+                ga += (p - t[i]) * z[i]; gb += p - t[i];
+                haa += w * z[i] * z[i]; hab += w * z[i]; hbb += w;
             }
             double det = haa * hbb - hab * hab;
-            if (!(Math.Abs(det) > 1e-18)) break;
+            if (!(det > 0)) break;
             double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
-            a -= da; b -= db;
-            if (Math.Abs(da) + Math.Abs(db) < 1e-9) break;
+            double step = 1;
+            double next = Loss(alpha - da, beta - db);
+            while (next > current && step > 1e-6) { step /= 2; next = Loss(alpha - step * da, beta - step * db); }
+            if (next > current) break;
+            alpha -= step * da; beta -= step * db;
+            bool converged = current - next < 1e-12;
+            current = next;
+            if (converged) break;
         }
-        return double.IsFinite(a) && double.IsFinite(b) ? (a, b) : (10, 0);
+        return (alpha / sd, beta - alpha * mean / sd);
     }
 
     private static EpochResult? RunPairEpoch(TextMatcher model, OptimizerHelper optimizer, EncodedPairs train,
