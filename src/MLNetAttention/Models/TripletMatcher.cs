@@ -70,14 +70,18 @@ public sealed class TripletMatcher : TextMatcher
     }
 
     /// <summary>The triplet hinge loss, mean over the batch, of anchors, positives and negatives (batch, seq each).</summary>
-    public Tensor TripletLoss(Tensor anchors, Tensor positives, Tensor negatives)
+    public Tensor TripletLoss(Tensor anchors, Tensor positives, Tensor negatives) => TripletLossAndOrder(anchors, positives, negatives).Loss;
+
+    /// <summary>The triplet hinge loss and, per triplet, whether the anchor is closer to the positive than to the negative (bool, batch).</summary>
+    public (Tensor Loss, Tensor Ordered) TripletLossAndOrder(Tensor anchors, Tensor positives, Tensor negatives)
     {
         using var scope = NewDisposeScope();
         var (a, _) = Embed(anchors);
         var (p, _) = Embed(positives);
         var (n, _) = Embed(negatives);
-        var loss = nn.functional.relu(Options.TripletMargin - (a * p).sum(1) + (a * n).sum(1)).mean();
-        return loss.MoveToOuterDisposeScope();
+        var gap = (a * p).sum(1) - (a * n).sum(1);
+        var loss = nn.functional.relu(Options.TripletMargin - gap).mean();
+        return (loss.MoveToOuterDisposeScope(), gap.gt(0).detach().MoveToOuterDisposeScope());
     }
 
     /// <inheritdoc/>

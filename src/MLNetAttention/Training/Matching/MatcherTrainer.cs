@@ -255,7 +255,7 @@ public static class MatcherTrainer
         return Finish(epoch, rate, lossSum, correct, seen, clock);
     }
 
-    // Triplet epochs report the share of triplets already ordered by the margin as their accuracy.
+    // Triplet epochs report as accuracy the share of triplets whose anchor is closer to the positive than to the negative.
     private static EpochResult? RunTripletEpoch(TripletMatcher model, OptimizerHelper optimizer, TripletSampler sampler,
         TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
@@ -277,14 +277,13 @@ public static class MatcherTrainer
                 var anchors = PairBatches.Ids(texts, batch.Select(i => triplets[i].Anchor).ToArray());
                 var positives = PairBatches.Ids(texts, batch.Select(i => triplets[i].Positive).ToArray());
                 var negatives = PairBatches.Ids(texts, batch.Select(i => triplets[i].Negative).ToArray());
-                var loss = model.TripletLoss(anchors, positives, negatives);
+                var (loss, ordered) = model.TripletLossAndOrder(anchors, positives, negatives);
                 loss.backward();
                 if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradientClipNorm);
                 optimizer.step();
                 float value = loss.item<float>();
                 lossSum += value * batch.Length;
-                // A triplet is "correct" when it is past the margin; the mean loss is 0 only when all are.
-                if (value == 0) correct += batch.Length;
+                correct += ordered.sum().item<long>();
                 seen += batch.Length;
             }
             Report(progress, options, epoch, step, batches.Count, lossSum, correct, seen, triplets.Count, clock);
