@@ -152,7 +152,7 @@ internal static class TrainCommand
         using var reporter = new ProgressReporter();
         using var matcher = AttentionMatcher.Train(trainRows, validationRows, options, reporter, cancellation);
         var summary = matcher.Summary!;
-        Console.Error.WriteLine(report.ToString());
+        if (report.RowsRead + report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
         Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} training sentences truncated");
         if (summary.Interrupted)
         {
