@@ -66,7 +66,7 @@ public sealed class AttentionMatcherTests
     [DataRow(MatcherKind.Siamese)]
     [DataRow(MatcherKind.Interactive)]
     [DataRow(MatcherKind.Triplet)]
-    public void TrainsAboveChanceOnTheBundledCoupletSampleAndRoundTrips(MatcherKind kind)
+    public void TrainsOnTheBundledCoupletSampleAndRoundTripsThroughTheModelDirectory(MatcherKind kind)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var matcher = AttentionMatcher.Train(Train, null, SmallOptions(kind));
