@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MLNetAttention.Data;
 using MLNetAttention.Training;
+using MLNetAttention.Training.Matching;
 
 namespace MLNetAttention.Cli;
 
@@ -9,7 +10,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
-        var data = new Option<string>("--data") { Description = "Labelled test data: " + DataSources.Help + " For a dataset or sample, its test split.", Required = true };
+        var data = new Option<string>("--data") { Description = "Labelled test data: " + DataSources.Help + " For a matcher: " + DataSources.PairHelp + " For a dataset or sample, its test split.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON instead of a table." };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
@@ -21,16 +22,28 @@ internal static class EvaluateCommand
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var report = new ReadReport();
+            if (AttentionMatcher.IsMatcherDirectory(parse.GetValue(model)!))
+            {
+                var pairs = DataSources.ResolvePairs(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report, parse.GetValue(labelColumn)!);
+                var pairRows = (pairs.Test ?? pairs.Train)().ToList();
+                using var matcher = AttentionMatcher.Load(parse.GetValue(model)!);
+                Print(matcher.Evaluate(pairRows), report, parse.GetValue(json));
+                return ExitCodes.Success;
+            }
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
                 parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!);
             var rows = (source.Test ?? source.Train)().ToList();
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
-            var metrics = classifier.Evaluate(rows);
-            if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
-            if (parse.GetValue(json)) MetricsPrinter.PrintJson(metrics, Console.Out);
-            else MetricsPrinter.PrintTable(metrics, Console.Out);
+            Print(classifier.Evaluate(rows), report, parse.GetValue(json));
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static void Print(ClassificationMetrics metrics, ReadReport report, bool json)
+    {
+        if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
+        if (json) MetricsPrinter.PrintJson(metrics, Console.Out);
+        else MetricsPrinter.PrintTable(metrics, Console.Out);
     }
 }

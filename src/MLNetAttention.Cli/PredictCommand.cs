@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MLNetAttention.Training;
+using MLNetAttention.Training.Matching;
 using MLNetAttention.Visualization;
 
 namespace MLNetAttention.Cli;
@@ -13,10 +14,17 @@ internal static class PredictCommand
         var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
         var texts = new Argument<string[]>("text") { Description = "Texts to classify; none: one text per line from --file or standard input.", Arity = ArgumentArity.ZeroOrMore };
         var file = new Option<string?>("--file") { Description = "A file with one text per line." };
-        var json = new Option<bool>("--json") { Description = "One JSON object per text: label, probabilities, tokens with offsets and weights." };
-        var command = new Command("predict", "Classify texts and show each token's attention weight.") { model, texts, file, json };
+        var json = new Option<bool>("--json") { Description = "One JSON object per text (per pair for a matcher): label, probabilities, tokens with offsets and weights." };
+        var text1 = new Option<string?>("--text1") { Description = "Matcher models: the first sentence of the pair (with --text2). Without them, pairs are read as text1<TAB>text2 lines from --file or standard input." };
+        var text2 = new Option<string?>("--text2") { Description = "Matcher models: the second sentence of the pair." };
+        var command = new Command("predict", "Classify texts (or match sentence pairs) and show each token's attention weight.") { model, texts, file, json, text1, text2 };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
+            string modelDirectory = parse.GetValue(model)!;
+            if (AttentionMatcher.IsMatcherDirectory(modelDirectory))
+                return PredictPairs(modelDirectory, parse.GetValue(text1), parse.GetValue(text2), parse.GetValue(file), parse.GetValue(json));
+            if (parse.GetValue(text1) is not null || parse.GetValue(text2) is not null)
+                return CommandRunner.Fail($"--text1/--text2 need a matcher model; '{modelDirectory}' is not one (train it with 'train --task match').", ExitCodes.Usage);
             var inputs = parse.GetValue(texts) is { Length: > 0 } given ? given.ToList() : ReadLines(parse.GetValue(file));
             if (inputs.Count == 0)
                 return CommandRunner.Fail("no text to classify: pass texts as arguments, --file FILE, or pipe lines to standard input.", ExitCodes.Usage);
@@ -32,6 +40,63 @@ internal static class PredictCommand
         }));
         return command;
     }
+
+    private static int PredictPairs(string modelDirectory, string? text1, string? text2, string? file, bool asJson)
+    {
+        List<(string, string)> pairs;
+        if (text1 is not null || text2 is not null)
+        {
+            if (text1 is null || text2 is null)
+                return CommandRunner.Fail("a matcher needs both --text1 and --text2.", ExitCodes.Usage);
+            pairs = new List<(string, string)> { (text1, text2) };
+        }
+        else
+        {
+            pairs = new List<(string, string)>();
+            foreach (var line in ReadLines(file))
+            {
+                var parts = line.Split('\t');
+                if (parts.Length < 2)
+                    throw new ArgumentException($"'{line}' is not a pair: write text1<TAB>text2 per line, or pass --text1 and --text2.");
+                pairs.Add((parts[0], parts[1]));
+            }
+            if (pairs.Count == 0)
+                return CommandRunner.Fail("no pair to match: pass --text1 and --text2, --file FILE with text1<TAB>text2 lines, or pipe such lines to standard input.", ExitCodes.Usage);
+        }
+        using var matcher = AttentionMatcher.Load(modelDirectory);
+        bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
+        foreach (var prediction in matcher.Predict(pairs))
+        {
+            if (asJson) Console.Out.WriteLine(JsonSerializer.Serialize(ToJson(prediction), CliJson.Compact));
+            else Console.Out.WriteLine(FormatPair(prediction, color));
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Both sentences coloured by weight, one per line, then " => match/no-match (probability of that answer)".</summary>
+    public static string FormatPair(MatchPrediction prediction, bool color)
+    {
+        string Row(string text, IReadOnlyList<TokenWeight> tokens, int truncated) =>
+            AnsiRenderer.Render(text, tokens.Select(t => (t.Offset, t.Length)).ToArray(), tokens.Select(t => t.Weight).ToArray(), color)
+            + (truncated > 0 ? $" [{truncated} tokens past the maximum length not scored]" : "");
+        float probability = prediction.IsMatch ? prediction.Probability : 1 - prediction.Probability;
+        return Row(prediction.Text1, prediction.Tokens1, prediction.TruncatedTokens1) + Environment.NewLine
+            + Row(prediction.Text2, prediction.Tokens2, prediction.TruncatedTokens2)
+            + string.Create(CultureInfo.InvariantCulture, $" => {(prediction.IsMatch ? "match" : "no-match")} ({probability:0.000})");
+    }
+
+    private static object ToJson(MatchPrediction p) => new
+    {
+        text1 = p.Text1,
+        text2 = p.Text2,
+        label = p.Label,
+        match = p.IsMatch,
+        probability = p.Probability,
+        truncatedTokens1 = p.TruncatedTokens1,
+        truncatedTokens2 = p.TruncatedTokens2,
+        tokens1 = p.Tokens1.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight }),
+        tokens2 = p.Tokens2.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight }),
+    };
 
     /// <summary>The original's line: the text coloured by weight, then " => label (probability)".</summary>
     public static string FormatLine(ClassPrediction prediction, bool color)

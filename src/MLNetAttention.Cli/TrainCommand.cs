@@ -3,6 +3,7 @@ using MLNetAttention.Data;
 using MLNetAttention.Models;
 using MLNetAttention.Text;
 using MLNetAttention.Training;
+using MLNetAttention.Training.Matching;
 
 namespace MLNetAttention.Cli;
 
@@ -14,9 +15,10 @@ internal static class TrainCommand
         var validation = new Option<string?>("--valid") { Description = "Validation file; default: hold out --valid-fraction of the training data." };
         var test = new Option<string?>("--test") { Description = "Test file scored after training; default: the dataset's test split, if it has one." };
         var output = new Option<string>("--out") { Description = "The model directory to write.", DefaultValueFactory = _ => "model" };
-        var task = new Option<string>("--task") { Description = "classify (match arrives with the matching models).", DefaultValueFactory = _ => "classify" };
-        task.AcceptOnlyFromAmong("classify");
-        var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none.", DefaultValueFactory = _ => EncoderKind.Conv };
+        var task = new Option<string>("--task") { Description = "classify (one text, a label) | match (a pair of sentences, 0/1).", DefaultValueFactory = _ => "classify" };
+        task.AcceptOnlyFromAmong("classify", "match");
+        var matcher = new Option<MatcherKind>("--matcher") { Description = "With --task match: siamese | interactive | triplet.", DefaultValueFactory = _ => MatcherKind.Siamese };
+        var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none (default conv; resconv for --task match).", DefaultValueFactory = _ => EncoderKind.Conv };
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => 4 };
         var diversity = new Option<double>("--diversity-penalty") { Description = "Weight of the multi-head diversity penalty (0 = off).", DefaultValueFactory = _ => 0 };
@@ -45,9 +47,9 @@ internal static class TrainCommand
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
         var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
 
-        var command = new Command("train", "Train an attention-pooling classifier and write a model directory.")
+        var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, task, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, task, matcher, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
             tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, clip, classWeights, validFraction, patience, seed, threads, resume, textColumn, labelColumn, lenient,
         };
@@ -56,6 +58,35 @@ internal static class TrainCommand
             var readerOptions = new ReaderOptions { Lenient = parse.GetValue(lenient) };
             var report = new ReadReport();
             string text = parse.GetValue(textColumn)!, label = parse.GetValue(labelColumn)!;
+            if (parse.GetValue(task) == "match")
+            {
+                if (parse.GetValue(resume) is not null)
+                    throw new ArgumentException("--resume is not supported with --task match yet: matchers train without checkpoints.");
+                var matchOptions = new AttentionMatcherOptions
+                {
+                    Tokenizer = new AttentionTokenizerOptions
+                    {
+                        Mode = parse.GetValue(tokenizer), MinFrequency = parse.GetValue(minFrequency), MaxLength = parse.GetValue(maxLength),
+                    },
+                    MaxLengthPercentile = parse.GetValue(percentile),
+                    Model = new TextMatcherOptions
+                    {
+                        Kind = parse.GetValue(matcher),
+                        Encoder = parse.GetResult(encoder) is { Implicit: false } ? parse.GetValue(encoder) : EncoderKind.ResConv,
+                        EmbeddingDim = parse.GetValue(embeddingDim), EncoderDim = parse.GetValue(hiddenDim), Dropout = parse.GetValue(dropout),
+                    },
+                    Training = new TrainingOptions
+                    {
+                        Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
+                        Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
+                        LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip),
+                        ValidationFraction = parse.GetValue(validFraction), Patience = parse.GetValue(patience),
+                        Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
+                    },
+                };
+                return TrainMatcher(parse.GetValue(data)!, parse.GetValue(validation), parse.GetValue(test), parse.GetValue(output)!,
+                    matchOptions, readerOptions, report, label, cancellation);
+            }
             var source = DataSources.Resolve(parse.GetValue(data)!, readerOptions, report, text, label);
             string? validationPath = parse.GetValue(validation);
             string? testPath = parse.GetValue(test);
@@ -109,6 +140,30 @@ internal static class TrainCommand
             return ExitCodes.Success;
         })));
         return command;
+    }
+
+    private static int TrainMatcher(string data, string? validationPath, string? testPath, string outputDirectory,
+        AttentionMatcherOptions options, ReaderOptions readerOptions, ReadReport report, string label, CancellationToken cancellation)
+    {
+        var source = DataSources.ResolvePairs(data, readerOptions, report, label);
+        Console.Error.WriteLine($"training a {options.Model.Kind.ToString().ToLowerInvariant()} matcher on {source.Description}");
+        var trainRows = source.Train().ToList();
+        var validationRows = validationPath is null ? null : DataSources.ReadPairFile(validationPath, readerOptions, report, label).ToList();
+        using var reporter = new ProgressReporter();
+        using var matcher = AttentionMatcher.Train(trainRows, validationRows, options, reporter, cancellation);
+        var summary = matcher.Summary!;
+        if (report.RowsRead + report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
+        Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} training sentences truncated");
+        if (summary.Interrupted)
+        {
+            Console.Error.WriteLine("interrupted: matchers write no checkpoint; nothing was saved.");
+            return ExitCodes.Interrupted;
+        }
+        matcher.Save(outputDirectory);
+        Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory}");
+        var testRows = testPath is not null ? DataSources.ReadPairFile(testPath, readerOptions, report, label).ToList() : source.Test?.Invoke().ToList();
+        if (testRows is { Count: > 0 }) MetricsPrinter.PrintTable(matcher.Evaluate(testRows), Console.Out);
+        return ExitCodes.Success;
     }
 
     private static SortedDictionary<int, double>? ParseSchedule(string? value)

@@ -1,0 +1,87 @@
+using System.Text.Json.Serialization;
+
+namespace MLNetAttention.Models;
+
+/// <summary>Which pair model a <see cref="TextMatcherOptions"/> describes.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MatcherKind>))]
+public enum MatcherKind
+{
+    /// <summary><see cref="SiameseMatcher"/>: each sentence pooled on its own, then a head on [u, v, u*v, |u-v|].</summary>
+    Siamese,
+    /// <summary><see cref="InteractiveMatcher"/>: each sentence pooled with a query taken from the other.</summary>
+    Interactive,
+    /// <summary><see cref="TripletMatcher"/>: cosine of projected pooled vectors, trained with a hinge on (anchor, positive, negative).</summary>
+    Triplet,
+}
+
+/// <summary>
+/// Everything that defines a pair matcher's architecture. Saved with the model as JSON, so one definition serves
+/// training and loading.
+/// </summary>
+public sealed class TextMatcherOptions
+{
+    /// <summary>The matcher.</summary>
+    public MatcherKind Kind { get; set; } = MatcherKind.Siamese;
+
+    /// <summary>Number of token ids, padding (0) and unknown (1) included.</summary>
+    public int VocabularySize { get; set; }
+
+    /// <summary>Width of the token embeddings.</summary>
+    public int EmbeddingDim { get; set; } = 128;
+
+    /// <summary>The shared encoder (the original's residual convolutions with position embedding by default).</summary>
+    public EncoderKind Encoder { get; set; } = EncoderKind.ResConv;
+
+    /// <summary>Width of the encoder's output for <see cref="EncoderKind.Conv"/> and <see cref="EncoderKind.BiLstm"/>.</summary>
+    public int EncoderDim { get; set; } = 128;
+
+    /// <summary>Width of the attention scoring projection; for the interactive matcher also the width of the pooled vectors.</summary>
+    public int AttentionHiddenDim { get; set; } = 128;
+
+    /// <summary>Width of the head's dense layer (the original's 512).</summary>
+    public int DenseDim { get; set; } = 512;
+
+    /// <summary>L2 penalty on the head's dense weight, added to the loss as L2 * sum(W^2).</summary>
+    public double DenseL2 { get; set; } = 1e-4;
+
+    /// <summary>Dropout after the embeddings and in the head.</summary>
+    public double Dropout { get; set; } = 0.2;
+
+    /// <summary>The longest sentence in tokens; the position embedding of <see cref="EncoderKind.ResConv"/> covers it.</summary>
+    public int MaxLength { get; set; } = 64;
+
+    /// <summary>Triplet matcher: width of the projection whose cosine is the pair score.</summary>
+    public int ProjectionDim { get; set; } = 128;
+
+    /// <summary>Triplet matcher: the hinge margin, loss = max(0, margin - cos(a, p) + cos(a, n)).</summary>
+    public double TripletMargin { get; set; } = 0.3;
+
+    /// <summary>Width of the vectors the encoder hands to the pooling.</summary>
+    [JsonIgnore]
+    public int EncodedDim => Encoder is EncoderKind.ResConv or EncoderKind.None ? EmbeddingDim : EncoderDim;
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first option that cannot build a model.</summary>
+    public void Validate()
+    {
+        Require(Enum.IsDefined(Kind), nameof(Kind), Kind, "siamese, interactive or triplet");
+        Require(VocabularySize >= 2, nameof(VocabularySize), VocabularySize, "at least 2 (padding and unknown)");
+        Require(EmbeddingDim >= 1, nameof(EmbeddingDim), EmbeddingDim, "at least 1");
+        Require(EncoderDim >= 1, nameof(EncoderDim), EncoderDim, "at least 1");
+        Require(Encoder != EncoderKind.BiLstm || EncoderDim % 2 == 0, nameof(EncoderDim), EncoderDim, "even for the BiLstm encoder (two directions)");
+        Require(AttentionHiddenDim >= 1, nameof(AttentionHiddenDim), AttentionHiddenDim, "at least 1");
+        Require(DenseDim >= 1, nameof(DenseDim), DenseDim, "at least 1");
+        Require(DenseL2 >= 0, nameof(DenseL2), DenseL2, "0 (off) or more");
+        Require(Dropout is >= 0 and < 1, nameof(Dropout), Dropout, "in [0, 1)");
+        Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
+        Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
+        Require(TripletMargin is > 0 and <= 2, nameof(TripletMargin), TripletMargin, "in (0, 2] (cosines differ by at most 2)");
+    }
+
+    private static void Require(bool condition, string name, object value, string expected)
+    {
+        if (!condition) throw new ArgumentException($"{name} is {value}; it must be {expected}.", name);
+    }
+
+    /// <summary>A copy of these options.</summary>
+    public TextMatcherOptions Clone() => (TextMatcherOptions)MemberwiseClone();
+}

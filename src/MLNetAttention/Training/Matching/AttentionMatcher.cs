@@ -1,0 +1,251 @@
+using MLNetAttention.Data;
+using MLNetAttention.Models;
+using MLNetAttention.Text;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Training.Matching;
+
+/// <summary>
+/// A trained attention-pooling sentence-pair matcher (siamese, interactive or triplet): the tokenizer and the
+/// TorchSharp network, with training, prediction (match, probability and both sentences' token weights),
+/// evaluation and a model directory. Labels are "0" (no match) and "1" (match).
+/// </summary>
+public sealed partial class AttentionMatcher : IDisposable
+{
+    private const int PredictionBatchSize = 64;
+
+    /// <summary>The labels, in output order: "0" = no match, "1" = match.</summary>
+    public static IReadOnlyList<string> Labels { get; } = new[] { "0", "1" };
+
+    private AttentionMatcher(TextMatcher network, AttentionTokenizer tokenizer, TrainingOptions training, TrainingSummary? summary)
+    {
+        Network = network;
+        Tokenizer = tokenizer;
+        TrainingOptions = training;
+        Summary = summary;
+    }
+
+    /// <summary>The TorchSharp network (in eval mode).</summary>
+    public TextMatcher Network { get; }
+
+    /// <summary>The tokenizer; its <see cref="AttentionTokenizerOptions.MaxLength"/> is the model's maximum sentence length.</summary>
+    public AttentionTokenizer Tokenizer { get; }
+
+    /// <summary>How the model was trained.</summary>
+    public TrainingOptions TrainingOptions { get; }
+
+    /// <summary>What training reported, when the model was trained or saved with it.</summary>
+    public TrainingSummary? Summary { get; }
+
+    /// <summary>The matcher kind.</summary>
+    public MatcherKind Kind => Network.Options.Kind;
+
+    /// <summary>The model's maximum sentence length in tokens.</summary>
+    public int MaxLength => Network.Options.MaxLength;
+
+    /// <summary>
+    /// Builds a vocabulary from both sides of <paramref name="train"/>, chooses the maximum sentence length, trains
+    /// the matcher the options name and returns it holding the best validation epoch.
+    /// </summary>
+    /// <param name="train">Training pairs, labels "0" or "1" (both must occur).</param>
+    /// <param name="validation">Validation pairs; null to hold out <see cref="TrainingOptions.ValidationFraction"/> of the first sentences of <paramref name="train"/> with all their pairs.</param>
+    /// <param name="options">Tokenizer, model and training options; null for the defaults (siamese).</param>
+    /// <param name="progress">Receives training progress.</param>
+    /// <param name="cancellation">Interrupts training after the current step (the summary says so; the model holds the last weights).</param>
+    /// <exception cref="ArgumentException">An empty set, an empty sentence or a label other than 0/1 (the message names the set and row).</exception>
+    public static AttentionMatcher Train(IEnumerable<PairExample> train, IEnumerable<PairExample>? validation = null,
+        AttentionMatcherOptions? options = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        options ??= new AttentionMatcherOptions();
+        options.Training.Validate();
+        var trainRows = train.ToList();
+        if (trainRows.Count == 0)
+            throw new ArgumentException("The training set is empty: no pair was read. Check the file and its text1/text2/label columns.", nameof(train));
+        CheckRows(trainRows, "training");
+        if (trainRows.Select(r => r.Label.Trim()).Distinct().Count() < 2)
+            throw new ArgumentException($"All {trainRows.Count} training pairs have the label '{trainRows[0].Label.Trim()}'; a matcher needs both 0 and 1.", nameof(train));
+
+        List<PairExample> validationRows;
+        if (validation is not null)
+        {
+            validationRows = validation.ToList();
+            CheckRows(validationRows, "validation");
+        }
+        else
+        {
+            (trainRows, validationRows) = HoldOut(trainRows, options.Training.ValidationFraction, options.Training.Seed);
+        }
+
+        if (options.Training.Threads > 0) set_num_threads(options.Training.Threads);
+        var sentences = trainRows.SelectMany(r => new[] { r.Text1, r.Text2 }).ToList();
+        var tokenizer = AttentionTokenizer.Train(sentences, options.Tokenizer);
+        MaxLengthChoice? choice = null;
+        if (tokenizer.Options.MaxLength == 0)
+        {
+            choice = tokenizer.ChooseMaxLength(sentences, options.MaxLengthPercentile);
+            int maxLength = Math.Clamp(choice.MaxLength, 1, Math.Max(1, options.MaxLengthCap));
+            tokenizer = tokenizer.WithOptions(tokenizer.Options with { MaxLength = maxLength });
+        }
+        var modelOptions = options.Model.Clone();
+        modelOptions.VocabularySize = tokenizer.VocabularySize;
+        modelOptions.MaxLength = tokenizer.Options.MaxLength;
+
+        var trainData = Encode(tokenizer, trainRows, "training", out int truncated);
+        var validationData = validationRows.Count > 0 ? Encode(tokenizer, validationRows, "validation", out _) : null;
+
+        manual_seed(options.Training.Seed);
+        var network = TextMatcher.Create(modelOptions);
+        try
+        {
+            var result = MatcherTrainer.Train(network, trainData, validationData, options.Training, progress, cancellation);
+            var summary = new TrainingSummary
+            {
+                TrainCount = trainData.Count,
+                ValidationCount = validationData?.Count ?? 0,
+                MaxLengthChoice = choice?.ToString() ?? $"max length {modelOptions.MaxLength} (set in the options)",
+                TruncatedTrainTexts = truncated,
+                BestEpoch = result.BestEpoch,
+                StoppedEarly = result.StoppedEarly,
+                Interrupted = result.Interrupted,
+                History = result.History,
+                Validation = result.History.FirstOrDefault(h => h.Epoch == result.BestEpoch)?.Validation,
+            };
+            return new AttentionMatcher(network, tokenizer, options.Training, summary);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores one pair: match or not, the probability and both sentences' token weights.</summary>
+    /// <exception cref="ArgumentException">A sentence is null, empty or has no token.</exception>
+    public MatchPrediction Predict(string text1, string text2) => Predict(new[] { (text1, text2) })[0];
+
+    /// <summary>Scores many pairs in length-sorted batches; results are in input order.</summary>
+    /// <exception cref="ArgumentException">A sentence is null, empty or has no token (the message names the pair).</exception>
+    public IReadOnlyList<MatchPrediction> Predict(IEnumerable<(string Text1, string Text2)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var inputs = pairs.ToList();
+        var windows1 = new TokenWindow[inputs.Count];
+        var windows2 = new TokenWindow[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            windows1[i] = Window(inputs[i].Text1, i, "text1");
+            windows2[i] = Window(inputs[i].Text2, i, "text2");
+        }
+        var ids1 = windows1.Select(w => w.Ids).ToArray();
+        var ids2 = windows2.Select(w => w.Ids).ToArray();
+        var results = new MatchPrediction[inputs.Count];
+        Network.eval();
+        using var noGrad = no_grad();
+        var lengths = Enumerable.Range(0, inputs.Count).Select(i => Math.Max(ids1[i].Length, ids2[i].Length)).ToArray();
+        foreach (var batch in PairBatches.Plan(lengths, PredictionBatchSize, random: null))
+        {
+            using var scope = NewDisposeScope();
+            var (logits, weights1, weights2) = Network.forward(PairBatches.Ids(ids1, batch), PairBatches.Ids(ids2, batch));
+            var probabilities = logits.softmax(-1)[.., 1].data<float>().ToArray();
+            var w1 = weights1.data<float>().ToArray();
+            var w2 = weights2.data<float>().ToArray();
+            int length1 = (int)weights1.shape[1], length2 = (int)weights2.shape[1];
+            for (int r = 0; r < batch.Length; r++)
+            {
+                int index = batch[r];
+                var (text1, text2) = inputs[index];
+                results[index] = new MatchPrediction
+                {
+                    Text1 = text1, Text2 = text2, Probability = probabilities[r],
+                    Tokens1 = Tokens(text1, windows1[index], w1.AsSpan(r * length1, length1)),
+                    Tokens2 = Tokens(text2, windows2[index], w2.AsSpan(r * length2, length2)),
+                    TruncatedTokens1 = windows1[index].TextTokenCount - windows1[index].Ids.Length,
+                    TruncatedTokens2 = windows2[index].TextTokenCount - windows2[index].Ids.Length,
+                };
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Accuracy, macro-F1, per-class scores (the F1 of class "1" is the usual matching F1) and the confusion matrix.</summary>
+    /// <exception cref="ArgumentException">An empty set, an empty sentence or a label other than 0/1 (the message names the row).</exception>
+    public ClassificationMetrics Evaluate(IEnumerable<PairExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        var rows = examples.ToList();
+        if (rows.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(examples));
+        CheckRows(rows, "test");
+        return MatcherTrainer.Evaluate(Network, Encode(Tokenizer, rows, "test", out _));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Network.Dispose();
+
+    private TokenWindow Window(string? text, int index, string side)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new ArgumentException($"Pair {index}: {side} is empty; both sentences of a pair are needed to match them.", side);
+        // The first MaxLength tokens, as in training; the rest are counted, not scored.
+        var window = Tokenizer.EncodeWindows(text, MaxLength, MaxLength)[0];
+        if (window.Ids.Length == 0)
+            throw new ArgumentException($"Pair {index}: {side} has no tokens; there is nothing to match.", side);
+        return window;
+    }
+
+    private TokenWeight[] Tokens(string text, TokenWindow window, ReadOnlySpan<float> weights)
+    {
+        var tokens = new TokenWeight[window.Ids.Length];
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            var (offset, length) = window.Offsets[t].GetOffsetAndLength(text.Length);
+            int id = window.Ids[t];
+            string token = id == AttentionTokenizer.UnknownId ? text.Substring(offset, length) : Tokenizer.IdToToken(id);
+            tokens[t] = new TokenWeight(token, id, offset, length, new[] { weights[t] });
+        }
+        return tokens;
+    }
+
+    private static void CheckRows(IReadOnlyList<PairExample> rows, string setName)
+    {
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i] ?? throw new ArgumentException($"The {setName} pair at row {i + 1} is null.");
+            if (string.IsNullOrWhiteSpace(row.Text1) || string.IsNullOrWhiteSpace(row.Text2))
+                throw new ArgumentException($"The {setName} pair at row {i + 1} has an empty {(string.IsNullOrWhiteSpace(row.Text1) ? "text1" : "text2")}. Remove it or read the data leniently.");
+            if (row.Label?.Trim() is not ("0" or "1"))
+                throw new ArgumentException($"The {setName} pair at row {i + 1} has the label '{row.Label}'; a matcher needs 0 (no match) or 1 (match).");
+        }
+    }
+
+    private static EncodedPairs Encode(AttentionTokenizer tokenizer, IReadOnlyList<PairExample> rows, string setName, out int truncatedTexts)
+    {
+        int maxLength = tokenizer.Options.MaxLength;
+        var ids1 = new int[rows.Count][];
+        var ids2 = new int[rows.Count][];
+        var labels = new int[rows.Count];
+        int truncated = 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            ids1[i] = tokenizer.EncodeToIds(rows[i].Text1, maxLength, out int dropped1);
+            ids2[i] = tokenizer.EncodeToIds(rows[i].Text2, maxLength, out int dropped2);
+            if (ids1[i].Length == 0 || ids2[i].Length == 0)
+                throw new ArgumentException($"The {setName} pair at row {i + 1} has no tokens in {(ids1[i].Length == 0 ? "text1" : "text2")}. Remove it or read the data leniently.");
+            truncated += (dropped1 > 0 ? 1 : 0) + (dropped2 > 0 ? 1 : 0);
+            labels[i] = rows[i].Label.Trim() == "1" ? 1 : 0;
+        }
+        truncatedTexts = truncated;
+        return new EncodedPairs(ids1, ids2, labels);
+    }
+
+    // A seeded hold-out by first sentence: all pairs of a held-out text1 go to validation, so no anchor is in both.
+    private static (List<PairExample> Train, List<PairExample> Validation) HoldOut(List<PairExample> rows, double fraction, long seed)
+    {
+        if (fraction <= 0) return (rows, new List<PairExample>());
+        var anchors = rows.Select(r => r.Text1).Distinct(StringComparer.Ordinal).ToArray();
+        new SplitMix64(seed, stream: 0x5EED).Shuffle(anchors);
+        int held = Math.Min((int)Math.Round(anchors.Length * fraction), anchors.Length - 1);
+        var heldOut = anchors.Take(held).ToHashSet(StringComparer.Ordinal);
+        return (rows.Where(r => !heldOut.Contains(r.Text1)).ToList(), rows.Where(r => heldOut.Contains(r.Text1)).ToList());
+    }
+}

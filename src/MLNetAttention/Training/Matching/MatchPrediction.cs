@@ -1,0 +1,32 @@
+namespace MLNetAttention.Training.Matching;
+
+/// <summary>A matcher's answer for one pair: match or not, the match probability and both sentences' token weights.</summary>
+public sealed class MatchPrediction
+{
+    /// <summary>The first sentence.</summary>
+    public required string Text1 { get; init; }
+
+    /// <summary>The second sentence.</summary>
+    public required string Text2 { get; init; }
+
+    /// <summary>"1" when the pair matches (<see cref="Probability"/> ≥ 0.5), else "0".</summary>
+    public string Label => IsMatch ? "1" : "0";
+
+    /// <summary>Whether the pair matches (<see cref="Probability"/> ≥ 0.5).</summary>
+    public bool IsMatch => Probability >= 0.5f;
+
+    /// <summary>The probability that the pair matches.</summary>
+    public required float Probability { get; init; }
+
+    /// <summary>The tokens of <see cref="Text1"/> the model saw, with weights summing to 1.</summary>
+    public required IReadOnlyList<TokenWeight> Tokens1 { get; init; }
+
+    /// <summary>The tokens of <see cref="Text2"/> the model saw, with weights summing to 1.</summary>
+    public required IReadOnlyList<TokenWeight> Tokens2 { get; init; }
+
+    /// <summary>Tokens of <see cref="Text1"/> past the model's maximum length that were not scored.</summary>
+    public required int TruncatedTokens1 { get; init; }
+
+    /// <summary>Tokens of <see cref="Text2"/> past the model's maximum length that were not scored.</summary>
+    public required int TruncatedTokens2 { get; init; }
+}
