@@ -397,7 +397,7 @@ public static partial class DataReaders
                     "Quote fields that contain the separator");
                 continue;
             }
-            var item = sink.Pair(rec.Number, f[cols[0]], f[cols[1]], f[cols[2]], null);
+            var item = sink.Pair(rec.Number, f[cols[0]], f[cols[1]], f[cols[2]], ZeroOne);
             if (item is not null) yield return item;
         }
         if (cols is null)
@@ -427,7 +427,7 @@ public static partial class DataReaders
             var fields = JsonFields(sink, line, [n1, n2, nl], out bool blank);
             if (blank) { report?.AddBlank(); continue; }
             if (fields is null) continue;
-            var item = sink.Pair(line.Number, fields[0], fields[1], fields[2], null);
+            var item = sink.Pair(line.Number, fields[0], fields[1], fields[2], ZeroOne);
             if (item is not null) yield return item;
         }
     }

@@ -33,6 +33,9 @@ public sealed class SplitMix64(ulong seed)
         return (int)(r % bound);
     }
 
+    /// <summary>A uniform double in [0, 1) (53 random bits).</summary>
+    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
+
     /// <summary>Fisher-Yates shuffle in place.</summary>
     /// <param name="items">The list to shuffle.</param>
     public void Shuffle<T>(IList<T> items)

@@ -33,7 +33,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         options.Validate();
         Options = options.Clone();
 
-        embedding = nn.Embedding(options.VocabularySize, options.EmbeddingDim, padding_idx: 0);
+        embedding = EncoderFactory.TokenEmbedding(options.VocabularySize, options.EmbeddingDim);
         if (options.BigramBuckets > 0)
         {
             bigram_embedding = nn.Embedding(options.BigramBuckets, options.BigramDim);
@@ -41,13 +41,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             bigram_dropout = nn.Dropout(options.BigramDropout);
         }
         embedding_dropout = nn.Dropout(options.Dropout);
-        encoder = options.Encoder switch
-        {
-            EncoderKind.Conv => new ConvEncoder(options.EmbeddingDim, options.EncoderDim),
-            EncoderKind.BiLstm => new BiLstmEncoder(options.EmbeddingDim, options.EncoderDim),
-            EncoderKind.ResConv => new ResConvEncoder(options.EmbeddingDim, options.MaxLength),
-            _ => new IdentityEncoder(options.EmbeddingDim),
-        };
+        encoder = EncoderFactory.Encoder(options.Encoder, options.VocabularySize, options.EmbeddingDim, options.EncoderDim, options.MaxLength);
         int pooledDim = encoder.OutputDim;
         pooling = options.Pooling switch
         {
@@ -60,12 +54,6 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         dense = nn.Linear(pooling.OutputSize(pooledDim), options.DenseDim);
         output = nn.Linear(options.DenseDim, options.NumClasses);
         RegisterComponents();
-
-        using (no_grad())
-        {
-            nn.init.xavier_normal_(embedding.weight!);
-            embedding.weight![0].zero_();
-        }
     }
 
     /// <summary>The options the model was built from (a copy).</summary>

@@ -53,36 +53,14 @@ public sealed class MatchTokenEncoder : nn.Module<Tensor, (Tensor Encoded, Tenso
     public MatchTokenEncoder(TextMatcherOptions options) : base(nameof(MatchTokenEncoder))
     {
         ArgumentNullException.ThrowIfNull(options);
-        embedding = nn.Embedding(options.VocabularySize, options.EmbeddingDim, padding_idx: 0);
+        embedding = EncoderFactory.TokenEmbedding(options.VocabularySize, options.EmbeddingDim);
         embedding_dropout = nn.Dropout(options.Dropout);
-        encoder = options.Encoder switch
-        {
-            EncoderKind.Conv => new ConvEncoder(options.EmbeddingDim, options.EncoderDim),
-            EncoderKind.BiLstm => new BiLstmEncoder(options.EmbeddingDim, options.EncoderDim),
-            // Batches pad to a multiple of the length quantum, so the positions cover MaxLength rounded up to it.
-            EncoderKind.ResConv => new ResConvEncoder(options.EmbeddingDim, PositionCapacity(options.MaxLength)),
-            _ => new IdentityEncoder(options.EmbeddingDim),
-        };
+        encoder = EncoderFactory.Encoder(options.Encoder, options.VocabularySize, options.EmbeddingDim, options.EncoderDim, options.MaxLength);
         RegisterComponents();
-        using (no_grad())
-        {
-            nn.init.xavier_normal_(embedding.weight!);
-            embedding.weight![0].zero_();
-            // ResConvEncoder's position embedding starts at N(0, 1), which after its LayerNorm drowns the
-            // Glorot-scaled tokens: every sentence of a length looks alike and pair training stalls for epochs.
-            // Start the positions at the tokens' scale instead (the original's Keras embeddings were small too).
-            double tokenStd = Math.Sqrt(2.0 / (options.VocabularySize + options.EmbeddingDim));
-            foreach (var (name, parameter) in encoder.named_parameters())
-                if (name.StartsWith("position_embedding", StringComparison.Ordinal)) nn.init.normal_(parameter, 0, tokenStd);
-        }
     }
 
     /// <summary>The width of the encoded vectors.</summary>
     public int OutputDim => encoder.OutputDim;
-
-    /// <summary>The positions a ResConv encoder covers for sentences of at most <paramref name="maxLength"/> tokens.</summary>
-    public static int PositionCapacity(int maxLength) =>
-        (maxLength + Training.LengthBuckets.LengthQuantum - 1) / Training.LengthBuckets.LengthQuantum * Training.LengthBuckets.LengthQuantum;
 
     /// <summary>Encodes token ids (batch, seq), 0 = padding.</summary>
     public override (Tensor Encoded, Tensor Mask) forward(Tensor ids)

@@ -8,6 +8,15 @@ public static class Masking
     /// <summary>The value subtracted from the scores of padded steps, as in the original Keras layers.</summary>
     public const float MaskedScorePenalty = 1e12f;
 
+    /// <summary>
+    /// Batches are padded to a multiple of this many steps: libtorch's allocator caches per shape, and a new
+    /// shape for nearly every batch made memory grow to gigabytes on long texts.
+    /// </summary>
+    public const int PaddingQuantum = 8;
+
+    /// <summary><paramref name="length"/> rounded up to a multiple of <see cref="PaddingQuantum"/>.</summary>
+    public static int PaddedLength(int length) => (length + PaddingQuantum - 1) / PaddingQuantum * PaddingQuantum;
+
     /// <summary>Builds the float mask (1 = token, 0 = padding) of a batch of token ids, where id 0 is padding.</summary>
     /// <param name="ids">Token ids of shape (batch, seq), int64.</param>
     public static Tensor FromIds(Tensor ids) => ids.ne(0L).to_type(ScalarType.Float32);

@@ -22,7 +22,11 @@ public sealed class ResConvEncoder : SequenceEncoder
     /// <summary>Creates the encoder.</summary>
     /// <param name="dim">Width of the embedded tokens and of every block.</param>
     /// <param name="maxPositions">The longest sequence the position embedding covers.</param>
-    public ResConvEncoder(int dim, int maxPositions) : base(nameof(ResConvEncoder))
+    /// <param name="positionInitStd">
+    /// Standard deviation of the initial position embeddings. Keep it at the token embeddings' scale: at N(0, 1)
+    /// the positions drown the tokens after the LayerNorm, every text of one length looks alike and training stalls.
+    /// </param>
+    public ResConvEncoder(int dim, int maxPositions, double positionInitStd = 0.02) : base(nameof(ResConvEncoder))
     {
         if (maxPositions < 1) throw new ArgumentOutOfRangeException(nameof(maxPositions), maxPositions, "Must be at least 1.");
         this.dim = dim;
@@ -31,6 +35,7 @@ public sealed class ResConvEncoder : SequenceEncoder
         layer_norm = nn.LayerNorm(dim);
         convs = nn.ModuleList(KernelSizes.Select(k => nn.Conv1d(dim, dim, k)).ToArray());
         RegisterComponents();
+        using (no_grad()) nn.init.normal_(position_embedding.weight!, 0, positionInitStd);
     }
 
     /// <summary>The longest sequence the encoder accepts.</summary>

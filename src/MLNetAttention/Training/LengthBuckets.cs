@@ -1,3 +1,4 @@
+using MLNetAttention.Modules;
 using MLNetAttention.Data;
 using static TorchSharp.torch;
 
@@ -5,14 +6,10 @@ namespace MLNetAttention.Training;
 
 /// <summary>
 /// Groups examples of similar length into batches so little compute goes to padding. Padded lengths are
-/// rounded up to a multiple of <see cref="LengthQuantum"/>: libtorch's allocator caches per shape, and a
-/// new shape for nearly every batch made memory grow to gigabytes on long texts.
+/// rounded up to a multiple of <see cref="Masking.PaddingQuantum"/> to keep the number of shapes small.
 /// </summary>
 public static class LengthBuckets
 {
-    /// <summary>Padded lengths are multiples of this.</summary>
-    public const int LengthQuantum = 8;
-
     // Shuffle, then sort windows of this many batches by length: batches stay random across epochs.
     private const int BatchesPerSortWindow = 50;
 
@@ -42,7 +39,7 @@ public static class LengthBuckets
     public static Tensor Ids(EncodedExamples data, int[] indices, Device? device = null)
     {
         int longest = indices.Max(i => data.Ids[i].Length);
-        int length = (longest + LengthQuantum - 1) / LengthQuantum * LengthQuantum;
+        int length = Masking.PaddedLength(longest);
         var buffer = new long[indices.Length * length];
         for (int row = 0; row < indices.Length; row++)
         {

@@ -1,3 +1,4 @@
+using MLNetAttention.Data;
 using MLNetAttention.Training;
 using MLNetAttention.Training.Matching;
 

@@ -243,7 +243,7 @@ public sealed partial class AttentionMatcher : IDisposable
     {
         if (fraction <= 0) return (rows, new List<PairExample>());
         var anchors = rows.Select(r => r.Text1).Distinct(StringComparer.Ordinal).ToArray();
-        new SplitMix64(seed, stream: 0x5EED).Shuffle(anchors);
+        SplitMix64.ForStream(seed, 0x5EED).Shuffle(anchors);
         int held = Math.Min((int)Math.Round(anchors.Length * fraction), anchors.Length - 1);
         var heldOut = anchors.Take(held).ToHashSet(StringComparer.Ordinal);
         return (rows.Where(r => !heldOut.Contains(r.Text1)).ToList(), rows.Where(r => heldOut.Contains(r.Text1)).ToList());

@@ -1,3 +1,5 @@
+using MLNetAttention.Modules;
+using MLNetAttention.Data;
 using static TorchSharp.torch;
 
 namespace MLNetAttention.Training.Matching;
@@ -43,7 +45,7 @@ public sealed class EncodedPairs
 
 /// <summary>
 /// Batches of pairs of similar length (the longer side decides), each side padded on its own to a multiple of
-/// <see cref="LengthBuckets.LengthQuantum"/>.
+/// <see cref="Masking.PaddingQuantum"/>.
 /// </summary>
 public static class PairBatches
 {
@@ -85,7 +87,7 @@ public static class PairBatches
     public static Tensor Ids(IReadOnlyList<int[]> rows, IReadOnlyList<int> indices, Device? device = null)
     {
         int longest = indices.Max(i => rows[i].Length);
-        int length = (longest + LengthBuckets.LengthQuantum - 1) / LengthBuckets.LengthQuantum * LengthBuckets.LengthQuantum;
+        int length = Masking.PaddedLength(longest);
         var buffer = new long[indices.Count * length];
         for (int row = 0; row < indices.Count; row++)
         {

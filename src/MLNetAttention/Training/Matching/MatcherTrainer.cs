@@ -1,3 +1,4 @@
+using MLNetAttention.Data;
 using System.Diagnostics;
 using MLNetAttention.Models;
 using TorchSharp;
@@ -228,7 +229,7 @@ public static class MatcherTrainer
     {
         model.train();
         // A fresh stream per epoch: the shuffle depends only on the seed and the epoch.
-        var batches = PairBatches.Plan(train, options.BatchSize, new SplitMix64(options.Seed, epoch + 1));
+        var batches = PairBatches.Plan(train, options.BatchSize, SplitMix64.ForStream(options.Seed, epoch + 1));
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         long correct = 0, seen = 0;
@@ -260,10 +261,10 @@ public static class MatcherTrainer
         TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
-        var triplets = sampler.Sample(new SplitMix64(options.Seed, 0x7121 + epoch));
+        var triplets = sampler.Sample(SplitMix64.ForStream(options.Seed, 0x7121 + epoch));
         var texts = sampler.Texts;
         var lengths = triplets.Select(t => Math.Max(texts[t.Anchor].Length, Math.Max(texts[t.Positive].Length, texts[t.Negative].Length))).ToArray();
-        var batches = PairBatches.Plan(lengths, options.BatchSize, new SplitMix64(options.Seed, epoch + 1));
+        var batches = PairBatches.Plan(lengths, options.BatchSize, SplitMix64.ForStream(options.Seed, epoch + 1));
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         long correct = 0, seen = 0;

@@ -1,3 +1,4 @@
+using MLNetAttention.Data;
 namespace MLNetAttention.Training.Matching;
 
 /// <summary>One training triplet: indices into <see cref="TripletSampler.Texts"/>.</summary>
@@ -101,15 +102,15 @@ public sealed class TripletSampler
     private int DrawNegative(int anchor, int positive, SplitMix64 random)
     {
         if (labelledNegativesOf.TryGetValue(anchor, out var hard) && random.NextDouble() < HardNegativeShare)
-            return hard[random.Next(hard.Count)];
+            return hard[random.NextInt(hard.Count)];
         for (int attempt = 0; attempt < MaxRedraws; attempt++)
         {
-            int candidate = pool[random.Next(pool.Length)];
+            int candidate = pool[random.NextInt(pool.Length)];
             if (IsValidNegative(anchor, positive, candidate)) return candidate;
         }
         // Almost every second sentence is a match of this anchor: pick uniformly among the valid ones.
         var valid = pool.Where(c => IsValidNegative(anchor, positive, c)).ToArray();
-        return valid[random.Next(valid.Length)];
+        return valid[random.NextInt(valid.Length)];
     }
 
     private static void Add(Dictionary<int, HashSet<int>> map, int key, int value)
