@@ -1,0 +1,273 @@
+using System.Xml.Linq;
+using MLNetAttention.Data;
+using MLNetAttention.Faithfulness;
+using MLNetAttention.Models;
+using MLNetAttention.Modules;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Faithfulness;
+
+[TestClass]
+public sealed class FaithfulnessTests
+{
+    private static readonly List<TextExample> Train = BundledSamples.ReadTexts("poetry-dynasty.train").ToList();
+    private static readonly List<TextExample> Test = BundledSamples.ReadTexts("poetry-dynasty.test").ToList();
+    private static AttentionClassifier? model;
+
+    private static AttentionClassifier Model => model!;
+
+    private static AttentionClassifierOptions SmallOptions(PoolingKind pooling = PoolingKind.MultiHead, long seed = 42) => new()
+    {
+        Tokenizer = new AttentionTokenizerOptions { MinFrequency = 2 },
+        Model = new TextClassifierOptions { EmbeddingDim = 32, EncoderDim = 32, AttentionHiddenDim = 16, DenseDim = 32, Pooling = pooling, Heads = 2 },
+        Training = new TrainingOptions { Epochs = 1, Threads = 1, ValidationFraction = 0.1, Seed = seed },
+    };
+
+    [ClassInitialize]
+    public static void TrainSmallModel(TestContext _) => model = AttentionClassifier.Train(Train.Take(1000), null, SmallOptions());
+
+    [ClassCleanup]
+    public static void DisposeModel() => model?.Dispose();
+
+    private static int[] Ids(string text) => Model.Tokenizer.EncodeToIds(text, Model.MaxLength, out _);
+
+    private static float[] Weights(int[] ids) => ModelRunner.Forward(Model.Network, new[] { ids }, 8).Weights[0];
+
+    [TestMethod]
+    public void RemoveShortensByKAndUnknownPutsOnesExactlyAtTheTopK()
+    {
+        var ids = Ids(Test[0].Text);
+        var weights = Weights(ids);
+        Assert.AreEqual(ids.Length, weights.Length);
+        foreach (double fraction in new[] { 0.01, 0.05, 0.10, 0.5 })
+        {
+            int k = Erasure.KFor(fraction, ids.Length);
+            var top = Erasure.TopK(weights, k);
+            Assert.AreEqual(k, top.Distinct().Count());
+            Assert.IsTrue(top.All(p => weights[p] >= weights.Where((_, i) => !top.Contains(i)).DefaultIfEmpty(float.MinValue).Max()));
+
+            var removed = Erasure.Erase(ids, top, EraseMode.Remove);
+            Assert.AreEqual(ids.Length - k, removed.Length);
+            CollectionAssert.AreEqual(ids.Where((_, i) => !top.Contains(i)).ToArray(), removed);
+
+            var replaced = Erasure.Erase(ids, top, EraseMode.Unknown);
+            Assert.AreEqual(ids.Length, replaced.Length);
+            for (int i = 0; i < ids.Length; i++)
+                Assert.AreEqual(top.Contains(i) ? AttentionTokenizer.UnknownId : ids[i], replaced[i], $"position {i}");
+        }
+        var bottom = Erasure.BottomK(weights, 3);
+        Assert.IsTrue(bottom.All(p => weights[p] <= weights.Where((_, i) => !bottom.Contains(i)).Min()));
+    }
+
+    [TestMethod]
+    public void KIsACeilingFractionOfTheLengthAndLeavesOneToken()
+    {
+        Assert.AreEqual(1, Erasure.KFor(0.01, 60));
+        Assert.AreEqual(2, Erasure.KFor(0.03, 60));
+        Assert.AreEqual(3, Erasure.KFor(0.05, 60));
+        Assert.AreEqual(6, Erasure.KFor(0.10, 60));
+        Assert.AreEqual(1, Erasure.KFor(1.0, 2));
+        Assert.AreEqual(0, Erasure.KFor(0.5, 1));
+    }
+
+    [TestMethod]
+    public void RandomDrawsNeverRepeatAPositionAndAreDeterministicForASeed()
+    {
+        for (int draw = 0; draw < 200; draw++)
+        {
+            int length = 1 + draw % 40, k = draw % (length + 1);
+            var first = Erasure.RandomK(length, k, SplitMix64.ForStream(7, draw));
+            var again = Erasure.RandomK(length, k, SplitMix64.ForStream(7, draw));
+            Assert.AreEqual(k, first.Length);
+            Assert.AreEqual(k, first.Distinct().Count(), "a position was drawn twice");
+            Assert.IsTrue(first.All(p => p >= 0 && p < length));
+            CollectionAssert.AreEqual(first, again);
+        }
+        var a = Erasure.RandomK(50, 10, SplitMix64.ForStream(1, 0));
+        var b = Erasure.RandomK(50, 10, SplitMix64.ForStream(2, 0));
+        CollectionAssert.AreNotEqual(a, b);
+    }
+
+    [TestMethod]
+    public void TheReportHasBoundedDropsAndFlipRatesAndRoundTrips()
+    {
+        var options = new FaithfulnessOptions { MaxExamples = 60, RandomDraws = 3, ImportanceExamples = 10 };
+        var report = FaithfulnessEvaluator.Evaluate(Model, Test, options);
+        Assert.AreEqual(60, report.Texts + report.SkippedTexts);
+        Assert.AreEqual(4 * 3, report.Erasures.Count);
+        Assert.AreEqual(4, report.Verdicts.Count);
+        foreach (var e in report.Erasures.Concat(report.Uniform!.Erasures))
+        {
+            Assert.IsTrue(e.FlipRate is >= 0 and <= 1, $"flip rate {e.FlipRate}");
+            Assert.IsTrue(e.MeanDrop is >= -1 and <= 1, $"drop {e.MeanDrop}");
+            Assert.IsTrue(e.MeanTokensErased >= 1);
+        }
+        Assert.AreEqual(4 * 2, report.Uniform.Erasures.Count);
+        Assert.IsTrue(report.Uniform.Accuracy is >= 0 and <= 1 && report.Uniform.Agreement is >= 0 and <= 1);
+        var importance = report.Importance!;
+        foreach (var tau in new[] { importance.AttentionVsLeaveOneOut, importance.AttentionVsGradientTimesInput, importance.AttentionVsAbsGradientTimesInput, importance.LeaveOneOutVsGradientTimesInput })
+            Assert.IsTrue(tau is >= -1 and <= 1, $"tau {tau}");
+        foreach (var v in report.Verdicts)
+            Assert.AreEqual(v.Holds, v.TopDrop > 0 && (v.Ratio is null || v.Ratio >= 3), $"verdict at {v.KFraction}");
+
+        var json = report.ToJson();
+        StringAssert.Contains(json, "\"meanDrop\"");
+        StringAssert.Contains(json, "\"strategy\": \"TopAttention\"");
+        var back = FaithfulnessReport.FromJson(json);
+        Assert.AreEqual(report.Erasures.Count, back.Erasures.Count);
+        Assert.AreEqual(report.Erasures[0], back.Erasures[0]);
+        Assert.AreEqual(report.Series.Count, back.Series.Count);
+        Assert.AreEqual(5, report.Series.Count);
+
+        var markdown = report.ToMarkdown();
+        StringAssert.Contains(markdown, "| k | tokens | top-attention drop");
+        StringAssert.Contains(markdown, "Uniform-weights twin");
+        StringAssert.Contains(markdown, "Kendall tau-b");
+
+        var svg = XDocument.Parse(FaithfulnessPlot.ToSvg(report));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        Assert.AreEqual(report.Series.Count, svg.Descendants(ns + "polyline").Count());
+        Assert.IsTrue(svg.Descendants(ns + "text").Any(t => t.Value == "random"));
+    }
+
+    [TestMethod]
+    public void TheUniformTwinHasUniformWeightsAndMatchesADirectMeanPoolingForward()
+    {
+        var texts = Test.Take(16).Select(t => t.Text).ToList();
+        var before = Model.Predict(texts);
+        using var twin = UniformTwin.Create(Model.Network);
+        Assert.AreEqual(PoolingKind.Mean, twin.Options.Pooling);
+
+        var rows = texts.Select(Ids).ToArray();
+        var data = new EncodedExamples(rows, new int[rows.Length]);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = LengthBuckets.Ids(data, Enumerable.Range(0, rows.Length).ToArray());
+        var (logits, weights) = twin.forward(ids);
+        var w = weights.data<float>().ToArray();
+        int length = (int)weights.shape[1];
+        for (int r = 0; r < rows.Length; r++)
+            for (int t = 0; t < length; t++)
+                Assert.AreEqual(t < rows[r].Length ? 1f / rows[r].Length : 0f, w[r * length + t], 1e-7f, $"row {r} token {t}");
+
+        // The original's own modules with MaskedMeanPooling1D in place of the attention, every head the same mean.
+        var parts = ModelRunner.Parts.Of(Model.Network);
+        var mask = Masking.FromIds(ids);
+        using var mean = new MaskedMeanPooling1D();
+        var pooled = mean.forward(parts.Encoder.forward(parts.Embed(ids), mask), mask).Output;
+        var direct = parts.FromPooled(cat(Enumerable.Repeat(pooled, Model.Network.Options.Heads).ToArray(), 1));
+        Assert.IsTrue(direct.allclose(logits, rtol: 1e-4, atol: 1e-5), "the twin's logits differ from a direct mean-pooling forward");
+
+        var after = Model.Predict(texts);
+        for (int i = 0; i < texts.Count; i++) CollectionAssert.AreEqual(before[i].Probabilities, after[i].Probabilities);
+    }
+
+    [TestMethod]
+    public void KendallTauBIsOneForTheSameRankingMinusOneReversedAndCorrectsForTies()
+    {
+        double[] x = { 0.1, 0.5, 0.2, 0.9, 0.3 };
+        Assert.AreEqual(1.0, FaithfulnessStatistics.KendallTauB(x, x.Select(v => v * 10 + 1).ToArray()), 1e-12);
+        Assert.AreEqual(-1.0, FaithfulnessStatistics.KendallTauB(x, x.Select(v => -v).ToArray()), 1e-12);
+        // One tied pair in x, none in y: 5 concordant pairs of 6, tau-b = 5 / sqrt(5 * 6).
+        Assert.AreEqual(5 / Math.Sqrt(30), FaithfulnessStatistics.KendallTauB(new double[] { 1, 2, 2, 3 }, new double[] { 1, 2, 3, 4 }), 1e-12);
+        // Ties in both on the same pair: still a perfect ranking.
+        Assert.AreEqual(1.0, FaithfulnessStatistics.KendallTauB(new double[] { 1, 2, 2, 3 }, new double[] { 5, 6, 6, 7 }), 1e-12);
+        Assert.IsTrue(double.IsNaN(FaithfulnessStatistics.KendallTauB(new double[] { 1, 1, 1 }, new double[] { 1, 2, 3 })));
+        Assert.ThrowsExactly<ArgumentException>(() => FaithfulnessStatistics.KendallTauB(new double[] { 1 }, new double[] { 1, 2 }));
+    }
+
+    [TestMethod]
+    public void JensenShannonIsZeroForIdenticalSymmetricAndAtMostLn2()
+    {
+        double[] p = { 0.7, 0.2, 0.1, 0 }, q = { 0.1, 0.1, 0.3, 0.5 };
+        Assert.AreEqual(0, FaithfulnessStatistics.JensenShannon(p, p), 1e-15);
+        Assert.AreEqual(FaithfulnessStatistics.JensenShannon(p, q), FaithfulnessStatistics.JensenShannon(q, p), 1e-15);
+        Assert.IsTrue(FaithfulnessStatistics.JensenShannon(p, q) is > 0 and <= 0.6931471805599453);
+        Assert.AreEqual(Math.Log(2), FaithfulnessStatistics.JensenShannon(new double[] { 1, 0 }, new double[] { 0, 1 }), 1e-12);
+        var random = new SplitMix64(3);
+        for (int i = 0; i < 100; i++)
+        {
+            var a = Enumerable.Range(0, 6).Select(_ => (double)random.NextInt(10)).Append(1).ToArray();
+            var b = Enumerable.Range(0, 6).Select(_ => (double)random.NextInt(10)).Append(1).ToArray();
+            double js = FaithfulnessStatistics.JensenShannon(a, b);
+            Assert.IsTrue(js is >= 0 and <= 0.6931471805599453);
+            Assert.AreEqual(js, FaithfulnessStatistics.JensenShannon(b, a), 1e-12);
+        }
+    }
+
+    [TestMethod]
+    public void LeaveOneOutEqualsTheUnknownErasureDropOfOneTokenAndTheTopOneErasure()
+    {
+        var example = Test[3];
+        var importance = FaithfulnessEvaluator.Importance(Model, new[] { example.Text }, EraseMode.Unknown)[0];
+        var ids = Ids(example.Text);
+        CollectionAssert.AreEqual(ids, importance.Ids);
+        Assert.AreEqual(ids.Length, importance.LeaveOneOut.Length);
+        Assert.AreEqual(ids.Length, importance.GradientTimesInput.Length);
+        Assert.IsTrue(importance.GradientTimesInput.All(float.IsFinite));
+        int c = importance.LabelIndex;
+        foreach (int t in new[] { 0, ids.Length / 2, ids.Length - 1 })
+        {
+            var erased = ModelRunner.Forward(Model.Network, new[] { Erasure.Erase(ids, new[] { t }, EraseMode.Unknown) }, 8).Probabilities[0];
+            Assert.AreEqual(importance.Probability - erased[c], importance.LeaveOneOut[t], 1e-5, $"token {t}");
+        }
+
+        var report = FaithfulnessEvaluator.Evaluate(Model, new[] { example },
+            new FaithfulnessOptions { KFractions = new[] { 0.001 }, RandomDraws = 1, UniformBaseline = false, ImportanceExamples = 0 });
+        var top = report.Erasures.Single(e => e.Strategy == ErasureStrategy.TopAttention);
+        Assert.AreEqual(1.0, top.MeanTokensErased);
+        int argmax = Erasure.TopK(importance.Attention, 1)[0];
+        Assert.AreEqual(importance.LeaveOneOut[argmax], top.MeanDrop, 1e-5);
+    }
+
+    [TestMethod]
+    public void GradientTimesInputReproducesTheForwardOfEveryArchitecture()
+    {
+        var rows = Test.Take(6).Select(t => Ids(t.Text)).ToArray();
+        foreach (var (encoder, pooling, bigrams) in new[] { (EncoderKind.Conv, PoolingKind.Attention, 64), (EncoderKind.BiLstm, PoolingKind.MultiHead, 0), (EncoderKind.ResConv, PoolingKind.Max, 0) })
+        {
+            manual_seed(5);
+            using var network = new TextClassifier(new TextClassifierOptions
+            {
+                VocabularySize = Model.Tokenizer.VocabularySize, NumClasses = 2, EmbeddingDim = 16, EncoderDim = 16, AttentionHiddenDim = 8,
+                DenseDim = 16, Encoder = encoder, Pooling = pooling, Heads = 2, BigramBuckets = bigrams, MaxLength = Model.MaxLength,
+            });
+            var gradient = ModelRunner.GradientTimesInput(network, rows, new int[rows.Length], 4);
+            for (int r = 0; r < rows.Length; r++)
+            {
+                Assert.AreEqual(rows[r].Length, gradient[r].Length);
+                Assert.IsTrue(gradient[r].All(float.IsFinite) && gradient[r].Any(v => v != 0), $"{encoder}/{pooling}");
+            }
+            Assert.IsTrue(network.parameters().All(p => p.grad is null), "gradient × input must not leave gradients on the model");
+        }
+    }
+
+    [TestMethod]
+    public void SeedModelsShareTheVocabularyAndTheirSpreadIsMeasured()
+    {
+        var rows = Train.Take(400).ToList();
+        var models = FaithfulnessEvaluator.TrainSeedModels(rows, SmallOptions(PoolingKind.Attention), new long[] { 1, 2 });
+        try
+        {
+            CollectionAssert.AreEqual(models[0].Tokenizer.Vocabulary.ToArray(), models[1].Tokenizer.Vocabulary.ToArray());
+            var options = new FaithfulnessOptions { MaxExamples = 40 };
+            var spread = FaithfulnessEvaluator.SeedSpread(models, Test, options);
+            Assert.AreEqual(2, spread.Models);
+            Assert.IsTrue(spread.MeanJensenShannon is > 0 and <= 0.6931471805599453, $"JS {spread.MeanJensenShannon}");
+            Assert.AreEqual(2, spread.Accuracies.Count);
+
+            var same = FaithfulnessEvaluator.SeedSpread(new[] { Model, Model }, Test, options);
+            Assert.AreEqual(0, same.MeanJensenShannon, 1e-9);
+            Assert.AreEqual(1.0, same.PredictionAgreement);
+
+            var error = Assert.ThrowsExactly<ArgumentException>(() => FaithfulnessEvaluator.SeedSpread(new[] { Model, models[0] }, Test, options));
+            StringAssert.Contains(error.Message, "different tokenizer");
+        }
+        finally
+        {
+            foreach (var m in models) m.Dispose();
+        }
+    }
+}
