@@ -1,3 +1,4 @@
+using MLNetAttention.Faithfulness;
 using System.CommandLine;
 using MLNetAttention.Data;
 using MLNetAttention.Training;
@@ -15,9 +16,10 @@ internal static class EvaluateCommand
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
         var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
+        var faithfulness = new Option<bool>("--faithfulness") { Description = "Also run the erasure tests: top-k attended vs random vs lowest-weight tokens, and the uniform-weights model (classifiers only)." };
         var command = new Command("evaluate", "Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on labelled data.")
         {
-            model, data, json, textColumn, labelColumn, lenient,
+            model, data, json, textColumn, labelColumn, lenient, faithfulness,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -35,6 +37,8 @@ internal static class EvaluateCommand
             var rows = (source.Test ?? source.Train)().ToList();
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
             Print(classifier.Evaluate(rows), report, parse.GetValue(json));
+            if (parse.GetValue(faithfulness))
+                FaithfulnessCommand.Print(FaithfulnessEvaluator.Evaluate(classifier, rows), parse.GetValue(json), null, Console.Out);
             return ExitCodes.Success;
         }));
         return command;

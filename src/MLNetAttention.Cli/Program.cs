@@ -9,6 +9,7 @@ var root = new RootCommand("mlnet-attention: attention-pooling text classifiers 
     PredictCommand.Create(),
     DataCommand.Create(),
     DemoCommand.Create(),
+    FaithfulnessCommand.Create(),
     ExportCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
