@@ -45,7 +45,6 @@ internal static class ModelRunner
     {
         var result = new float[rows.Count][];
         if (rows.Count == 0) return result;
-        var parts = Parts.Of(network);
         var data = new EncodedExamples(rows, targets);
         network.eval();
         foreach (var batch in LengthBuckets.Plan(data, batchSize, random: null))
@@ -53,19 +52,12 @@ internal static class ModelRunner
             using var scope = NewDisposeScope();
             var ids = LengthBuckets.Ids(data, batch);
             var target = LengthBuckets.Labels(data, batch);
-            Tensor expected;
             Tensor x;
-            using (no_grad())
-            {
-                expected = network.forward(ids).Logits;
-                x = parts.Embed(ids);
-            }
+            using (no_grad()) x = network.Embed(ids);
             using var gradMode = enable_grad();
             x = x.detach().requires_grad_(true);
-            var logits = parts.FromEmbedded(x, Masking.FromIds(ids));
-            // The recomposed forward must be the model's own: this fails loudly if TextClassifier.forward changes.
-            if (!logits.detach().allclose(expected, rtol: 1e-4, atol: 1e-4))
-                throw new InvalidOperationException("The gradient × input pass no longer reproduces TextClassifier.forward; update ModelRunner.Parts.");
+            // The model's own second half, so the gradient is exactly that of TextClassifier.forward.
+            var (logits, _) = network.FromEmbeddings(x, Masking.FromIds(ids));
             var selected = logits.gather(1, target.unsqueeze(1)).sum();
             var gradient = autograd.grad(new[] { selected }, new[] { x })[0];
             var product = (gradient * x.detach()).sum(-1).contiguous();
@@ -75,55 +67,5 @@ internal static class ModelRunner
                 result[batch[r]] = values.AsSpan(r * length, rows[batch[r]].Length).ToArray();
         }
         return result;
-    }
-
-    /// <summary>The submodules of a <see cref="TextClassifier"/>, found by name, composing its eval-mode forward pass.</summary>
-    internal sealed class Parts
-    {
-        private Parts(Dictionary<string, nn.Module> modules, TextClassifierOptions options)
-        {
-            T Get<T>(string name) where T : class =>
-                modules.TryGetValue(name, out var m) && m is T typed ? typed
-                : throw new InvalidOperationException($"TextClassifier has no submodule '{name}' of type {typeof(T).Name}; update ModelRunner.Parts.");
-            Options = options;
-            Embedding = Get<Embedding>("embedding");
-            Encoder = Get<SequenceEncoder>("encoder");
-            Pooling = Get<PoolingLayer>("pooling");
-            Dense = Get<Linear>("dense");
-            Output = Get<Linear>("output");
-            if (options.BigramBuckets > 0)
-            {
-                BigramEmbedding = Get<Embedding>("bigram_embedding");
-                BigramProjection = Get<Linear>("bigram_projection");
-            }
-        }
-
-        public TextClassifierOptions Options { get; }
-        public Embedding Embedding { get; }
-        public Embedding? BigramEmbedding { get; }
-        public Linear? BigramProjection { get; }
-        public SequenceEncoder Encoder { get; }
-        public PoolingLayer Pooling { get; }
-        public Linear Dense { get; }
-        public Linear Output { get; }
-
-        public static Parts Of(TextClassifier network) =>
-            new(network.named_children().ToDictionary(c => c.name, c => c.module), network.Options);
-
-        /// <summary>What the encoder receives in eval mode (dropout is the identity).</summary>
-        public Tensor Embed(Tensor ids)
-        {
-            var x = Embedding.forward(ids);
-            if (BigramEmbedding is null || BigramProjection is null) return x;
-            var next = nn.functional.pad(ids[.., 1..], new long[] { 0, 1 });
-            var buckets = (ids * TextClassifier.BigramHashMultiplier + next).remainder(Options.BigramBuckets);
-            return x + BigramProjection.forward(BigramEmbedding.forward(buckets)) * Masking.FromIds(ids).unsqueeze(-1);
-        }
-
-        /// <summary>The logits from the embedded tokens, in eval mode.</summary>
-        public Tensor FromEmbedded(Tensor x, Tensor mask) => FromPooled(Pooling.forward(Encoder.forward(x, mask), mask).Output);
-
-        /// <summary>The logits from a pooled vector.</summary>
-        public Tensor FromPooled(Tensor pooled) => Output.forward(nn.functional.gelu(Dense.forward(pooled)));
     }
 }

@@ -71,12 +71,20 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             var dropped = rand(ids.shape, device: ids.device).lt(Options.TokenDropout).logical_and(ids.gt(0L));
             ids = ids.masked_fill(dropped, 1L);
         }
-        var x = Embed(ids);
+        var (logits, weights) = FromEmbeddings(Embed(ids), mask);
+        return (logits.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The second half of <see cref="forward"/>: from the embedded tokens (batch, seq, embedding) to the logits
+    /// and weights. Attribution methods such as gradient x input differentiate with respect to its input.
+    /// </summary>
+    internal (Tensor Logits, Tensor Weights) FromEmbeddings(Tensor x, Tensor mask)
+    {
         var encoded = encoder.forward(embedding_dropout.forward(x), mask);
         var (pooled, weights) = pooling.forward(encoded, mask);
         var hidden = nn.functional.gelu(dense.forward(pooled_dropout.forward(pooled)));
-        var logits = output.forward(hidden);
-        return (logits.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+        return (output.forward(hidden), weights);
     }
 
     /// <summary>The loss term the options add to the cross-entropy (the multi-head diversity penalty), or null.</summary>
@@ -85,7 +93,8 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             ? MultiHeadAttentionPooling1D.DiversityPenalty(weights) * Options.DiversityPenalty
             : null;
 
-    private Tensor Embed(Tensor ids)
+    /// <summary>The first half of <see cref="forward"/>: token embeddings plus, when enabled, hashed bigram embeddings.</summary>
+    internal Tensor Embed(Tensor ids)
     {
         var x = embedding.forward(ids);
         if (bigram_embedding is null || bigram_projection is null || bigram_dropout is null) return x;

@@ -153,11 +153,14 @@ public sealed class FaithfulnessTests
                 Assert.AreEqual(t < rows[r].Length ? 1f / rows[r].Length : 0f, w[r * length + t], 1e-7f, $"row {r} token {t}");
 
         // The original's own modules with MaskedMeanPooling1D in place of the attention, every head the same mean.
-        var parts = ModelRunner.Parts.Of(Model.Network);
+        var children = Model.Network.named_children().ToDictionary(c => c.name, c => c.module);
+        var encoder = (SequenceEncoder)children["encoder"];
+        var dense = (TorchSharp.Modules.Linear)children["dense"];
+        var output = (TorchSharp.Modules.Linear)children["output"];
         var mask = Masking.FromIds(ids);
         using var mean = new MaskedMeanPooling1D();
-        var pooled = mean.forward(parts.Encoder.forward(parts.Embed(ids), mask), mask).Output;
-        var direct = parts.FromPooled(cat(Enumerable.Repeat(pooled, Model.Network.Options.Heads).ToArray(), 1));
+        var pooled = mean.forward(encoder.forward(Model.Network.Embed(ids), mask), mask).Output;
+        var direct = output.forward(nn.functional.gelu(dense.forward(cat(Enumerable.Repeat(pooled, Model.Network.Options.Heads).ToArray(), 1))));
         Assert.IsTrue(direct.allclose(logits, rtol: 1e-4, atol: 1e-5), "the twin's logits differ from a direct mean-pooling forward");
 
         var after = Model.Predict(texts);
