@@ -129,7 +129,9 @@ internal static class TrainCommand
                 return ExitCodes.Interrupted;
             }
             classifier.Save(outputDirectory);
-            Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory}");
+            string onnxPath = Path.Combine(outputDirectory, "model.onnx");
+            MLNetAttention.Onnx.OnnxExporter.Export(classifier, onnxPath);
+            Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
 
             var testRows = testPath is not null ? DataSources.ReadFile(testPath, readerOptions, report, text, label).ToList() : source.Test?.Invoke().ToList();
             if (testRows is { Count: > 0 })
