@@ -23,6 +23,8 @@ public sealed class OnnxModelInfoTests
         Assert.AreEqual(3, info.Heads);
         Assert.AreEqual(MaxLength, info.MaxLength);
         Assert.AreEqual("MLNetAttention", info.Metadata[OnnxModelInfo.ProducerKey]);
+        Assert.IsNotNull(info.ModelOptions);
+        Assert.IsNull(info.MatcherOptions);
         Assert.AreEqual(EncoderKind.ResConv, info.ModelOptions.Encoder);
         Assert.AreEqual(17, info.ModelOptions.BigramBuckets);
         Assert.AreEqual(classifier.Network.Options.VocabularySize, info.ModelOptions.VocabularySize);
