@@ -71,6 +71,16 @@ public sealed class OnnxModelInfoTests
     }
 
     [TestMethod]
+    public void AnUnknownKindGivesAClearError()
+    {
+        using var classifier = Build(EncoderKind.None, PoolingKind.Attention);
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(OnnxExporter.ExportToBytes(classifier));
+        model.MetadataProps.Single(p => p.Key == OnnxModelInfo.KindKey).Value = "ranker";
+        var error = Assert.ThrowsExactly<ModelLoadException>(() => OnnxModelInfo.Read(Google.Protobuf.MessageExtensions.ToByteArray(model), "ranker.onnx"));
+        Assert.AreEqual("ranker.onnx: the model kind 'ranker' is unknown to this MLNetAttention (it reads 'classifier' and 'matcher'). Upgrade MLNetAttention to read it.", error.Message);
+    }
+
+    [TestMethod]
     public void ATruncatedFileGivesAClearError()
     {
         using var classifier = Build(EncoderKind.None, PoolingKind.Attention);
