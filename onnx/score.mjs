@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// Scores texts with an MLNetAttention ONNX model, using nothing but the .onnx file:
+// Scores texts, or sentence pairs, with an MLNetAttention ONNX model, using nothing but the .onnx file:
 //
-//   node onnx/score.mjs model.onnx "text one" "text two" ...
-//   node onnx/score.mjs model.onnx < texts.txt          (one text per line)
+//   node onnx/score.mjs model.onnx "text one" "text two" ...                  (classifier)
+//   node onnx/score.mjs model.onnx < texts.txt                                (classifier: one text per line)
+//   node onnx/score.mjs matcher.onnx --pair "text 1" "text 2" [--pair ...]    (matcher)
+//   node onnx/score.mjs matcher.onnx < pairs.tsv                              (matcher: text1 TAB text2 per line)
 //
-// The labels, the vocabulary, the tokenization mode and the maximum length are read from the model's
+// The kind, the labels, the vocabulary, the tokenization mode and the maximum length are read from the model's
 // metadata_props (keys mlnet_attention.*). Texts are tokenized exactly like AttentionTokenizer (Char and Mixed
-// modes), truncated to the maximum length, padded with id 0 to the longest text and scored in one batch.
-// One JSON object per text is printed:
+// modes), truncated to the maximum length, padded with id 0 to the longest text (for a matcher: each side to its
+// longest sentence) and scored in one batch. One JSON object per text is printed:
 //   {"text", "label", "probabilities": {label: p}, "heads", "truncatedTokens",
 //    "tokens": [{"token", "id", "offset", "length"}], "weights": [w per token] (or [[w per head] per token])}
+// or, for a matcher, one per pair:
+//   {"text1", "text2", "label" ("1" = match, when p >= 0.5), "probability" (of a match), "probabilities": {"0", "1"},
+//    "truncatedTokens1", "truncatedTokens2", "tokens1", "weights1", "tokens2", "weights2"}
 // Offsets and lengths are in UTF-16 code units, like .NET and JavaScript strings.
 
 import { readFileSync } from 'node:fs';
@@ -177,10 +182,12 @@ export async function loadModel(path) {
   }
   if (!('mlnet_attention.format' in metadata))
     throw new Error(`${path}: not an MLNetAttention ONNX model (no 'mlnet_attention.format' metadata); export one with \`mlnet-attention export\``);
-  if (metadata['mlnet_attention.kind'] !== 'classifier')
-    throw new Error(`${path}: the model is a '${metadata['mlnet_attention.kind']}', not a classifier`);
+  const kind = metadata['mlnet_attention.kind'];
+  if (kind !== 'classifier' && kind !== 'matcher')
+    throw new Error(`${path}: the model kind '${kind}' is unknown to this score.mjs (it reads 'classifier' and 'matcher')`);
   const session = await ort.InferenceSession.create(bytes);
   return {
+    kind,
     session,
     labels: JSON.parse(metadata['mlnet_attention.labels']),
     tokenizer: new Tokenizer(metadata['mlnet_attention.tokenizer']),
@@ -189,11 +196,18 @@ export async function loadModel(path) {
   };
 }
 
-export async function score(model, texts) {
-  const encoded = texts.map((text) => model.tokenizer.encode(text, model.maxLength));
+// Token ids of encoded sentences, padded with 0 to the longest (at least 1 step): [ids, length].
+function padIds(encoded) {
   const length = Math.max(1, ...encoded.map((e) => e.tokens.length));
-  const ids = new BigInt64Array(texts.length * length);
+  const ids = new BigInt64Array(encoded.length * length);
   encoded.forEach((e, row) => e.tokens.forEach((t, i) => { ids[row * length + i] = BigInt(t.id); }));
+  return [ids, length];
+}
+
+export async function score(model, texts) {
+  if (model.kind !== 'classifier') throw new Error(`the model is a '${model.kind}', not a classifier; score pairs with scorePairs`);
+  const encoded = texts.map((text) => model.tokenizer.encode(text, model.maxLength));
+  const [ids, length] = padIds(encoded);
   const outputs = await model.session.run({ input_ids: new ort.Tensor('int64', ids, [texts.length, length]) });
   const probabilities = outputs.probabilities.data;
   const weights = outputs.attention_weights.data;
@@ -219,18 +233,96 @@ export async function score(model, texts) {
   });
 }
 
+// Scores sentence pairs [[text1, text2], ...] with a matcher (inputs input_ids_1, input_ids_2).
+export async function scorePairs(model, pairs) {
+  if (model.kind !== 'matcher') throw new Error(`the model is a '${model.kind}', not a matcher; score texts with score`);
+  const encode = (text, row, side) => {
+    const e = model.tokenizer.encode(text, model.maxLength);
+    if (e.tokens.length === 0) throw new Error(`pair ${row}: ${side} has no tokens; there is nothing to match`);
+    return e;
+  };
+  const encoded1 = pairs.map(([text1], row) => encode(text1, row, 'text1'));
+  const encoded2 = pairs.map(([, text2], row) => encode(text2, row, 'text2'));
+  const [ids1, length1] = padIds(encoded1);
+  const [ids2, length2] = padIds(encoded2);
+  const outputs = await model.session.run({
+    input_ids_1: new ort.Tensor('int64', ids1, [pairs.length, length1]),
+    input_ids_2: new ort.Tensor('int64', ids2, [pairs.length, length2]),
+  });
+  const probabilities = outputs.probabilities.data;
+  const weights1 = outputs.attention_weights_1.data;
+  const weights2 = outputs.attention_weights_2.data;
+  return pairs.map(([text1, text2], row) => {
+    const probability = probabilities[row * 2 + 1];
+    return {
+      text1,
+      text2,
+      label: model.labels[probability >= 0.5 ? 1 : 0],
+      probability,
+      probabilities: { [model.labels[0]]: probabilities[row * 2], [model.labels[1]]: probability },
+      truncatedTokens1: encoded1[row].truncatedTokens,
+      truncatedTokens2: encoded2[row].truncatedTokens,
+      tokens1: encoded1[row].tokens,
+      weights1: encoded1[row].tokens.map((_, t) => weights1[row * length1 + t]),
+      tokens2: encoded2[row].tokens,
+      weights2: encoded2[row].tokens.map((_, t) => weights2[row * length2 + t]),
+    };
+  });
+}
+
+// Matcher arguments: --pair TEXT1 TEXT2, repeated; none: "text1<TAB>text2" lines from standard input.
+function readPairs(args) {
+  const pairs = [];
+  if (args.length === 0) {
+    const lines = readFileSync(0, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
+    lines.forEach((line, i) => {
+      const tab = line.indexOf('\t');
+      if (tab < 0) throw new Error(`line ${i + 1} has no TAB: a matcher reads "text1<TAB>text2" per line`);
+      pairs.push([line.slice(0, tab), line.slice(tab + 1)]);
+    });
+  } else {
+    for (let i = 0; i < args.length; i += 3) {
+      if (args[i] !== '--pair' || i + 2 >= args.length)
+        throw new Error('a matcher scores pairs: --pair "text 1" "text 2" (repeatable), or text1<TAB>text2 lines on standard input');
+      pairs.push([args[i + 1], args[i + 2]]);
+    }
+  }
+  if (pairs.length === 0) throw new Error('no pair to match');
+  pairs.forEach(([text1, text2], i) => {
+    if (text1.trim() === '' || text2.trim() === '')
+      throw new Error(`pair ${i}: ${text1.trim() === '' ? 'text1' : 'text2'} is empty; both sentences of a pair are needed to match them`);
+  });
+  return pairs;
+}
+
 async function main(argv) {
   if (argv.length < 1) {
-    console.error('usage: node score.mjs model.onnx "text" ...   (no text: one text per line from standard input)');
+    console.error('usage: node score.mjs model.onnx "text" ...   (no text: one text per line from standard input)\n'
+      + '       node score.mjs matcher.onnx --pair "text 1" "text 2" ...   (no pair: text1<TAB>text2 per line from standard input)');
     return 1;
   }
+  const model = await loadModel(argv[0]);
+  if (model.kind === 'matcher') {
+    let pairs;
+    try {
+      pairs = readPairs(argv.slice(1));
+    } catch (e) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    for (const result of await scorePairs(model, pairs)) process.stdout.write(JSON.stringify(result) + '\n');
+    return 0;
+  }
   let texts = argv.slice(1);
+  if (texts.includes('--pair')) {
+    console.error('error: --pair is for matchers; this model is a classifier (pass texts)');
+    return 1;
+  }
   if (texts.length === 0) texts = readFileSync(0, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
   if (texts.length === 0 || texts.some((t) => t.trim() === '')) {
     console.error('error: no text to classify (empty texts are not scored)');
     return 1;
   }
-  const model = await loadModel(argv[0]);
   for (const result of await score(model, texts)) process.stdout.write(JSON.stringify(result) + '\n');
   return 0;
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MLNetAttention.Onnx;
 using MLNetAttention.Training;
+using MLNetAttention.Training.Matching;
 
 namespace MLNetAttention.Cli;
 
@@ -14,6 +15,8 @@ internal static class ExportCommand
         var command = new Command("export",
             "Export a model directory to one self-contained ONNX file (opset 17): input input_ids int64 [batch, seq] (0 = padding); " +
             "outputs probabilities [batch, classes] and attention_weights [batch, seq] ([batch, heads, seq] for multihead). " +
+            "A matcher directory exports inputs input_ids_1 [batch, seq1] and input_ids_2 [batch, seq2], outputs probabilities [batch, 2], " +
+            "attention_weights_1 and attention_weights_2. " +
             "Labels, vocabulary and options are in the model's metadata (mlnet_attention.*).")
         {
             model, output, skipValidation,
@@ -21,10 +24,21 @@ internal static class ExportCommand
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             string path = parse.GetValue(output)!;
-            using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
-            OnnxExporter.Export(classifier, path, new OnnxExportOptions { Validate = !parse.GetValue(skipValidation) });
+            string directory = parse.GetValue(model)!;
+            var exportOptions = new OnnxExportOptions { Validate = !parse.GetValue(skipValidation) };
+            if (AttentionMatcher.IsMatcherDirectory(directory))
+            {
+                using var matcher = AttentionMatcher.Load(directory);
+                OnnxExporter.Export(matcher, path, exportOptions);
+                var options = OnnxModelInfo.Read(path).MatcherOptions!;
+                Console.Error.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1024.0:0.0} KiB): {options.Kind.ToString().ToLowerInvariant()} matcher, " +
+                    $"{options.Encoder} encoder, inputs input_ids_1/input_ids_2, max length {options.MaxLength}");
+                return ExitCodes.Success;
+            }
+            using var classifier = AttentionClassifier.Load(directory);
+            OnnxExporter.Export(classifier, path, exportOptions);
             var info = OnnxModelInfo.Read(path);
-            Console.Error.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1024.0:0.0} KiB): {info.ModelOptions.Encoder} encoder, " +
+            Console.Error.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1024.0:0.0} KiB): {info.ModelOptions!.Encoder} encoder, " +
                 $"{info.ModelOptions.Pooling} pooling, {info.Labels.Count} labels, {info.Heads} weight row(s) per text, max length {info.MaxLength}");
             return ExitCodes.Success;
         }));

@@ -162,7 +162,9 @@ internal static class TrainCommand
             return ExitCodes.Interrupted;
         }
         matcher.Save(outputDirectory);
-        Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory}");
+        string onnxPath = Path.Combine(outputDirectory, "model.onnx");
+        MLNetAttention.Onnx.OnnxExporter.Export(matcher, onnxPath);
+        Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
         var testRows = testPath is not null ? DataSources.ReadPairFile(testPath, readerOptions, report, label).ToList() : source.Test?.Invoke().ToList();
         if (testRows is { Count: > 0 }) MetricsPrinter.PrintTable(matcher.Evaluate(testRows), Console.Out);
         return ExitCodes.Success;

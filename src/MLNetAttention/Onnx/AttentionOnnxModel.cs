@@ -46,17 +46,7 @@ public sealed class AttentionOnnxModel : IDisposable
 
     private static AttentionOnnxModel Create(OnnxModelInfo info, byte[] bytes, string source, SessionOptions? sessionOptions)
     {
-        if (info.Kind != OnnxModelInfo.ClassifierKind)
-            throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{OnnxModelInfo.ClassifierKind}'.");
-        InferenceSession session;
-        try
-        {
-            session = sessionOptions is null ? new InferenceSession(bytes) : new InferenceSession(bytes, sessionOptions);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new ModelLoadException(source, $"ONNX Runtime cannot load the model ({e.Message}). Export it again with `mlnet-attention export`.", e);
-        }
+        var session = OpenSession(info, bytes, source, sessionOptions, OnnxModelInfo.ClassifierKind);
         try
         {
             return new AttentionOnnxModel(info, session);
@@ -65,6 +55,22 @@ public sealed class AttentionOnnxModel : IDisposable
         {
             session.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Opens <paramref name="bytes"/> in ONNX Runtime after checking that the model is of <paramref name="kind"/>.</summary>
+    internal static InferenceSession OpenSession(OnnxModelInfo info, byte[] bytes, string source, SessionOptions? sessionOptions, string kind)
+    {
+        if (info.Kind != kind)
+            throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{kind}'" + (info.Kind == OnnxModelInfo.MatcherKind
+                ? "; load it with AttentionOnnxMatcher." : info.Kind == OnnxModelInfo.ClassifierKind ? "; load it with AttentionOnnxModel." : "."));
+        try
+        {
+            return sessionOptions is null ? new InferenceSession(bytes) : new InferenceSession(bytes, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelLoadException(source, $"ONNX Runtime cannot load the model ({e.Message}). Export it again with `mlnet-attention export`.", e);
         }
     }
 

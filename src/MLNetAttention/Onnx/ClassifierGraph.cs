@@ -19,14 +19,7 @@ internal static class ClassifierGraph
         if (options.BigramBuckets > 0)
             x = ModuleGraphs.AddBigrams(g, p, ids, x, maskU, options.BigramBuckets, TextClassifier.BigramHashMultiplier);
 
-        var encoded = options.Encoder switch
-        {
-            EncoderKind.Conv => ModuleGraphs.ConvEncoder(g, p, "encoder", x, maskU),
-            EncoderKind.BiLstm => ModuleGraphs.BiLstmEncoder(g, p, "encoder", x, mask, maskU),
-            EncoderKind.ResConv => ModuleGraphs.ResConvEncoder(g, p, "encoder", x, ids, maskU),
-            EncoderKind.None => ModuleGraphs.IdentityEncoder(g, x, maskU),
-            _ => throw new NotSupportedException($"The ONNX exporter does not know the encoder {options.Encoder}."),
-        };
+        var encoded = ModuleGraphs.Encoder(g, p, "encoder", options.Encoder, ids, x, mask, maskU);
         var (pooled, weights) = options.Pooling switch
         {
             PoolingKind.Attention => ModuleGraphs.AttentionPooling(g, p, "pooling", encoded, mask),

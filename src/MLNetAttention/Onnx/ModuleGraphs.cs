@@ -1,3 +1,4 @@
+using MLNetAttention.Models;
 using MLNetAttention.Modules;
 using Onnx;
 using static TorchSharp.torch;
@@ -5,10 +6,14 @@ using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace MLNetAttention.Onnx;
 
-/// <summary>The float32 parameters of a module, copied out of its state dict by name.</summary>
+/// <summary>
+/// The float32 parameters of a module, copied out of its state dict by name. Serves one graph builder: each
+/// initializer is added once and shared by every use (the matchers run their encoder on both sentences).
+/// </summary>
 internal sealed class ParameterSet
 {
     private readonly Dictionary<string, (float[] Data, long[] Shape)> _values;
+    private readonly Dictionary<string, string> _initializers = new(StringComparer.Ordinal);
 
     private ParameterSet(Dictionary<string, (float[] Data, long[] Shape)> values) => _values = values;
 
@@ -34,15 +39,26 @@ internal sealed class ParameterSet
             ? value
             : throw new InvalidOperationException($"The network has no parameter '{name}' (it has {string.Join(", ", _values.Keys)}); the exporter does not match this architecture.");
 
+    /// <summary>Whether the module has a parameter (or buffer) <paramref name="name"/>.</summary>
+    public bool Contains(string name) => _values.ContainsKey(name);
+
     /// <summary>Adds parameter <paramref name="name"/> as an initializer of its own shape.</summary>
-    public string Add(OnnxGraphBuilder g, string name)
+    public string Add(OnnxGraphBuilder g, string name) => Once(name, () =>
     {
         var (data, shape) = this[name];
         return g.Initializer(name, data, shape);
+    });
+
+    /// <summary>The initializer <paramref name="key"/> names, created by <paramref name="create"/> on first use.</summary>
+    public string Once(string key, Func<string> create)
+    {
+        if (!_initializers.TryGetValue(key, out string? name))
+            _initializers[key] = name = create();
+        return name;
     }
 
     /// <summary>Adds the transpose of the 2-D parameter <paramref name="name"/> (a Linear weight [out, in] as [in, out]).</summary>
-    public string AddTransposed(OnnxGraphBuilder g, string name)
+    public string AddTransposed(OnnxGraphBuilder g, string name) => Once(name + ".T", () =>
     {
         var (data, shape) = this[name];
         if (shape.Length != 2) throw new InvalidOperationException($"Parameter {name} has shape [{string.Join(", ", shape)}]; expected a matrix.");
@@ -52,7 +68,7 @@ internal sealed class ParameterSet
             for (int c = 0; c < columns; c++)
                 transposed[c * rows + r] = data[r * columns + c];
         return g.Initializer(name + ".T", transposed, columns, rows);
-    }
+    });
 }
 
 /// <summary>
@@ -110,6 +126,42 @@ internal static class ModuleGraphs
         return g.Add(x, g.Mul(projected, maskU));
     }
 
+    /// <summary>The SequenceEncoder of <paramref name="kind"/> (built by EncoderFactory) at <paramref name="prefix"/>: (batch, seq, dim) to (batch, seq, encoded dim).</summary>
+    public static string Encoder(OnnxGraphBuilder g, ParameterSet p, string prefix, EncoderKind kind, string ids, string x, string mask, string maskU) => kind switch
+    {
+        EncoderKind.Conv => ConvEncoder(g, p, prefix, x, maskU),
+        EncoderKind.BiLstm => BiLstmEncoder(g, p, prefix, x, mask, maskU),
+        EncoderKind.ResConv => ResConvEncoder(g, p, prefix, x, ids, maskU),
+        EncoderKind.None => IdentityEncoder(g, x, maskU),
+        _ => throw new NotSupportedException($"The ONNX exporter does not know the encoder {kind}."),
+    };
+
+    /// <summary>
+    /// MatchTokenEncoder: embedding (dropout is the identity) and the encoder, on one side's ids (batch, seq).
+    /// Returns the encoded vectors with that side's mask (batch, seq) and its (batch, seq, 1) form.
+    /// </summary>
+    public static (string Encoded, string Mask, string MaskU) MatchTokenEncoder(OnnxGraphBuilder g, ParameterSet p, string prefix, EncoderKind kind, string ids)
+    {
+        var (mask, maskU) = Mask(g, ids);
+        var x = Embedding(g, p, Join(prefix, "embedding"), ids);
+        return (Encoder(g, p, Join(prefix, "encoder"), kind, ids, x, mask, maskU), mask, maskU);
+    }
+
+    /// <summary>MatchHead: [u, v, u*v, |u-v|] -> dense -> exact GELU -> output; returns the logits (batch, 2).</summary>
+    public static string MatchHead(OnnxGraphBuilder g, ParameterSet p, string prefix, string u, string v)
+    {
+        var features = g.Node("Concat", [u, v, g.Mul(u, v), g.Abs(g.Sub(u, v))], [("axis", 1L)]);
+        var hidden = Gelu(g, Linear(g, p, Join(prefix, "dense"), features));
+        return Linear(g, p, Join(prefix, "output"), hidden);
+    }
+
+    /// <summary>torch.nn.functional.normalize(x, p: 2, dim: 1) of (batch, dim): x / max(||x||, 1e-12).</summary>
+    public static string L2Normalize(OnnxGraphBuilder g, string x)
+    {
+        var norm = g.Node("Sqrt", [g.ReduceSum(g.Mul(x, x), 1, keepDims: true)]);
+        return g.Div(x, g.Node("Max", [norm, g.FloatScalar(1e-12f)]));
+    }
+
     /// <summary>IdentityEncoder: padding zeroed.</summary>
     public static string IdentityEncoder(OnnxGraphBuilder g, string x, string maskU) => g.Mul(x, maskU);
 
@@ -162,14 +214,14 @@ internal static class ModuleGraphs
     {
         string lstm = Join(prefix, "lstm");
         int hidden = (int)p[Join(lstm, "weight_hh_l0")].Shape[1];
-        var w = g.Initializer(Join(lstm, "W"), Stack(LstmGates(p, Join(lstm, "weight_ih_l0")), LstmGates(p, Join(lstm, "weight_ih_l0_reverse"))),
-            2, 4L * hidden, p[Join(lstm, "weight_ih_l0")].Shape[1]);
-        var r = g.Initializer(Join(lstm, "R"), Stack(LstmGates(p, Join(lstm, "weight_hh_l0")), LstmGates(p, Join(lstm, "weight_hh_l0_reverse"))),
-            2, 4L * hidden, hidden);
-        var b = g.Initializer(Join(lstm, "B"), Stack(
+        var w = p.Once(Join(lstm, "W"), () => g.Initializer(Join(lstm, "W"), Stack(LstmGates(p, Join(lstm, "weight_ih_l0")), LstmGates(p, Join(lstm, "weight_ih_l0_reverse"))),
+            2, 4L * hidden, p[Join(lstm, "weight_ih_l0")].Shape[1]));
+        var r = p.Once(Join(lstm, "R"), () => g.Initializer(Join(lstm, "R"), Stack(LstmGates(p, Join(lstm, "weight_hh_l0")), LstmGates(p, Join(lstm, "weight_hh_l0_reverse"))),
+            2, 4L * hidden, hidden));
+        var b = p.Once(Join(lstm, "B"), () => g.Initializer(Join(lstm, "B"), Stack(
                 Stack(LstmGates(p, Join(lstm, "bias_ih_l0")), LstmGates(p, Join(lstm, "bias_hh_l0"))),
                 Stack(LstmGates(p, Join(lstm, "bias_ih_l0_reverse")), LstmGates(p, Join(lstm, "bias_hh_l0_reverse")))),
-            2, 8L * hidden);
+            2, 8L * hidden));
         var lengths = g.Cast(g.ReduceSum(mask, 1, keepDims: false), DataType.Int32);
         var timeFirst = g.Transpose(x, 1, 0, 2);
         var y = g.Node("LSTM", [timeFirst, w, r, b, lengths],
@@ -227,8 +279,7 @@ internal static class ModuleGraphs
     /// </summary>
     public static (string Output, string Weights) MaxPooling(OnnxGraphBuilder g, string x, string mask, string maskU)
     {
-        var penalty = g.Mul(g.Sub(g.FloatScalar(1f), maskU), g.FloatScalar(Masking.MaskedScorePenalty));
-        var masked = g.Sub(x, penalty);
+        var masked = MaskedForMax(g, x, maskU);
         var values = g.Node("ReduceMax", [masked], [("axes", new[] { 1L }), ("keepdims", 0L)]);
         var indices = g.Node("ArgMax", [masked], [("axis", 1L), ("keepdims", 0L), ("select_last_index", 0L)]);
         var oneHotValues = g.Initializer("one_hot_values", [0f, 1f], 2);
@@ -238,6 +289,14 @@ internal static class ModuleGraphs
         var weights = g.Div(credit, g.ReduceSum(credit, -1, keepDims: true));
         return (values, weights);
     }
+
+    /// <summary>The maxima over real steps (batch, dim) of MaskedGlobalMaxPooling1D, without its weights (the interactive matcher's query).</summary>
+    public static string MaskedMax(OnnxGraphBuilder g, string x, string maskU) =>
+        g.Node("ReduceMax", [MaskedForMax(g, x, maskU)], [("axes", new[] { 1L }), ("keepdims", 0L)]);
+
+    // x - (1 - mask) * 1e12, as MaskedGlobalMaxPooling1D.
+    private static string MaskedForMax(OnnxGraphBuilder g, string x, string maskU) =>
+        g.Sub(x, g.Mul(g.Sub(g.FloatScalar(1f), maskU), g.FloatScalar(Masking.MaskedScorePenalty)));
 
     /// <summary>MaskedMeanPooling1D: the mean over real steps (batch, dim) and the uniform weights (batch, seq).</summary>
     public static (string Output, string Weights) MeanPooling(OnnxGraphBuilder g, string x, string mask)

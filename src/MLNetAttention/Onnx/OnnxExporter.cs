@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using MLNetAttention.Models;
 using MLNetAttention.Training;
+using MLNetAttention.Training.Matching;
 using Onnx;
 
 namespace MLNetAttention.Onnx;
@@ -19,15 +20,16 @@ public sealed class OnnxExportOptions
 }
 
 /// <summary>
-/// Exports a trained <see cref="AttentionClassifier"/> to a self-contained ONNX model (opset 17, IR version 8)
+/// Exports a trained <see cref="AttentionClassifier"/> (or <see cref="AttentionMatcher"/>) to a self-contained ONNX model (opset 17, IR version 8)
 /// whose second output is the attention weights. The labels, the tokenizer and the architecture travel in the
 /// model's metadata (see <see cref="OnnxModelInfo"/>), so a consumer in any language needs only the .onnx file.
 /// </summary>
 /// <remarks>
-/// Input <c>input_ids</c>: int64 [batch, seq] token ids, 0 = padding (the mask is ids != 0, computed in the graph).
+/// Classifier: input <c>input_ids</c>: int64 [batch, seq] token ids, 0 = padding (the mask is ids != 0, computed in the graph).
 /// Outputs <c>probabilities</c>: float [batch, classes]; <c>attention_weights</c>: float [batch, seq], or
 /// [batch, heads, seq] for multi-head pooling (max pooling: each token's share of the maxima it supplied; mean
-/// pooling: uniform). Dropout is left out (inference), so the graph reproduces the network in eval mode.
+/// pooling: uniform). Matcher: see <see cref="Export(AttentionMatcher, string, OnnxExportOptions?)"/>.
+/// Dropout is left out (inference), so the graph reproduces the network in eval mode.
 /// </remarks>
 public static class OnnxExporter
 {
@@ -37,7 +39,51 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        byte[] bytes = ExportToBytes(classifier, options);
+        Write(path, ExportToBytes(classifier, options));
+    }
+
+    /// <summary>Exports <paramref name="classifier"/> and returns the bytes of the .onnx file.</summary>
+    public static byte[] ExportToBytes(AttentionClassifier classifier, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        var network = classifier.Network;
+        var modelOptions = network.Options;
+        if (classifier.Labels.Count != modelOptions.NumClasses)
+            throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
+        return Build(ClassifierGraph.Build(network), options,
+            $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
+            OnnxModelInfo.ClassifierKind, classifier.Labels, classifier.Tokenizer.ToJson(),
+            JsonSerializer.Serialize(modelOptions, ModelJson.Options), modelOptions.WeightRows, modelOptions.MaxLength);
+    }
+
+    /// <summary>
+    /// Exports <paramref name="matcher"/> (siamese, interactive or triplet) to <paramref name="path"/>, replacing the
+    /// file atomically. Inputs <c>input_ids_1</c> [batch, seq1] and <c>input_ids_2</c> [batch, seq2] (int64, 0 =
+    /// padding); outputs <c>probabilities</c> [batch, 2] (column 1 = match; for the triplet matcher the softmax of
+    /// the calibrated logits [0, a cos + b]), <c>attention_weights_1</c> [batch, seq1] and <c>attention_weights_2</c>
+    /// [batch, seq2]. The metadata has kind "matcher", the labels "0" and "1" and the <see cref="TextMatcherOptions"/>.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be written (the message names the path).</exception>
+    public static void Export(AttentionMatcher matcher, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Write(path, ExportToBytes(matcher, options));
+    }
+
+    /// <summary>Exports <paramref name="matcher"/> and returns the bytes of the .onnx file.</summary>
+    public static byte[] ExportToBytes(AttentionMatcher matcher, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        var modelOptions = matcher.Network.Options;
+        return Build(MatcherGraph.Build(matcher.Network), options,
+            $"MLNetAttention {modelOptions.Kind.ToString().ToLowerInvariant()} sentence-pair matcher ({modelOptions.Encoder} encoder). Inputs input_ids_1 int64 [batch, seq1] and input_ids_2 int64 [batch, seq2], 0 = padding; outputs probabilities [batch, 2] (column 1 = match), attention_weights_1 and attention_weights_2.",
+            OnnxModelInfo.MatcherKind, AttentionMatcher.Labels, matcher.Tokenizer.ToJson(),
+            JsonSerializer.Serialize(modelOptions, ModelJson.Options), heads: 1, modelOptions.MaxLength);
+    }
+
+    private static void Write(string path, byte[] bytes)
+    {
         try
         {
             AtomicFile.Write(path, stream => stream.Write(bytes));
@@ -48,16 +94,10 @@ public static class OnnxExporter
         }
     }
 
-    /// <summary>Exports <paramref name="classifier"/> and returns the bytes of the .onnx file.</summary>
-    public static byte[] ExportToBytes(AttentionClassifier classifier, OnnxExportOptions? options = null)
+    private static byte[] Build(GraphProto graph, OnnxExportOptions? options, string description, string kind,
+        IReadOnlyList<string> labels, string tokenizerJson, string optionsJson, int heads, int maxLength)
     {
-        ArgumentNullException.ThrowIfNull(classifier);
         options ??= new OnnxExportOptions();
-        var network = classifier.Network;
-        var modelOptions = network.Options;
-        if (classifier.Labels.Count != modelOptions.NumClasses)
-            throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
-
         var model = new ModelProto
         {
             IrVersion = OnnxGraphBuilder.IrVersion,
@@ -65,20 +105,20 @@ public static class OnnxExporter
             ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
             Domain = "ai.mlnet_attention",
             ModelVersion = OnnxModelInfo.CurrentFormatVersion,
-            DocString = options.Description ?? $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
-            Graph = ClassifierGraph.Build(network),
+            DocString = options.Description ?? description,
+            Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxGraphBuilder.Opset });
         AddMetadata(model, new Dictionary<string, string>
         {
             [OnnxModelInfo.FormatKey] = OnnxModelInfo.CurrentFormatVersion.ToString(CultureInfo.InvariantCulture),
-            [OnnxModelInfo.KindKey] = OnnxModelInfo.ClassifierKind,
+            [OnnxModelInfo.KindKey] = kind,
             [OnnxModelInfo.ProducerKey] = OnnxModelInfo.ProducerName,
-            [OnnxModelInfo.LabelsKey] = JsonSerializer.Serialize(classifier.Labels.ToArray()),
-            [OnnxModelInfo.TokenizerKey] = classifier.Tokenizer.ToJson(),
-            [OnnxModelInfo.OptionsKey] = JsonSerializer.Serialize(modelOptions, ModelJson.Options),
-            [OnnxModelInfo.HeadsKey] = modelOptions.WeightRows.ToString(CultureInfo.InvariantCulture),
-            [OnnxModelInfo.MaxLengthKey] = modelOptions.MaxLength.ToString(CultureInfo.InvariantCulture),
+            [OnnxModelInfo.LabelsKey] = JsonSerializer.Serialize(labels.ToArray()),
+            [OnnxModelInfo.TokenizerKey] = tokenizerJson,
+            [OnnxModelInfo.OptionsKey] = optionsJson,
+            [OnnxModelInfo.HeadsKey] = heads.ToString(CultureInfo.InvariantCulture),
+            [OnnxModelInfo.MaxLengthKey] = maxLength.ToString(CultureInfo.InvariantCulture),
         });
 
         byte[] bytes = model.ToByteArray();

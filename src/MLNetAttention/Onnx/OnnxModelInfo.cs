@@ -15,10 +15,14 @@ namespace MLNetAttention.Onnx;
 /// file: every value here is stored in the model's <c>metadata_props</c> under the <c>mlnet_attention.*</c> keys.
 /// </summary>
 /// <remarks>
-/// The graph has one input, <see cref="InputIdsName"/> (int64, [batch, seq], token ids with 0 = padding, at most
+/// A classifier (<see cref="Kind"/> = <see cref="ClassifierKind"/>) has one input, <see cref="InputIdsName"/> (int64, [batch, seq], token ids with 0 = padding, at most
 /// <see cref="MaxLength"/> steps); the padding mask is computed inside the graph as <c>ids != 0</c>. It has two
 /// outputs: <see cref="ProbabilitiesName"/> (float, [batch, classes], the softmax of the logits) and
 /// <see cref="AttentionWeightsName"/> (float, [batch, seq], or [batch, heads, seq] for multi-head pooling; 0 on padding).
+/// A matcher (<see cref="Kind"/> = <see cref="MatcherKind"/>, labels "0" and "1") has two inputs,
+/// <see cref="InputIds1Name"/> [batch, seq1] and <see cref="InputIds2Name"/> [batch, seq2], and three outputs:
+/// <see cref="ProbabilitiesName"/> [batch, 2] (column 1 = match), <see cref="AttentionWeights1Name"/> [batch, seq1]
+/// and <see cref="AttentionWeights2Name"/> [batch, seq2].
 /// </remarks>
 public sealed class OnnxModelInfo
 {
@@ -31,9 +35,12 @@ public sealed class OnnxModelInfo
     /// <summary>The <see cref="Kind"/> of a text classifier.</summary>
     public const string ClassifierKind = "classifier";
 
+    /// <summary>The <see cref="Kind"/> of a sentence-pair matcher.</summary>
+    public const string MatcherKind = "matcher";
+
     /// <summary>Metadata key of the format version; its presence marks an MLNetAttention model.</summary>
     public const string FormatKey = "mlnet_attention.format";
-    /// <summary>Metadata key of the model kind ("classifier").</summary>
+    /// <summary>Metadata key of the model kind ("classifier" or "matcher").</summary>
     public const string KindKey = "mlnet_attention.kind";
     /// <summary>Metadata key of the producer ("MLNetAttention").</summary>
     public const string ProducerKey = "mlnet_attention.producer";
@@ -41,7 +48,7 @@ public sealed class OnnxModelInfo
     public const string LabelsKey = "mlnet_attention.labels";
     /// <summary>Metadata key of the tokenizer: the vocabulary JSON of <see cref="AttentionTokenizer.ToJson"/>.</summary>
     public const string TokenizerKey = "mlnet_attention.tokenizer";
-    /// <summary>Metadata key of the architecture: <see cref="TextClassifierOptions"/> as JSON.</summary>
+    /// <summary>Metadata key of the architecture: <see cref="TextClassifierOptions"/> (or, for a matcher, <see cref="TextMatcherOptions"/>) as JSON.</summary>
     public const string OptionsKey = "mlnet_attention.options";
     /// <summary>Metadata key of the number of weight rows per text (heads).</summary>
     public const string HeadsKey = "mlnet_attention.heads";
@@ -50,19 +57,31 @@ public sealed class OnnxModelInfo
 
     /// <summary>Name of the token-id input.</summary>
     public const string InputIdsName = "input_ids";
+    /// <summary>Name of a matcher's first-sentence token-id input.</summary>
+    public const string InputIds1Name = "input_ids_1";
+    /// <summary>Name of a matcher's second-sentence token-id input.</summary>
+    public const string InputIds2Name = "input_ids_2";
     /// <summary>Name of the probabilities output.</summary>
     public const string ProbabilitiesName = "probabilities";
     /// <summary>Name of the attention-weights output.</summary>
     public const string AttentionWeightsName = "attention_weights";
+    /// <summary>Name of a matcher's first-sentence attention-weights output.</summary>
+    public const string AttentionWeights1Name = "attention_weights_1";
+    /// <summary>Name of a matcher's second-sentence attention-weights output.</summary>
+    public const string AttentionWeights2Name = "attention_weights_2";
     /// <summary>The symbolic batch dimension.</summary>
     public const string BatchAxis = "batch";
     /// <summary>The symbolic sequence dimension.</summary>
     public const string SequenceAxis = "seq";
+    /// <summary>A matcher's symbolic first-sentence dimension.</summary>
+    public const string Sequence1Axis = "seq1";
+    /// <summary>A matcher's symbolic second-sentence dimension.</summary>
+    public const string Sequence2Axis = "seq2";
 
     private static readonly string[] RequiredKeys = [KindKey, LabelsKey, TokenizerKey, OptionsKey, HeadsKey, MaxLengthKey];
 
     private OnnxModelInfo(string source, IReadOnlyDictionary<string, string> metadata, int formatVersion, string kind,
-        IReadOnlyList<string> labels, TextClassifierOptions options, int heads, int maxLength, string producerVersion, long opset)
+        IReadOnlyList<string> labels, TextClassifierOptions? options, TextMatcherOptions? matcherOptions, int heads, int maxLength, string producerVersion, long opset)
     {
         Source = source;
         Metadata = metadata;
@@ -70,6 +89,7 @@ public sealed class OnnxModelInfo
         Kind = kind;
         Labels = labels;
         ModelOptions = options;
+        MatcherOptions = matcherOptions;
         Heads = heads;
         MaxLength = maxLength;
         ProducerVersion = producerVersion;
@@ -85,14 +105,17 @@ public sealed class OnnxModelInfo
     /// <summary>The format version the model was written with.</summary>
     public int FormatVersion { get; }
 
-    /// <summary>The model kind, <see cref="ClassifierKind"/> for text classifiers.</summary>
+    /// <summary>The model kind: <see cref="ClassifierKind"/> or <see cref="MatcherKind"/>.</summary>
     public string Kind { get; }
 
     /// <summary>Class names; output column i of <see cref="ProbabilitiesName"/> is <c>Labels[i]</c>.</summary>
     public IReadOnlyList<string> Labels { get; }
 
-    /// <summary>The architecture the model was exported from.</summary>
-    public TextClassifierOptions ModelOptions { get; }
+    /// <summary>The classifier architecture the model was exported from; null for a matcher.</summary>
+    public TextClassifierOptions? ModelOptions { get; }
+
+    /// <summary>The matcher architecture the model was exported from; null for a classifier.</summary>
+    public TextMatcherOptions? MatcherOptions { get; }
 
     /// <summary>Weight rows per text: the heads of multi-head pooling, else 1.</summary>
     public int Heads { get; }
@@ -163,11 +186,19 @@ public sealed class OnnxModelInfo
         try
         {
             var labels = JsonSerializer.Deserialize<string[]>(metadata[LabelsKey]) ?? throw new JsonException("null labels");
-            var options = JsonSerializer.Deserialize<TextClassifierOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
+            string kind = metadata[KindKey];
+            TextClassifierOptions? options = null;
+            TextMatcherOptions? matcherOptions = null;
+            if (kind == ClassifierKind)
+                options = JsonSerializer.Deserialize<TextClassifierOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
+            else if (kind == MatcherKind)
+                matcherOptions = JsonSerializer.Deserialize<TextMatcherOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
+            else
+                throw new ModelLoadException(source, $"the model kind '{kind}' is unknown to this MLNetAttention (it reads '{ClassifierKind}' and '{MatcherKind}'). Upgrade MLNetAttention to read it.");
             int heads = int.Parse(metadata[HeadsKey], NumberStyles.None, CultureInfo.InvariantCulture);
             int maxLength = int.Parse(metadata[MaxLengthKey], NumberStyles.None, CultureInfo.InvariantCulture);
             long opset = proto.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain)).Select(o => o.Version).FirstOrDefault();
-            return new OnnxModelInfo(source, metadata, format, metadata[KindKey], labels, options, heads, maxLength, proto.ProducerVersion, opset);
+            return new OnnxModelInfo(source, metadata, format, kind, labels, options, matcherOptions, heads, maxLength, proto.ProducerVersion, opset);
         }
         catch (Exception e) when (e is JsonException or FormatException or OverflowException)
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using MLNetAttention.Models;
 using MLNetAttention.Onnx;
 using MLNetAttention.Text;
+using MLNetAttention.Training;
 using static MLNetAttention.Tests.Onnx.OnnxTestModels;
 
 namespace MLNetAttention.Tests.Onnx;
@@ -76,6 +77,69 @@ public sealed class NodeConsumerTests
     }
 
     [TestMethod]
+    [DataRow(MatcherKind.Siamese, EncoderKind.ResConv, TokenizationMode.Mixed)]
+    [DataRow(MatcherKind.Triplet, EncoderKind.BiLstm, TokenizationMode.Char)]
+    public void NodeScoresPairsLikeDotNet(MatcherKind kind, EncoderKind encoder, TokenizationMode mode)
+    {
+        string onnxDirectory = Path.Combine(RepositoryRoot(), "onnx");
+        EnsureNodeModules(onnxDirectory);
+        using var matcher = BuildMatcher(kind, encoder, mode: mode);
+        string path = Path.Combine(TempDirectory(), "matcher.onnx");
+        OnnxExporter.Export(matcher, path);
+        using var model = AttentionOnnxMatcher.Load(path);
+        var pairs = NodeTexts.Zip(NodeTexts.Reverse()).ToArray();
+        var expected = model.Predict(pairs);
+        var torch = matcher.Predict(pairs);
+
+        string[] arguments = [Path.Combine(onnxDirectory, "score.mjs"), path, .. pairs.SelectMany(p => new[] { "--pair", p.First, p.Second })];
+        var (exitCode, output, error) = RunProcess("node", onnxDirectory, arguments);
+        Assert.AreEqual(0, exitCode, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.HasCount(pairs.Length, lines);
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            using var json = JsonDocument.Parse(lines[i]);
+            var root = json.RootElement;
+            var want = expected[i];
+            Assert.AreEqual(want.Text1, root.GetProperty("text1").GetString());
+            Assert.AreEqual(want.Text2, root.GetProperty("text2").GetString());
+            Assert.AreEqual(want.Label, root.GetProperty("label").GetString(), $"pair {i}");
+            Assert.AreEqual(torch[i].Label, want.Label);
+            Assert.AreEqual(want.Probability, root.GetProperty("probability").GetSingle(), 1e-5f);
+            Assert.AreEqual(want.Probability, root.GetProperty("probabilities").GetProperty("1").GetSingle(), 1e-5f);
+            Assert.AreEqual(1 - want.Probability, root.GetProperty("probabilities").GetProperty("0").GetSingle(), 1e-5f);
+            Assert.AreEqual(torch[i].Probability, want.Probability, 1e-5f);
+            Assert.AreEqual(want.TruncatedTokens1, root.GetProperty("truncatedTokens1").GetInt32());
+            Assert.AreEqual(want.TruncatedTokens2, root.GetProperty("truncatedTokens2").GetInt32());
+            AssertSameTokens(want.Tokens1, torch[i].Tokens1, root.GetProperty("tokens1"), root.GetProperty("weights1"), $"text1 of pair {i}");
+            AssertSameTokens(want.Tokens2, torch[i].Tokens2, root.GetProperty("tokens2"), root.GetProperty("weights2"), $"text2 of pair {i}");
+        }
+
+        // text1<TAB>text2 lines on standard input score the same.
+        var (stdinExitCode, stdinOutput, stdinError) = RunProcess("node", onnxDirectory, [Path.Combine(onnxDirectory, "score.mjs"), path],
+            standardInput: string.Join("\n", pairs.Take(3).Select(p => $"{p.First.Replace('\t', ' ')}\t{p.Second.Replace('\t', ' ')}")));
+        Assert.AreEqual(0, stdinExitCode, stdinError);
+        Assert.HasCount(3, stdinOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static void AssertSameTokens(IReadOnlyList<TokenWeight> want, IReadOnlyList<TokenWeight> torch, JsonElement tokens, JsonElement weights, string what)
+    {
+        var nodeTokens = tokens.EnumerateArray().ToArray();
+        var nodeWeights = weights.EnumerateArray().Select(w => w.GetSingle()).ToArray();
+        Assert.HasCount(want.Count, nodeTokens, $"token count of {what}");
+        Assert.HasCount(want.Count, nodeWeights, $"weight count of {what}");
+        for (int t = 0; t < nodeTokens.Length; t++)
+        {
+            Assert.AreEqual(want[t].Id, nodeTokens[t].GetProperty("id").GetInt32(), $"token {t} of {what}");
+            Assert.AreEqual(want[t].Token, nodeTokens[t].GetProperty("token").GetString());
+            Assert.AreEqual(want[t].Offset, nodeTokens[t].GetProperty("offset").GetInt32());
+            Assert.AreEqual(want[t].Length, nodeTokens[t].GetProperty("length").GetInt32());
+        }
+        Assert.IsLessThanOrEqualTo(1e-5f, MaxAbsDiff(want.Select(t => t.Weight).ToArray(), nodeWeights), what);
+        Assert.IsLessThanOrEqualTo(1e-5f, MaxAbsDiff(torch.Select(t => t.Weight).ToArray(), want.Select(t => t.Weight).ToArray()), what);
+    }
+
+    [TestMethod]
     public void NodeRejectsAForeignFileClearly()
     {
         string onnxDirectory = Path.Combine(RepositoryRoot(), "onnx");
@@ -106,15 +170,23 @@ public sealed class NodeConsumerTests
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, program)).FirstOrDefault(File.Exists);
 
-    private static (int ExitCode, string Output, string Error) RunProcess(string program, string directory, string[] arguments, int timeoutSeconds = 120)
+    private static (int ExitCode, string Output, string Error) RunProcess(string program, string directory, string[] arguments, int timeoutSeconds = 120,
+        string? standardInput = null)
     {
         var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             StandardOutputEncoding = System.Text.Encoding.UTF8, StandardErrorEncoding = System.Text.Encoding.UTF8,
+            RedirectStandardInput = standardInput is not null,
         };
+        if (standardInput is not null) start.StandardInputEncoding = new System.Text.UTF8Encoding(false);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
+        if (standardInput is not null)
+        {
+            process.StandardInput.Write(standardInput);
+            process.StandardInput.Close();
+        }
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))

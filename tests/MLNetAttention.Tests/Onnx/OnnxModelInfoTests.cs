@@ -23,6 +23,8 @@ public sealed class OnnxModelInfoTests
         Assert.AreEqual(3, info.Heads);
         Assert.AreEqual(MaxLength, info.MaxLength);
         Assert.AreEqual("MLNetAttention", info.Metadata[OnnxModelInfo.ProducerKey]);
+        Assert.IsNotNull(info.ModelOptions);
+        Assert.IsNull(info.MatcherOptions);
         Assert.AreEqual(EncoderKind.ResConv, info.ModelOptions.Encoder);
         Assert.AreEqual(17, info.ModelOptions.BigramBuckets);
         Assert.AreEqual(classifier.Network.Options.VocabularySize, info.ModelOptions.VocabularySize);
@@ -66,6 +68,16 @@ public sealed class OnnxModelInfoTests
         var actual = model.Predict(Texts);
         for (int i = 0; i < Texts.Length; i++)
             Assert.IsLessThanOrEqualTo(1e-5f, MaxAbsDiff(expected[i].Probabilities, actual[i].Probabilities));
+    }
+
+    [TestMethod]
+    public void AnUnknownKindGivesAClearError()
+    {
+        using var classifier = Build(EncoderKind.None, PoolingKind.Attention);
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(OnnxExporter.ExportToBytes(classifier));
+        model.MetadataProps.Single(p => p.Key == OnnxModelInfo.KindKey).Value = "ranker";
+        var error = Assert.ThrowsExactly<ModelLoadException>(() => OnnxModelInfo.Read(Google.Protobuf.MessageExtensions.ToByteArray(model), "ranker.onnx"));
+        Assert.AreEqual("ranker.onnx: the model kind 'ranker' is unknown to this MLNetAttention (it reads 'classifier' and 'matcher'). Upgrade MLNetAttention to read it.", error.Message);
     }
 
     [TestMethod]

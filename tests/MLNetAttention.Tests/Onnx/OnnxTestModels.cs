@@ -5,6 +5,7 @@ using MLNetAttention.Data;
 using MLNetAttention.Models;
 using MLNetAttention.Text;
 using MLNetAttention.Training;
+using MLNetAttention.Training.Matching;
 using static TorchSharp.torch;
 
 namespace MLNetAttention.Tests.Onnx;
@@ -39,6 +40,61 @@ internal static class OnnxTestModels
             MaxLength = MaxLength, BigramBuckets = bigrams, BigramDim = 6, Dropout = 0.3,
         });
         return AttentionClassifier.Create(network, tokenizer, ["negative", "neutral", "positive"]);
+    }
+
+    /// <summary>
+    /// Real sentence pairs: every text against the texts reversed, so both sides hold lengths from 1 token to past
+    /// the maximum, each padded differently within a batch.
+    /// </summary>
+    public static readonly (string Text1, string Text2)[] Pairs = Texts.Zip(Texts.Reverse()).Append((Texts[2], Texts[2])).ToArray();
+
+    /// <summary>A small random-weight matcher (widths 8 to 16) on the real vocabulary; the triplet's calibration is set off its default.</summary>
+    public static AttentionMatcher BuildMatcher(MatcherKind kind, EncoderKind encoder, int attentionHiddenDim = 8,
+        TokenizationMode mode = TokenizationMode.Char, long seed = 7)
+    {
+        var tokenizer = Tokenizer(mode);
+        manual_seed(seed);
+        var network = TextMatcher.Create(new TextMatcherOptions
+        {
+            Kind = kind, VocabularySize = tokenizer.VocabularySize, EmbeddingDim = 16, Encoder = encoder, EncoderDim = 12,
+            AttentionHiddenDim = attentionHiddenDim, DenseDim = 10, ProjectionDim = 6, Dropout = 0.3, MaxLength = MaxLength,
+        });
+        if (network is TripletMatcher triplet) triplet.SetCalibration(7.5f, -1.25f);
+        return AttentionMatcher.Create(network, tokenizer);
+    }
+
+    /// <summary>Both sides' ids (first MaxLength tokens), each padded with 0 to its longest.</summary>
+    public static (long[,] Ids1, long[,] Ids2) PaddedPairIds(AttentionTokenizer tokenizer, IReadOnlyList<(string Text1, string Text2)> pairs) =>
+        (PaddedIds(tokenizer, pairs.Select(p => p.Text1).ToArray()), PaddedIds(tokenizer, pairs.Select(p => p.Text2).ToArray()));
+
+    /// <summary>Probabilities (batch x 2) and both weight rows from the TorchSharp matcher in eval mode.</summary>
+    public static (float[] Probabilities, float[] Weights1, float[] Weights2) RunTorch(AttentionMatcher matcher, long[,] ids1, long[,] ids2)
+    {
+        matcher.Network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var (logits, weights1, weights2) = matcher.Network.forward(tensor(ids1), tensor(ids2));
+        return (logits.softmax(-1).data<float>().ToArray(), weights1.contiguous().data<float>().ToArray(), weights2.contiguous().data<float>().ToArray());
+    }
+
+    /// <summary>Probabilities and both weight rows from ONNX Runtime, with the weights' shapes.</summary>
+    public static (float[] Probabilities, float[] Weights1, float[] Weights2, int[] Shape1, int[] Shape2) RunOnnx(InferenceSession session, long[,] ids1, long[,] ids2)
+    {
+        static DenseTensor<long> Input(long[,] ids)
+        {
+            var flat = new long[ids.Length];
+            Buffer.BlockCopy(ids, 0, flat, 0, flat.Length * sizeof(long));
+            return new DenseTensor<long>(flat, [ids.GetLength(0), ids.GetLength(1)]);
+        }
+        using var results = session.Run(
+        [
+            NamedOnnxValue.CreateFromTensor("input_ids_1", Input(ids1)),
+            NamedOnnxValue.CreateFromTensor("input_ids_2", Input(ids2)),
+        ]);
+        var probabilities = results.First(r => r.Name == "probabilities").AsTensor<float>();
+        var weights1 = results.First(r => r.Name == "attention_weights_1").AsTensor<float>();
+        var weights2 = results.First(r => r.Name == "attention_weights_2").AsTensor<float>();
+        return (probabilities.ToArray(), weights1.ToArray(), weights2.ToArray(), weights1.Dimensions.ToArray(), weights2.Dimensions.ToArray());
     }
 
     /// <summary>The texts' ids (first MaxLength tokens), padded with 0 to the longest.</summary>

@@ -25,6 +25,15 @@ public sealed partial class AttentionMatcher : IDisposable
         Summary = summary;
     }
 
+    /// <summary>Wraps an untrained <paramref name="network"/> and its <paramref name="tokenizer"/> (tests, exporters), in eval mode.</summary>
+    internal static AttentionMatcher Create(TextMatcher network, AttentionTokenizer tokenizer)
+    {
+        if (tokenizer.VocabularySize != network.Options.VocabularySize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} tokens but the network was built for {network.Options.VocabularySize}.", nameof(tokenizer));
+        network.eval();
+        return new AttentionMatcher(network, tokenizer, new TrainingOptions(), summary: null);
+    }
+
     /// <summary>The TorchSharp network (in eval mode).</summary>
     public TextMatcher Network { get; }
 
