@@ -47,7 +47,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
 
     private static AttentionOnnxMatcher Create(OnnxModelInfo info, byte[] bytes, string source, SessionOptions? sessionOptions)
     {
-        var session = AttentionOnnxModel.OpenSession(info, bytes, source, sessionOptions, OnnxModelInfo.MatcherKind);
+        var session = AttentionOnnxModel.OpenSession(info, bytes, source, sessionOptions, OnnxModelInfo.MatcherKindName);
         try
         {
             return new AttentionOnnxMatcher(info, session);

@@ -46,7 +46,7 @@ public sealed class AttentionOnnxModel : IDisposable
 
     private static AttentionOnnxModel Create(OnnxModelInfo info, byte[] bytes, string source, SessionOptions? sessionOptions)
     {
-        var session = OpenSession(info, bytes, source, sessionOptions, OnnxModelInfo.ClassifierKind);
+        var session = OpenSession(info, bytes, source, sessionOptions, OnnxModelInfo.ClassifierKindName);
         try
         {
             return new AttentionOnnxModel(info, session);
@@ -62,8 +62,8 @@ public sealed class AttentionOnnxModel : IDisposable
     internal static InferenceSession OpenSession(OnnxModelInfo info, byte[] bytes, string source, SessionOptions? sessionOptions, string kind)
     {
         if (info.Kind != kind)
-            throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{kind}'" + (info.Kind == OnnxModelInfo.MatcherKind
-                ? "; load it with AttentionOnnxMatcher." : info.Kind == OnnxModelInfo.ClassifierKind ? "; load it with AttentionOnnxModel." : "."));
+            throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{kind}'" + (info.Kind == OnnxModelInfo.MatcherKindName
+                ? "; load it with AttentionOnnxMatcher." : info.Kind == OnnxModelInfo.ClassifierKindName ? "; load it with AttentionOnnxModel." : "."));
         try
         {
             return sessionOptions is null ? new InferenceSession(bytes) : new InferenceSession(bytes, sessionOptions);

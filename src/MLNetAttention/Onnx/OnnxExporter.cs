@@ -52,7 +52,7 @@ public static class OnnxExporter
             throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
         return Build(ClassifierGraph.Build(network), options,
             $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
-            OnnxModelInfo.ClassifierKind, classifier.Labels, classifier.Tokenizer.ToJson(),
+            OnnxModelInfo.ClassifierKindName, classifier.Labels, classifier.Tokenizer.ToJson(),
             JsonSerializer.Serialize(modelOptions, ModelJson.Options), modelOptions.WeightRows, modelOptions.MaxLength);
     }
 
@@ -78,7 +78,7 @@ public static class OnnxExporter
         var modelOptions = matcher.Network.Options;
         return Build(MatcherGraph.Build(matcher.Network), options,
             $"MLNetAttention {modelOptions.Kind.ToString().ToLowerInvariant()} sentence-pair matcher ({modelOptions.Encoder} encoder). Inputs input_ids_1 int64 [batch, seq1] and input_ids_2 int64 [batch, seq2], 0 = padding; outputs probabilities [batch, 2] (column 1 = match), attention_weights_1 and attention_weights_2.",
-            OnnxModelInfo.MatcherKind, AttentionMatcher.Labels, matcher.Tokenizer.ToJson(),
+            OnnxModelInfo.MatcherKindName, AttentionMatcher.Labels, matcher.Tokenizer.ToJson(),
             JsonSerializer.Serialize(modelOptions, ModelJson.Options), heads: 1, modelOptions.MaxLength);
     }
 

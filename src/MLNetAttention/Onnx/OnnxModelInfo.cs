@@ -15,11 +15,11 @@ namespace MLNetAttention.Onnx;
 /// file: every value here is stored in the model's <c>metadata_props</c> under the <c>mlnet_attention.*</c> keys.
 /// </summary>
 /// <remarks>
-/// A classifier (<see cref="Kind"/> = <see cref="ClassifierKind"/>) has one input, <see cref="InputIdsName"/> (int64, [batch, seq], token ids with 0 = padding, at most
+/// A classifier (<see cref="Kind"/> = <see cref="ClassifierKindName"/>) has one input, <see cref="InputIdsName"/> (int64, [batch, seq], token ids with 0 = padding, at most
 /// <see cref="MaxLength"/> steps); the padding mask is computed inside the graph as <c>ids != 0</c>. It has two
 /// outputs: <see cref="ProbabilitiesName"/> (float, [batch, classes], the softmax of the logits) and
 /// <see cref="AttentionWeightsName"/> (float, [batch, seq], or [batch, heads, seq] for multi-head pooling; 0 on padding).
-/// A matcher (<see cref="Kind"/> = <see cref="MatcherKind"/>, labels "0" and "1") has two inputs,
+/// A matcher (<see cref="Kind"/> = <see cref="MatcherKindName"/>, labels "0" and "1") has two inputs,
 /// <see cref="InputIds1Name"/> [batch, seq1] and <see cref="InputIds2Name"/> [batch, seq2], and three outputs:
 /// <see cref="ProbabilitiesName"/> [batch, 2] (column 1 = match), <see cref="AttentionWeights1Name"/> [batch, seq1]
 /// and <see cref="AttentionWeights2Name"/> [batch, seq2].
@@ -33,10 +33,10 @@ public sealed class OnnxModelInfo
     public const string ProducerName = "MLNetAttention";
 
     /// <summary>The <see cref="Kind"/> of a text classifier.</summary>
-    public const string ClassifierKind = "classifier";
+    public const string ClassifierKindName = "classifier";
 
     /// <summary>The <see cref="Kind"/> of a sentence-pair matcher.</summary>
-    public const string MatcherKind = "matcher";
+    public const string MatcherKindName = "matcher";
 
     /// <summary>Metadata key of the format version; its presence marks an MLNetAttention model.</summary>
     public const string FormatKey = "mlnet_attention.format";
@@ -105,7 +105,7 @@ public sealed class OnnxModelInfo
     /// <summary>The format version the model was written with.</summary>
     public int FormatVersion { get; }
 
-    /// <summary>The model kind: <see cref="ClassifierKind"/> or <see cref="MatcherKind"/>.</summary>
+    /// <summary>The model kind: <see cref="ClassifierKindName"/> or <see cref="MatcherKindName"/>.</summary>
     public string Kind { get; }
 
     /// <summary>Class names; output column i of <see cref="ProbabilitiesName"/> is <c>Labels[i]</c>.</summary>
@@ -189,12 +189,12 @@ public sealed class OnnxModelInfo
             string kind = metadata[KindKey];
             TextClassifierOptions? options = null;
             TextMatcherOptions? matcherOptions = null;
-            if (kind == ClassifierKind)
+            if (kind == ClassifierKindName)
                 options = JsonSerializer.Deserialize<TextClassifierOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
-            else if (kind == MatcherKind)
+            else if (kind == MatcherKindName)
                 matcherOptions = JsonSerializer.Deserialize<TextMatcherOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
             else
-                throw new ModelLoadException(source, $"the model kind '{kind}' is unknown to this MLNetAttention (it reads '{ClassifierKind}' and '{MatcherKind}'). Upgrade MLNetAttention to read it.");
+                throw new ModelLoadException(source, $"the model kind '{kind}' is unknown to this MLNetAttention (it reads '{ClassifierKindName}' and '{MatcherKindName}'). Upgrade MLNetAttention to read it.");
             int heads = int.Parse(metadata[HeadsKey], NumberStyles.None, CultureInfo.InvariantCulture);
             int maxLength = int.Parse(metadata[MaxLengthKey], NumberStyles.None, CultureInfo.InvariantCulture);
             long opset = proto.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain)).Select(o => o.Version).FirstOrDefault();

@@ -95,7 +95,7 @@ public sealed class OnnxMatcherTests
         OnnxExporter.Export(matcher, path);
 
         var info = OnnxModelInfo.Read(path);
-        Assert.AreEqual(OnnxModelInfo.MatcherKind, info.Kind);
+        Assert.AreEqual(OnnxModelInfo.MatcherKindName, info.Kind);
         Assert.AreEqual("matcher", info.Kind);
         CollectionAssert.AreEqual(new[] { "0", "1" }, info.Labels.ToArray());
         Assert.IsNull(info.ModelOptions);
