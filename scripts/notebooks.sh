@@ -6,7 +6,8 @@
 #   3. runs each notebooks/*.ipynb with dotnet-repl (pinned in .config/dotnet-tools.json) from notebooks/, writing
 #      the executed copy to artifacts/notebooks/ (the committed file is never touched);
 #   4. runs each notebooks/*.cs file-based app with `dotnet run -c Release`.
-# Ends with one summary line, "notebooks: N passed, N failed". MLNA_SKIP_NOTEBOOKS=1 skips it all.
+# Ends with one summary line, "notebooks: N passed, N failed". MLNA_SKIP_NOTEBOOKS=1 skips it all;
+# MLNA_NOTEBOOKS=GLOB runs only the notebooks and apps whose name matches (e.g. MLNA_NOTEBOOKS=03-*).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ if [ "${MLNA_SKIP_NOTEBOOKS:-}" = "1" ]; then
 fi
 
 limit=${MLNA_NOTEBOOK_TIMEOUT:-600}   # seconds per notebook or app
+only=${MLNA_NOTEBOOKS:-*}
 artifacts=artifacts/notebooks
 mkdir -p "$artifacts"
 passed=0
@@ -46,6 +48,7 @@ fi
 #    also searched for error outputs, so a failure cannot pass silently.
 for nb in notebooks/*.ipynb; do
   name=$(basename "$nb" .ipynb)
+  [[ "$name" == $only ]] || continue
   start=$SECONDS
   echo "== $nb"
   if (cd notebooks && timeout "$limit" dotnet repl --run "$name.ipynb" --exit-after-run \
@@ -63,6 +66,7 @@ done
 # 4. File-based apps (the supported form). Release, so they reuse the library build above.
 for app in notebooks/*.cs; do
   name=$(basename "$app" .cs)
+  [[ "$name" == $only ]] || continue
   start=$SECONDS
   echo "== $app"
   if timeout "$limit" dotnet run -c Release --file "$app" >"$artifacts/$name.cs.log" 2>&1; then
