@@ -31,6 +31,16 @@ internal static class Presets
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5, TokenDropout = 0.1 },
             Training = new TrainingOptions { Decay = LearningRateDecay.Linear },
         },
+        ["bigram-mean"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Mean, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5, TokenDropout = 0.1 },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear },
+        },
+        ["bigram-reg"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5, TokenDropout = 0.1, Dropout = 0.5 },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear, LearningRate = 5e-4 },
+        },
         ["bigram-decay"] = () => new AttentionClassifierOptions
         {
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention, BigramBuckets = 100_000, BigramDim = 32, BigramDropout = 0.5 },
