@@ -232,3 +232,56 @@ public sealed class NumberRow
 {
     public float Text { get; set; }
 }
+
+[TestClass]
+public sealed class AttentionPoolingTrainerTests
+{
+    [TestMethod]
+    public void FitTrainsOnTheBundledSampleAndScoresAboveChance()
+    {
+        var ml = new MLContext(1);
+        var train = ml.Data.LoadFromEnumerable(MLNetAttention.Data.BundledSamples.ReadTexts("poetry-dynasty.train")
+            .Select(e => new LabelledRow { Text = e.Text, Label = e.Label }));
+        var test = ml.Data.LoadFromEnumerable(MLNetAttention.Data.BundledSamples.ReadTexts("poetry-dynasty.test").Take(500)
+            .Select(e => new LabelledRow { Text = e.Text, Label = e.Label }));
+        string path = Path.Combine(OnnxTestModels.TempDirectory(), "trained.onnx");
+        var options = new AttentionPoolingTrainerOptions { ModelPath = path };
+        options.Classifier.Training.Epochs = 4;
+        options.Classifier.Training.Threads = 1;
+        options.Classifier.Model.EmbeddingDim = 64;
+        options.Classifier.Model.EncoderDim = 64;
+        options.Classifier.Model.DenseDim = 64;
+
+        // The label as a key with the model's label order (ordinal), so that Evaluate compares like with like;
+        // appending the trainer to the chain also runs its GetOutputSchema.
+        var labels = ml.Data.LoadFromEnumerable(new[] { "song", "tang" }.Select(l => new TextRow { Text = l }));
+        var trainer = ml.MulticlassClassification.Trainers.AttentionPooling("Label", "Text", options);
+        var model = ml.Transforms.Conversion.MapValueToKey("Label", keyData: labels).Append(trainer).Fit(train);
+        Assert.IsTrue(File.Exists(path));
+        CollectionAssert.AreEqual(new[] { "song", "tang" }, model.LastTransformer.Labels.ToArray());
+        Assert.IsNotNull(trainer.LastTrainingSummary);
+
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test), "Label");
+        Assert.IsGreaterThan(0.6, metrics.MicroAccuracy, $"accuracy {metrics.MicroAccuracy}");
+    }
+
+    [TestMethod]
+    public void FitRejectsMissingAndMistypedColumns()
+    {
+        var ml = new MLContext(1);
+        var texts = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "月" } });
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.AttentionPooling().Fit(texts));
+        StringAssert.Contains(missing.Message, "Could not find input column 'Label'");
+        var numbers = ml.Data.LoadFromEnumerable(new[] { new NumberLabelRow { Text = "月", Label = 1f } });
+        var mismatch = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.AttentionPooling().Fit(numbers));
+        StringAssert.Contains(mismatch.Message, "Schema mismatch for input column 'Label': expected String or Key, got Single");
+        var noText = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.AttentionPooling(textColumnName: "Body").Fit(numbers));
+        StringAssert.Contains(noText.Message, "Could not find input column 'Body'");
+    }
+}
+
+public sealed class NumberLabelRow
+{
+    public string Text { get; set; } = "";
+    public float Label { get; set; }
+}
