@@ -16,6 +16,7 @@ public static class AttentionPoolColumns
     /// <summary>
     /// The attention weights (Single vector). One head: one weight per token of <see cref="Tokens"/>. Multi-head
     /// pooling: head-major, <c>heads × tokens</c> values where the weight of token t in head h is at <c>h * tokens + t</c>.
+    /// An empty text, scored as one unknown token, has one weight (1) per head.
     /// </summary>
     public const string AttentionWeights = "AttentionWeights";
 

@@ -24,9 +24,10 @@ namespace MLNetAttention.MLNet;
 /// <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>.
 /// </para>
 /// <para>
-/// An empty text (or one of whitespace only, or a missing value) has no tokens: its <c>Tokens</c>, <c>TokenOffsets</c> and
-/// <c>AttentionWeights</c> are empty, its <c>Score</c> is uniform (1 / classes each) and its <c>PredictedLabel</c> the
-/// first label. No row throws.
+/// An empty text (or one of whitespace only, or a missing value) has no tokens: its <c>Tokens</c> and <c>TokenOffsets</c>
+/// are empty, and it is scored as a single unknown token, so its <c>Score</c> is the model's answer for "&lt;unk&gt;" alone
+/// (finite, never NaN) and its <c>AttentionWeights</c> hold one weight per head, 1 (the placeholder's). No row throws:
+/// filter empty texts out beforehand (<c>FilterByCustomPredicate</c>, or at load time) if they should not be scored.
 /// </para>
 /// </remarks>
 public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer>

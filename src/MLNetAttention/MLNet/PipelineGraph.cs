@@ -8,13 +8,12 @@ namespace MLNetAttention.MLNet;
 /// <summary>
 /// The variant of an exported classifier graph that <c>ApplyOnnxModel</c> runs inside the ML.NET pipeline. ML.NET feeds
 /// one row per call as a [1, n] tensor of token ids with 0 for a token that is not in the vocabulary; the variant
-/// keeps the first max_length ids, maps 0 to the unknown id 1, feeds the original graph, and renames the outputs to the
-/// pipeline's columns. An empty row (no token) is padded with one unknown id so the network never sees an empty sequence;
-/// its weights are then cut back to no columns and its probabilities replaced by the uniform distribution.
+/// keeps the first max_length ids (<c>Slice</c>), maps 0 to the unknown id 1 (<c>Max</c>), feeds the original graph, and
+/// renames its outputs to the pipeline's columns. Two nodes are added: each node costs about a microsecond per row.
 /// </summary>
 internal static class PipelineGraph
 {
-    /// <summary>The input: int64 [1, n] ids, 0 = not in the vocabulary.</summary>
+    /// <summary>The input: int64 [1, n] ids, 0 = not in the vocabulary; n is at least 1 (an empty text gets one unknown token).</summary>
     public const string InputName = PipelineColumns.Ids;
 
     /// <summary>The probabilities, float [1, classes].</summary>
@@ -23,7 +22,7 @@ internal static class PipelineGraph
     /// <summary>The weights, float [1, L] or [1, heads, L] with L the kept tokens.</summary>
     public const string WeightsName = AttentionPoolColumns.AttentionWeights;
 
-    /// <summary>The kept ids before unknown ones become 1 (int64 [1, L]): tells the truncation which tokens were scored.</summary>
+    /// <summary>The kept ids before unknown ones become 1 (int64 [1, L]): tells the token step which tokens were scored.</summary>
     public const string KeptIdsName = PipelineColumns.KeptIds;
 
     private const string Prefix = "mlnet_pool.";
@@ -37,44 +36,37 @@ internal static class PipelineGraph
         graph.Input.Remove(input);
         graph.Output.Clear();
 
-        int classes = info.Labels.Count;
         var zero = Int64s("zero", [0]);
-        var one = Int64s("one", [1]);
         var axis1 = Int64s("axis1", [1]);
-        var lastAxis = Int64s("last_axis", [-1]);
         var maxLength = Int64s("max_length", [info.MaxLength]);
-        var padHead = Int64s("pad_head", [0, 0, 0]);
-        var oneScalar = new TensorProto { Name = Prefix + "one_scalar", DataType = (int)DataType.Int64 };
+        var oneScalar = new TensorProto { Name = Prefix + "one", DataType = (int)DataType.Int64 };
         oneScalar.Int64Data.Add(1);
-        var uniform = new TensorProto { Name = Prefix + "uniform", DataType = (int)DataType.Float };
-        uniform.Dims.AddRange([1, classes]);
-        uniform.FloatData.AddRange(Enumerable.Repeat(1f / classes, classes));
-        graph.Initializer.AddRange([zero, one, axis1, lastAxis, maxLength, padHead, oneScalar, uniform]);
+        graph.Initializer.AddRange([zero, axis1, maxLength, oneScalar]);
 
-        string length = Prefix + "length", known = Prefix + "known", missing = Prefix + "missing", padCount = Prefix + "pad_count",
-            pads = Prefix + "pads", empty = Prefix + "empty";
-        var head = new List<NodeProto>
-        {
-            Node("Slice", [InputName, zero.Name, maxLength.Name, axis1.Name], KeptIdsName),
-            Node("Shape", [KeptIdsName], length, ("start", 1L), ("end", 2L)),
-            Node("Max", [KeptIdsName, oneScalar.Name], known),
-            Node("Sub", [one.Name, length], missing),
-            Node("Max", [missing, zero.Name], padCount),
-            Node("Concat", [padHead.Name, padCount], pads, ("axis", 0L)),
-            Node("Pad", [known, pads, oneScalar.Name], OnnxModelInfo.InputIdsName, ("mode", "constant")),
-        };
-        for (int i = head.Count - 1; i >= 0; i--) graph.Node.Insert(0, head[i]);
-        graph.Node.Add(Node("Equal", [length, zero.Name], empty));
-        graph.Node.Add(Node("Where", [empty, uniform.Name, OnnxModelInfo.ProbabilitiesName], ScoreName));
-        graph.Node.Add(Node("Slice", [OnnxModelInfo.AttentionWeightsName, zero.Name, length, lastAxis.Name], WeightsName));
+        // Rename the outputs where they are produced, so that no Identity node is added.
+        Rename(graph, OnnxModelInfo.ProbabilitiesName, ScoreName);
+        Rename(graph, OnnxModelInfo.AttentionWeightsName, WeightsName);
+        graph.Node.Insert(0, Node("Max", [KeptIdsName, oneScalar.Name], OnnxModelInfo.InputIdsName));
+        graph.Node.Insert(0, Node("Slice", [InputName, zero.Name, maxLength.Name, axis1.Name], KeptIdsName));
 
         graph.Input.Add(ValueInfo(InputName, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis));
-        graph.Output.Add(ValueInfo(ScoreName, DataType.Float, 1L, (long)classes));
+        graph.Output.Add(ValueInfo(ScoreName, DataType.Float, 1L, (long)info.Labels.Count));
         graph.Output.Add(info.ModelOptions.Pooling == Models.PoolingKind.MultiHead
             ? ValueInfo(WeightsName, DataType.Float, 1L, (long)info.Heads, OnnxModelInfo.SequenceAxis)
             : ValueInfo(WeightsName, DataType.Float, 1L, OnnxModelInfo.SequenceAxis));
         graph.Output.Add(ValueInfo(KeptIdsName, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis));
         return model.ToByteArray();
+    }
+
+    private static void Rename(GraphProto graph, string from, string to)
+    {
+        foreach (var node in graph.Node)
+        {
+            for (int i = 0; i < node.Output.Count; i++)
+                if (node.Output[i] == from) node.Output[i] = to;
+            for (int i = 0; i < node.Input.Count; i++)
+                if (node.Input[i] == from) node.Input[i] = to;
+        }
     }
 
     private static TensorProto Int64s(string name, long[] values)

@@ -48,7 +48,9 @@ public sealed class CharSegmentFactory : CustomMappingFactory<SegmentInput, Segm
         var forms = new List<string>();
         var offsets = new List<int>();
         VocabularySegmenter.Segment(input.Text ?? "", mode, forms, offsets);
-        output.Forms = [.. forms];
+        // A text without tokens is scored as one unknown token ("" is never in the vocabulary) so that the network never
+        // sees an empty sequence; the token step drops it again (it has no offsets).
+        output.Forms = forms.Count == 0 ? [""] : [.. forms];
         output.Offsets = [.. offsets];
     }
 }
@@ -115,7 +117,7 @@ public sealed class TokensFactory : CustomMappingFactory<TokensInput, TokensOutp
 
     internal static void Map(TokensInput input, TokensOutput output)
     {
-        int count = Math.Min(input.KeptIds.Length, input.Forms.Length);
+        int count = Math.Min(input.KeptIds.Length, input.Offsets.Length / 2);
         var tokens = new string[count];
         for (int t = 0; t < count; t++)
             tokens[t] = input.KeptIds[t] == 0 ? input.Text.Substring(input.Offsets[2 * t], input.Offsets[2 * t + 1]) : input.Forms[t];

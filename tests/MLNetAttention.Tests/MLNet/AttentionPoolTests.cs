@@ -164,21 +164,24 @@ public sealed class AttentionPoolTests
     }
 
     [TestMethod]
-    public void EmptyTextGivesNoTokensAndAUniformScore()
+    public void EmptyTextIsScoredAsOneUnknownTokenWithoutTokens()
     {
         var ml = new MLContext(1);
         var model = ml.Transforms.AttentionPool(_mixedPath).Fit(ml.Data.LoadFromEnumerable(new[] { new TextRow() }));
-        var rows = Score(ml, model, ["", "   ", "月"]);
+        var rows = Score(ml, model, ["", "   ", "\u0001", "月"]);
+        var unknownAlone = _mixedMultiHead.Predict("\u0001");
+        Assert.AreEqual(AttentionTokenizer.UnknownId, unknownAlone.Tokens.Single().Id);
         foreach (var row in rows.Take(2))
         {
             Assert.IsEmpty(row.Tokens);
             Assert.IsEmpty(row.TokenOffsets);
-            Assert.IsEmpty(row.AttentionWeights);
-            CollectionAssert.AreEqual(new[] { 1f / 3, 1f / 3, 1f / 3 }, row.Score);
-            Assert.AreEqual(_mixedMultiHead.Labels[0], row.PredictedText);
+            CollectionAssert.AreEqual(new[] { 1f, 1f, 1f }, row.AttentionWeights);
+            Assert.IsLessThanOrEqualTo(Tolerance, OnnxTestModels.MaxAbsDiff(unknownAlone.Probabilities, row.Score));
+            Assert.IsTrue(row.Score.All(float.IsFinite));
+            Assert.AreEqual(unknownAlone.Label, row.PredictedText);
         }
-        Assert.HasCount(1, rows[2].Tokens);
-        Assert.HasCount(3, rows[2].AttentionWeights);
+        Assert.HasCount(1, rows[3].Tokens);
+        Assert.HasCount(3, rows[3].AttentionWeights);
     }
 
     [TestMethod]
