@@ -25,16 +25,23 @@ internal static class MlNetScoringBenchmark
         public string Text { get; set; } = "";
     }
 
+    public sealed class IdsRow
+    {
+        [ColumnName("__attn_ids")]
+        public long[] Ids { get; set; } = [];
+    }
+
     public static Command Create()
     {
         var count = new Option<int>("--texts") { DefaultValueFactory = _ => 20_000, Description = "Texts scored per configuration (the poetry test sample repeated)." };
         var seconds = new Option<double>("--seconds") { DefaultValueFactory = _ => 2.0, Description = "Minimum timed seconds per fixed-length configuration." };
-        var command = new Command("mlnet-scoring", "Sentences/s: ML.NET AttentionPool pipeline vs raw ONNX Runtime vs TorchSharp; ORT vs TorchSharp at length 64 and 512.") { count, seconds };
-        command.SetAction(parse => Run(parse.GetValue(count), parse.GetValue(seconds)));
+        var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 3, Description = "Interleaved rounds; each configuration reports its best round." };
+        var command = new Command("mlnet-scoring", "Sentences/s: ML.NET AttentionPool pipeline vs raw ONNX Runtime vs TorchSharp; ORT vs TorchSharp at length 64 and 512.") { count, seconds, rounds };
+        command.SetAction(parse => Run(parse.GetValue(count), parse.GetValue(seconds), parse.GetValue(rounds)));
         return command;
     }
 
-    private static int Run(int textCount, double minSeconds)
+    private static int Run(int textCount, double minSeconds, int rounds)
     {
         set_num_threads(2);
         Console.WriteLine($"# {Environment.ProcessorCount} cores; load average before: {LoadAverage()}");
@@ -49,123 +56,123 @@ internal static class MlNetScoringBenchmark
         string modelPath = Path.Combine(directory, "model.onnx");
         OnnxExporter.Export(classifier, modelPath);
         byte[] modelBytes = File.ReadAllBytes(modelPath);
+        var tokenizer = classifier.Tokenizer;
 
         var sample = BundledSamples.ReadTexts("poetry-dynasty.test").Select(e => e.Text).ToArray();
         var texts = Enumerable.Range(0, textCount).Select(i => sample[i % sample.Length]).ToArray();
-        double meanTokens = texts.Average(t => classifier.Tokenizer.EncodeToIds(t, 512, out _).Length);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {texts.Length} texts (poetry-dynasty test sample repeated), {meanTokens:0.0} tokens on average"));
-        Console.WriteLine("configuration\tsentences_per_s");
+        double meanTokens = texts.Average(t => tokenizer.EncodeToIds(t, 512, out _).Length);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# {texts.Length} texts (poetry-dynasty test sample repeated), {meanTokens:0.0} tokens on average; best of {rounds} interleaved rounds"));
 
-        var results = new List<(string Name, double Rate)>();
-        void Report(string name, double rate)
-        {
-            results.Add((name, rate));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}\t{rate:0}"));
-        }
-
-        // ML.NET: Fit, then consume every output column through one cursor (ML.NET parallelises the rows itself).
+        var configurations = new List<(string Name, Action Run)>();
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(texts.Select(t => new TextRow { Text = t }));
         string cache = Path.Combine(directory, "cache");
         if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
         var model = ml.Transforms.AttentionPool(modelPath, options: new AttentionPoolOptions { CacheDirectory = cache }).Fit(data);
-        Consume(model.Transform(ml.Data.TakeRows(data, 500)), tokens: true);
-        Console.WriteLine($"# threads before the pipeline: {Threads()}");
-        Report("mlnet pipeline (AttentionPool, IntraOp 1): Score, AttentionWeights, PredictedLabel", Rate(texts.Length, () => Consume(model.Transform(data), tokens: false)));
-        Report("mlnet pipeline with Tokens and TokenOffsets too", Rate(texts.Length, () => Consume(model.Transform(data), tokens: true)));
-        Console.WriteLine($"# threads after the fitted pipeline: {Threads()}");
-        if (Environment.GetEnvironmentVariable("MLNET_BREAKDOWN") == "1")
-        {
-            var steps = ((IEnumerable<ITransformer>)model.Chain).ToArray();
-            for (int k = 1; k <= steps.Length; k++)
-            {
-                var prefix = new TransformerChain<ITransformer>(steps.Take(k).ToArray());
-                var view = prefix.Transform(data);
-                var last = view.Schema[view.Schema.Count - 1];
-                Report($"  prefix of {k} steps ({steps[k - 1].GetType().Name}, consuming {last.Name})", Rate(texts.Length, () => ConsumeColumn(view, last)));
-            }
-        }
+        var defaultThreads = ml.Transforms.AttentionPool(modelPath, options: new AttentionPoolOptions { CacheDirectory = cache, IntraOpNumThreads = null }).Fit(data);
         string zip = Path.Combine(directory, "pipeline.zip");
         ml.Model.Save(model, data.Schema, zip);
         var fresh = new MLContext(2);
         fresh.ComponentCatalog.RegisterAttentionPool();
         var loaded = fresh.Model.Load(zip, out _);
-        Consume(loaded.Transform(fresh.Data.TakeRows(data, 500)), tokens: true);
-        Report("mlnet pipeline loaded from zip: Score, AttentionWeights, PredictedLabel", Rate(texts.Length, () => Consume(loaded.Transform(data), tokens: false)));
-        Console.WriteLine($"# threads after the loaded pipeline: {Threads()}");
+        var loadedPool = fresh.Model.LoadAttentionPool(zip, out _);
+        configurations.Add(("ML.NET AttentionPool: Score, AttentionWeights, PredictedLabel", () => Consume(model.Transform(data), tokens: false)));
+        configurations.Add(("ML.NET AttentionPool: + Tokens, TokenOffsets", () => Consume(model.Transform(data), tokens: true)));
+        configurations.Add(("ML.NET AttentionPool, IntraOp default (as after Load)", () => Consume(defaultThreads.Transform(data), tokens: false)));
+        configurations.Add(("ML.NET AttentionPool loaded from zip (Model.Load)", () => Consume(loaded.Transform(data), tokens: false)));
+        configurations.Add(("ML.NET AttentionPool loaded from zip (Model.LoadAttentionPool)", () => Consume(loadedPool.Transform(data), tokens: false)));
 
-        // Raw ONNX Runtime, batches padded to their longest text; tokenization inside the timed loop (the same work).
-        var tokenizer = classifier.Tokenizer;
-        double tokenizeOnly = Rate(texts.Length, () => { foreach (var t in texts) tokenizer.EncodeToIds(t, 512, out _); });
+        // Raw ONNX Runtime: texts sorted by length (less padding), batches padded to their longest; tokenization included.
+        var sessions = new List<InferenceSession>();
         foreach (int threads in new[] { 1, 2 })
         {
-            using var sessionOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-            using var session = new InferenceSession(modelBytes, sessionOptions);
+            var session = new InferenceSession(modelBytes, new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 });
+            sessions.Add(session);
             foreach (int batch in new[] { 1, 32, 256 })
-            {
-                ScoreOrt(session, tokenizer, texts.AsSpan(0, Math.Min(texts.Length, 512)), batch);
-                Report($"raw ORT batch {batch}, IntraOp {threads} (tokenization included)", Rate(texts.Length, () => ScoreOrt(session, tokenizer, texts, batch)));
-            }
+                configurations.Add(($"raw ORT batch {batch}, IntraOp {threads}", () => ScoreOrt(session, tokenizer, texts, batch)));
         }
-        Report("tokenization alone (EncodeToIds)", tokenizeOnly);
-        // The pipeline's variant graph alone, one unpadded [1, n] row per Run as ApplyOnnxModel feeds it.
-        using (var sessionOptions = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 })
-        using (var variant = new InferenceSession(Directory.GetFiles(cache, "*.onnx").Single(), sessionOptions))
-        using (var original = new InferenceSession(modelBytes, sessionOptions))
+        // The pipeline's variant graph and the original, pre-tokenized, one unpadded [1, n] row per Run (as ApplyOnnxModel feeds it).
+        var encoded = texts.Select(t => tokenizer.EncodeToIds(t, 512, out _).Select(i => (long)i).ToArray()).ToArray();
+        var variant = new InferenceSession(Directory.GetFiles(cache, "*.onnx").Single(), new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 });
+        sessions.Add(variant);
+        configurations.Add(("  raw ORT batch 1, IntraOp 1, pre-tokenized, original graph", () => RunRows(sessions[0], OnnxModelInfo.InputIdsName, encoded)));
+        configurations.Add(("  raw ORT batch 1, IntraOp 1, pre-tokenized, pipeline's variant graph", () => RunRows(variant, variant.InputMetadata.Keys.Single(), encoded)));
+        // ApplyOnnxModel alone on pre-tokenized ids: what the pipeline's own steps add on top of ML.NET's ONNX scoring.
+        var idsData = ml.Data.LoadFromEnumerable(encoded.Select(ids => new IdsRow { Ids = ids }));
+        var onnxOnly = ml.Transforms.ApplyOnnxModel(new Microsoft.ML.Transforms.Onnx.OnnxOptions
         {
-            var encoded = texts.Select(t => tokenizer.EncodeToIds(t, 512, out _).Select(i => (long)i).ToArray()).ToArray();
-            foreach (var (name, session, input) in new[] { ("original", original, OnnxModelInfo.InputIdsName), ("pipeline variant", variant, variant.InputMetadata.Keys.Single()) })
-            {
-                void RunAll() { foreach (var ids in encoded) { using var o = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor<long>(ids, [1, ids.Length]))]); } }
-                RunAll();
-                Report($"raw ORT batch 1, IntraOp 1, pre-tokenized, {name} graph", Rate(texts.Length, RunAll));
-            }
-        }
-
-        // TorchSharp eager (eval, no_grad), 2 threads, same batches.
+            ModelFile = Directory.GetFiles(cache, "*.onnx").Single(), InputColumns = [variant.InputMetadata.Keys.Single()],
+            OutputColumns = [AttentionPoolColumns.Score, AttentionPoolColumns.AttentionWeights], IntraOpNumThreads = 1, InterOpNumThreads = 1,
+        }).Fit(idsData);
+        configurations.Add(("  ML.NET ApplyOnnxModel alone, pre-tokenized, IntraOp 1", () =>
+        {
+            var scored = onnxOnly.Transform(idsData);
+            using var cursor = scored.GetRowCursor([scored.Schema[AttentionPoolColumns.Score], scored.Schema[AttentionPoolColumns.AttentionWeights]]);
+            var score = Getter<VBuffer<float>>(cursor, scored.Schema[AttentionPoolColumns.Score]);
+            var weights = Getter<VBuffer<float>>(cursor, scored.Schema[AttentionPoolColumns.AttentionWeights]);
+            while (cursor.MoveNext()) { score(); weights(); }
+        }));
+        configurations.Add(("  tokenization alone (EncodeToIds)", () => { foreach (var t in texts) tokenizer.EncodeToIds(t, 512, out _); }));
         foreach (int batch in new[] { 32, 256 })
-        {
-            ScoreTorch(classifier, texts.AsSpan(0, 512), batch);
-            Report($"TorchSharp eager batch {batch} (tokenization included)", Rate(texts.Length, () => ScoreTorch(classifier, texts, batch)));
-        }
+            configurations.Add(($"TorchSharp eager batch {batch}, 2 threads", () => ScoreTorch(classifier, texts, batch)));
 
-        var bestOrt = results.Where(r => r.Name.StartsWith("raw ORT", StringComparison.Ordinal)).MaxBy(r => r.Rate);
-        var mlnet = results[0];
+        foreach (var (_, run) in configurations) run(); // warm-up
+        var best = new double[configurations.Count];
+        for (int round = 0; round < rounds; round++)
+            for (int c = 0; c < configurations.Count; c++)
+                best[c] = Math.Max(best[c], Rate(texts.Length, configurations[c].Run));
+        Console.WriteLine("configuration\tsentences_per_s");
+        for (int c = 0; c < configurations.Count; c++)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{configurations[c].Name}\t{best[c]:0}"));
+        int bestOrt = Enumerable.Range(0, configurations.Count).Where(c => configurations[c].Name.StartsWith("raw ORT", StringComparison.Ordinal)).MaxBy(c => best[c]);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"# ratio: ML.NET pipeline / best raw ORT ({bestOrt.Name}) = {mlnet.Rate / bestOrt.Rate:0.00}; loaded / best = {results[1].Rate / bestOrt.Rate:0.00}"));
+            $"# ML.NET / best raw ORT ({configurations[bestOrt].Name}) = {best[0] / best[bestOrt]:0.00}; with tokens {best[1] / best[bestOrt]:0.00}; Model.Load {best[3] / best[bestOrt]:0.00}; LoadAttentionPool {best[4] / best[bestOrt]:0.00}"));
+        foreach (var session in sessions) session.Dispose();
 
-        // Issue 5: ORT (IntraOp 2) vs TorchSharp eager at fixed lengths, random in-vocabulary ids, no padding.
+        // Issue 5: ORT (IntraOp 2) vs TorchSharp eager (2 threads) at fixed lengths, random in-vocabulary ids, no padding.
         Console.WriteLine("length\tbatch\tort_sentences_per_s\ttorch_sentences_per_s\tort_over_torch");
         using (var sessionOptions = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1 })
         using (var session = new InferenceSession(modelBytes, sessionOptions))
         {
             var random = new Random(5);
+            var network = classifier.Network;
+            network.eval();
             foreach (int length in new[] { 64, 512 })
                 foreach (int batch in new[] { 1, 32 })
                 {
                     var ids = new long[batch * length];
                     for (int i = 0; i < ids.Length; i++) ids[i] = random.Next(2, tokenizer.VocabularySize);
                     var input = new DenseTensor<long>(ids, [batch, length]);
-                    double ort = TimedRate(batch, minSeconds, () =>
-                    {
-                        using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIdsName, input)]);
-                    });
-                    var network = classifier.Network;
-                    network.eval();
                     using var idsTensor = tensor(ids, [batch, length]);
-                    double torch = TimedRate(batch, minSeconds, () =>
+                    void Ort() { using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIdsName, input)]); }
+                    void Torch()
                     {
                         using var noGrad = no_grad();
                         using var scope = NewDisposeScope();
                         var (logits, weights) = network.forward(idsTensor);
                         logits.softmax(-1).data<float>().ToArray();
                         weights.data<float>().ToArray();
-                    });
+                    }
+                    double ort = 0, torch = 0;
+                    for (int round = 0; round < rounds; round++)
+                    {
+                        ort = Math.Max(ort, TimedRate(batch, minSeconds / rounds, Ort));
+                        torch = Math.Max(torch, TimedRate(batch, minSeconds / rounds, Torch));
+                    }
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{length}\t{batch}\t{ort:0}\t{torch:0}\t{ort / torch:0.00}"));
                 }
         }
         Console.WriteLine($"# load average after: {LoadAverage()}");
         return 0;
+    }
+
+    private static void RunRows(InferenceSession session, string input, long[][] rows)
+    {
+        foreach (var ids in rows)
+        {
+            using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor<long>(ids, [1, ids.Length]))]);
+        }
     }
 
     private static void Consume(IDataView scored, bool tokens)
@@ -188,21 +195,6 @@ internal static class MlNetScoringBenchmark
             foreach (var get in getters) get();
     }
 
-    private static void ConsumeColumn(IDataView view, DataViewSchema.Column column)
-    {
-        using var cursor = view.GetRowCursor([column]);
-        Action read = column.Type switch
-        {
-            VectorDataViewType { ItemType: TextDataViewType } => Getter<VBuffer<ReadOnlyMemory<char>>>(cursor, column),
-            VectorDataViewType { ItemType.RawType: var t } when t == typeof(float) => Getter<VBuffer<float>>(cursor, column),
-            VectorDataViewType { ItemType.RawType: var t } when t == typeof(long) => Getter<VBuffer<long>>(cursor, column),
-            VectorDataViewType { ItemType.RawType: var t } when t == typeof(int) => Getter<VBuffer<int>>(cursor, column),
-            TextDataViewType => Getter<ReadOnlyMemory<char>>(cursor, column),
-            _ => Getter<uint>(cursor, column),
-        };
-        while (cursor.MoveNext()) read();
-    }
-
     private static Action Getter<T>(DataViewRowCursor cursor, DataViewSchema.Column column)
     {
         var getter = cursor.GetGetter<T>(column);
@@ -210,44 +202,40 @@ internal static class MlNetScoringBenchmark
         return () => getter(ref value);
     }
 
-    private static void ScoreOrt(InferenceSession session, AttentionTokenizer tokenizer, ReadOnlySpan<string> texts, int batch)
+    // Tokenizes, sorts by length when batching (less padding) and pads each batch to its longest text.
+    private static IEnumerable<(long[] Ids, int Count, int Length)> Batches(AttentionTokenizer tokenizer, string[] texts, int batch)
     {
-        var rows = new int[batch][];
-        for (int first = 0; first < texts.Length; first += batch)
+        var all = new int[texts.Length][];
+        for (int i = 0; i < texts.Length; i++) all[i] = tokenizer.EncodeToIds(texts[i], 512, out _);
+        if (batch > 1) Array.Sort(all.Select(r => r.Length).ToArray(), all);
+        for (int first = 0; first < all.Length; first += batch)
         {
-            int n = Math.Min(batch, texts.Length - first);
+            int n = Math.Min(batch, all.Length - first);
             int length = 1;
-            for (int r = 0; r < n; r++)
-            {
-                rows[r] = tokenizer.EncodeToIds(texts[first + r], 512, out _);
-                length = Math.Max(length, rows[r].Length);
-            }
+            for (int r = 0; r < n; r++) length = Math.Max(length, all[first + r].Length);
             var ids = new long[n * length];
             for (int r = 0; r < n; r++)
-                for (int t = 0; t < rows[r].Length; t++) ids[r * length + t] = rows[r][t];
+                for (int t = 0; t < all[first + r].Length; t++) ids[r * length + t] = all[first + r][t];
+            yield return (ids, n, length);
+        }
+    }
+
+    private static void ScoreOrt(InferenceSession session, AttentionTokenizer tokenizer, string[] texts, int batch)
+    {
+        foreach (var (ids, n, length) in Batches(tokenizer, texts, batch))
+        {
             using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIdsName, new DenseTensor<long>(ids, [n, length]))]);
             outputs[0].AsTensor<float>();
         }
     }
 
-    private static void ScoreTorch(AttentionClassifier classifier, ReadOnlySpan<string> texts, int batch)
+    private static void ScoreTorch(AttentionClassifier classifier, string[] texts, int batch)
     {
         var network = classifier.Network;
         network.eval();
         using var noGrad = no_grad();
-        var rows = new int[batch][];
-        for (int first = 0; first < texts.Length; first += batch)
+        foreach (var (ids, n, length) in Batches(classifier.Tokenizer, texts, batch))
         {
-            int n = Math.Min(batch, texts.Length - first);
-            int length = 1;
-            for (int r = 0; r < n; r++)
-            {
-                rows[r] = classifier.Tokenizer.EncodeToIds(texts[first + r], 512, out _);
-                length = Math.Max(length, rows[r].Length);
-            }
-            var ids = new long[n * length];
-            for (int r = 0; r < n; r++)
-                for (int t = 0; t < rows[r].Length; t++) ids[r * length + t] = rows[r][t];
             using var scope = NewDisposeScope();
             var (logits, weights) = network.forward(tensor(ids, [n, length]));
             logits.softmax(-1).data<float>().ToArray();

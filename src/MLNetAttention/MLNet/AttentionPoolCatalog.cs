@@ -96,6 +96,31 @@ public static class AttentionPoolCatalog
     }
 
     /// <summary>
+    /// Loads a model saved with <c>mlContext.Model.Save</c>, like <c>mlContext.Model.Load</c>, and gives its AttentionPool
+    /// steps back the ONNX Runtime settings of <paramref name="options"/> (ML.NET does not save them: after a plain
+    /// <c>Load</c>, ONNX Runtime uses all cores per row on top of ML.NET's row parallelism, which is slower). Outputs are
+    /// identical to a plain <c>Load</c>. Call <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> first.
+    /// </summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="filePath">The .zip written by <c>mlContext.Model.Save</c>.</param>
+    /// <param name="inputSchema">The input schema saved with the model.</param>
+    /// <param name="options">Threads, GPU and cache folder; null for the defaults (one thread per row, CPU).</param>
+    /// <returns>The model: a <c>TransformerChain</c> of ML.NET transformers.</returns>
+    /// <example>
+    /// <code>
+    /// mlContext.ComponentCatalog.RegisterAttentionPool();
+    /// var model = mlContext.Model.LoadAttentionPool("model.zip", out var schema);
+    /// </code>
+    /// </example>
+    public static ITransformer LoadAttentionPool(this ModelOperationsCatalog catalog, string filePath, out DataViewSchema inputSchema,
+        AttentionPoolOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
+        return AttentionPoolModelLoader.Load(catalog, filePath, out inputSchema, options ?? new AttentionPoolOptions());
+    }
+
+    /// <summary>
     /// Registers MLNetAttention's pipeline steps so that <c>mlContext.Model.Load</c> can read a saved AttentionPool model.
     /// Call it once per <see cref="MLContext"/> before loading; without it the load fails with "Unable to locate an
     /// extension for the contract 'MLNetAttention.Segment.Char'" (or another <c>MLNetAttention.*</c> contract).

@@ -84,16 +84,7 @@ public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer
             ids.Add(new KeyValuePair<string, long>(vocabulary[id], id));
         var labels = Info.Labels.Select((label, index) => new KeyValuePair<uint, string>((uint)index, label)).ToArray();
 
-        var onnx = new OnnxOptions
-        {
-            ModelFile = WriteVariant(),
-            InputColumns = [PipelineGraph.InputName],
-            OutputColumns = [PipelineGraph.ScoreName, PipelineGraph.WeightsName, PipelineGraph.KeptIdsName],
-            GpuDeviceId = gpuDeviceId,
-            FallbackToCpu = _options.FallbackToCpu,
-            IntraOpNumThreads = _options.IntraOpNumThreads,
-            InterOpNumThreads = 1,
-        };
+        var onnx = OnnxOptionsFor(WriteVariant(), gpuDeviceId, _options);
         IEstimator<ITransformer> segment = tokenizer.Options.Mode == TokenizationMode.Mixed
             ? _catalog.CustomMapping(new MixedSegmentFactory().GetMapping(), MixedSegmentFactory.ContractName)
             : _catalog.CustomMapping(new CharSegmentFactory().GetMapping(), CharSegmentFactory.ContractName);
@@ -108,11 +99,12 @@ public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer
             .Append(_catalog.DropColumns(PipelineColumns.All));
     }
 
+    private string WriteVariant() => WriteModelFile(PipelineGraph.Build(_model, Info), _options.CacheDirectory);
+
     // The variant graph goes to a file named by its hash: ApplyOnnxModel takes IntraOpNumThreads only with a file.
-    private string WriteVariant()
+    internal static string WriteModelFile(byte[] variant, string? cacheDirectory)
     {
-        byte[] variant = PipelineGraph.Build(_model, Info);
-        string directory = _options.CacheDirectory ?? Path.Combine(Path.GetTempPath(), "mlnet-attention", "pipeline");
+        string directory = cacheDirectory ?? Path.Combine(Path.GetTempPath(), "mlnet-attention", "pipeline");
         string path = Path.Combine(directory, Convert.ToHexStringLower(SHA256.HashData(variant))[..32] + ".onnx");
         if (File.Exists(path) && new FileInfo(path).Length == variant.Length)
             return path;
@@ -127,4 +119,15 @@ public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer
         }
         return path;
     }
+
+    internal static OnnxOptions OnnxOptionsFor(string modelFile, int? gpuDeviceId, AttentionPoolOptions options) => new()
+    {
+        ModelFile = modelFile,
+        InputColumns = [PipelineGraph.InputName],
+        OutputColumns = [PipelineGraph.ScoreName, PipelineGraph.WeightsName, PipelineGraph.KeptIdsName],
+        GpuDeviceId = gpuDeviceId,
+        FallbackToCpu = options.FallbackToCpu,
+        IntraOpNumThreads = options.IntraOpNumThreads,
+        InterOpNumThreads = 1,
+    };
 }

@@ -135,6 +135,28 @@ public sealed class AttentionPoolTests
             CollectionAssert.AreEqual(before[i].TokenOffsets, after[i].TokenOffsets);
             Assert.AreEqual(before[i].PredictedText, after[i].PredictedText);
         }
+
+        // LoadAttentionPool re-creates the ONNX step with the options' threads; outputs stay identical, in a nested chain too.
+        var pipeline = fresh.Transforms.CopyColumns("Copy", "Text").Append(fresh.Transforms.AttentionPool(_mixedPath)).Fit(data);
+        string nested = Path.Combine(_directory, "nested.zip");
+        fresh.Model.Save(pipeline, data.Schema, nested);
+        var third = new MLContext(3);
+        third.ComponentCatalog.RegisterAttentionPool();
+        foreach (var reloaded in new[] { third.Model.LoadAttentionPool(path, out _), third.Model.LoadAttentionPool(nested, out _) })
+        {
+            var again = Score(third, reloaded, MixedTexts);
+            for (int i = 0; i < before.Count; i++)
+            {
+                CollectionAssert.AreEqual(before[i].Score, again[i].Score);
+                CollectionAssert.AreEqual(before[i].AttentionWeights, again[i].AttentionWeights);
+                CollectionAssert.AreEqual(before[i].Tokens, again[i].Tokens);
+            }
+        }
+        var chain = (TransformerChain<ITransformer>)AttentionPoolModelLoader.Load(third.Model, nested, out _, new AttentionPoolOptions(), out int replaced);
+        Assert.AreEqual(1, replaced);
+        string resaved = Path.Combine(_directory, "resaved.zip");
+        third.Model.Save(chain, data.Schema, resaved);
+        Assert.HasCount(before.Count, Score(third, third.Model.Load(resaved, out _), MixedTexts));
     }
 
     [TestMethod]
