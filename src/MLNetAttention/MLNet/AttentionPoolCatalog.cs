@@ -122,8 +122,8 @@ public static class AttentionPoolCatalog
 
     /// <summary>
     /// Registers MLNetAttention's pipeline steps so that <c>mlContext.Model.Load</c> can read a saved AttentionPool model.
-    /// Call it once per <see cref="MLContext"/> before loading; without it the load fails with "Unable to locate an
-    /// extension for the contract 'MLNetAttention.Segment.Char'" (or another <c>MLNetAttention.*</c> contract).
+    /// Call it once per <see cref="MLContext"/> before loading, as ML.NET requires for the <c>CustomMapping</c> steps
+    /// (contracts <c>MLNetAttention.Segment.Char</c>, <c>.Segment.Mixed</c>, <c>.Tokens</c>, <c>.ArgMax</c>).
     /// </summary>
     /// <param name="catalog">The context's component catalog (<c>mlContext.ComponentCatalog</c>).</param>
     public static void RegisterAttentionPool(this ComponentCatalog catalog)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Onnx;
@@ -25,7 +26,18 @@ internal static class AttentionPoolModelLoader
     /// <summary>As the other overload; <paramref name="replaced"/> counts the ONNX steps re-created.</summary>
     public static ITransformer Load(ModelOperationsCatalog catalog, string path, out DataViewSchema inputSchema, AttentionPoolOptions options, out int replaced)
     {
-        var loaded = catalog.Load(path, out inputSchema);
+        ITransformer loaded;
+        try
+        {
+            loaded = catalog.Load(path, out inputSchema);
+        }
+        catch (Exception e) when (e is TargetInvocationException or InvalidOperationException or FileNotFoundException or FormatException
+            && Describe(e).Contains("MLNetAttention", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"{path}: ML.NET cannot load MLNetAttention's pipeline steps ({Describe(e)}). Deploy MLNetAttention.dll (and its dependencies) with the " +
+                "application and call mlContext.ComponentCatalog.RegisterAttentionPool() before loading.", e);
+        }
         var models = ReadOnnxModels(path);
         int? gpu = ExecutionProvider.Resolve(options.GpuDeviceId, options.FallbackToCpu, ExecutionProvider.IsCudaAvailable);
         var context = new MLContext();
@@ -60,6 +72,15 @@ internal static class AttentionPoolModelLoader
             }
             return transformer;
         }
+    }
+
+    // The messages of an exception and its inner exceptions, innermost last.
+    private static string Describe(Exception e)
+    {
+        var messages = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is not TargetInvocationException) messages.Add(x.Message);
+        return string.Join(" → ", messages);
     }
 
     // The ONNX models embedded in the saved zip, in chain order (ML.NET writes each as an int32 length and the bytes).
