@@ -34,7 +34,7 @@ public sealed class AttentionPoolingTrainer : IEstimator<AttentionPoolTransforme
     /// <summary>The options the trainer was created with.</summary>
     public AttentionPoolingTrainerOptions Options => _options;
 
-    /// <summary>The classifier the last <see cref="Fit"/> trained: its training summary (history, validation metrics) and network.</summary>
+    /// <summary>What the last <see cref="Fit"/> reported: epochs, validation metrics of the best epoch, the maximum-length choice.</summary>
     public TrainingSummary? LastTrainingSummary { get; private set; }
 
     /// <summary>Checks the text and label columns and returns the schema with the added columns.</summary>
