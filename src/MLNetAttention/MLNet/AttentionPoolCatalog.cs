@@ -80,8 +80,10 @@ public static class AttentionPoolCatalog
     /// </remarks>
     /// <example>
     /// <code>
-    /// var model = mlContext.MulticlassClassification.Trainers.AttentionPooling("Label", "Text").Fit(train);
-    /// var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test.MapLabel()), "Label");
+    /// var labels = mlContext.Data.LoadFromEnumerable(new[] { "negative", "positive" }.Select(l => new { Label = l }));
+    /// var model = mlContext.Transforms.Conversion.MapValueToKey("Label", keyData: labels)
+    ///     .Append(mlContext.MulticlassClassification.Trainers.AttentionPooling("Label", "Text")).Fit(train);
+    /// var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test), "Label");
     /// </code>
     /// </example>
     public static AttentionPoolingTrainer AttentionPooling(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
