@@ -6,5 +6,6 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
     ClassifyBenchmark.Create(),
     BaselineBenchmark.Create(),
     TrainSpeedBenchmark.Create(),
+    MlNetScoringBenchmark.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,136 @@
+using Microsoft.ML.Runtime;
+using MLNetAttention.MLNet;
+using MLNetAttention.Onnx;
+
+namespace Microsoft.ML;
+
+/// <summary>
+/// ML.NET catalog extensions of MLNetAttention: <c>mlContext.Transforms.AttentionPool(...)</c> scores a text column with
+/// an exported attention-pooling classifier, <c>mlContext.MulticlassClassification.Trainers.AttentionPooling(...)</c> trains
+/// one, and <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> lets <c>mlContext.Model.Load</c> read their models.
+/// </summary>
+public static class AttentionPoolCatalog
+{
+    /// <summary>The default text column.</summary>
+    public const string DefaultInputColumnName = "Text";
+
+    /// <summary>
+    /// Create an <see cref="AttentionPoolEstimator"/>, which scores the text column <paramref name="inputColumnName"/> with the
+    /// classifier in <paramref name="modelPath"/> and adds <c>Tokens</c>, <c>TokenOffsets</c>, <c>AttentionWeights</c>,
+    /// <c>Score</c> and <c>PredictedLabel</c> (see <see cref="AttentionPoolColumns"/>).
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="modelPath">An .onnx file exported by MLNetAttention (<c>mlnet-attention export</c> or <see cref="OnnxExporter"/>).</param>
+    /// <param name="inputColumnName">The text column, a scalar String.</param>
+    /// <param name="options">GPU, threads and cache folder; null for the defaults (CPU, one thread per row).</param>
+    /// <remarks>
+    /// The estimator reads no data. Input: a String column. Needs Microsoft.ML.OnnxTransformer and ONNX Runtime (CPU, or
+    /// Microsoft.ML.OnnxRuntime.Gpu for <see cref="AttentionPoolOptions.GpuDeviceId"/>). The fitted model saves with
+    /// <c>mlContext.Model.Save</c>; loading it needs <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> first.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// var model = mlContext.Transforms.AttentionPool("model.onnx", "Text").Fit(data);
+    /// var scored = model.Transform(data); // Tokens, TokenOffsets, AttentionWeights, Score, PredictedLabel
+    /// </code>
+    /// </example>
+    /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
+    /// <exception cref="MLNetAttention.Training.ModelLoadException">The file is not an MLNetAttention classifier.</exception>
+    public static AttentionPoolEstimator AttentionPool(this TransformsCatalog catalog, string modelPath,
+        string inputColumnName = DefaultInputColumnName, AttentionPoolOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"The ONNX model '{modelPath}' does not exist. Export one with `mlnet-attention export --model <dir> --out {Path.GetFileName(modelPath)}`.", modelPath);
+        return new AttentionPoolEstimator(catalog, File.ReadAllBytes(modelPath), modelPath, inputColumnName, options);
+    }
+
+    /// <summary>
+    /// Create an <see cref="AttentionPoolEstimator"/> from a stream holding an exported .onnx model (read to its end, not
+    /// disposed); otherwise as <see cref="AttentionPool(TransformsCatalog, string, string, AttentionPoolOptions?)"/>.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="model">The bytes of an .onnx file exported by MLNetAttention.</param>
+    /// <param name="inputColumnName">The text column, a scalar String.</param>
+    /// <param name="options">GPU, threads and cache folder; null for the defaults.</param>
+    /// <exception cref="MLNetAttention.Training.ModelLoadException">The bytes are not an MLNetAttention classifier.</exception>
+    public static AttentionPoolEstimator AttentionPool(this TransformsCatalog catalog, Stream model,
+        string inputColumnName = DefaultInputColumnName, AttentionPoolOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(model);
+        using var buffer = new MemoryStream();
+        model.CopyTo(buffer);
+        return new AttentionPoolEstimator(catalog, buffer.ToArray(), "the ONNX model stream", inputColumnName, options);
+    }
+
+    /// <summary>
+    /// Create an <see cref="AttentionPoolingTrainer"/>, which trains an attention-pooling text classifier on the text column
+    /// <paramref name="textColumnName"/> and the label column <paramref name="labelColumnName"/>, exports it to ONNX and
+    /// returns the <see cref="AttentionPoolTransformer"/> scoring it.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">The label column: String, or a key with string key values.</param>
+    /// <param name="textColumnName">The text column, a scalar String.</param>
+    /// <param name="options">Model, training and scoring options; its column names are replaced by the two arguments. Null for the defaults.</param>
+    /// <remarks>
+    /// Trains on the CPU with TorchSharp (needs no featurizer). Output columns as <c>AttentionPool</c>; the model is
+    /// ONNX-exportable through <see cref="AttentionPoolingTrainerOptions.ModelPath"/>.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// var labels = mlContext.Data.LoadFromEnumerable(new[] { "negative", "positive" }.Select(l => new { Label = l }));
+    /// var model = mlContext.Transforms.Conversion.MapValueToKey("Label", keyData: labels)
+    ///     .Append(mlContext.MulticlassClassification.Trainers.AttentionPooling("Label", "Text")).Fit(train);
+    /// var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test), "Label");
+    /// </code>
+    /// </example>
+    public static AttentionPoolingTrainer AttentionPooling(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = AttentionPoolingTrainerOptions.DefaultLabelColumnName, string textColumnName = AttentionPoolingTrainerOptions.DefaultTextColumnName,
+        AttentionPoolingTrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        options ??= new AttentionPoolingTrainerOptions();
+        options.LabelColumnName = labelColumnName;
+        options.TextColumnName = textColumnName;
+        return new AttentionPoolingTrainer(options);
+    }
+
+    /// <summary>
+    /// Loads a model saved with <c>mlContext.Model.Save</c>, like <c>mlContext.Model.Load</c>, and gives its AttentionPool
+    /// steps back the ONNX Runtime settings of <paramref name="options"/> (ML.NET does not save them: after a plain
+    /// <c>Load</c>, ONNX Runtime uses all cores per row on top of ML.NET's row parallelism, which is slower). Outputs are
+    /// identical to a plain <c>Load</c>. Call <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> first.
+    /// </summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="filePath">The .zip written by <c>mlContext.Model.Save</c>.</param>
+    /// <param name="inputSchema">The input schema saved with the model.</param>
+    /// <param name="options">Threads, GPU and cache folder; null for the defaults (one thread per row, CPU).</param>
+    /// <returns>The model: a <c>TransformerChain</c> of ML.NET transformers.</returns>
+    /// <example>
+    /// <code>
+    /// mlContext.ComponentCatalog.RegisterAttentionPool();
+    /// var model = mlContext.Model.LoadAttentionPool("model.zip", out var schema);
+    /// </code>
+    /// </example>
+    public static ITransformer LoadAttentionPool(this ModelOperationsCatalog catalog, string filePath, out DataViewSchema inputSchema,
+        AttentionPoolOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
+        return AttentionPoolModelLoader.Load(catalog, filePath, out inputSchema, options ?? new AttentionPoolOptions());
+    }
+
+    /// <summary>
+    /// Registers MLNetAttention's pipeline steps so that <c>mlContext.Model.Load</c> can read a saved AttentionPool model.
+    /// Call it once per <see cref="MLContext"/> before loading, as ML.NET requires for the <c>CustomMapping</c> steps
+    /// (contracts <c>MLNetAttention.Segment.Char</c>, <c>.Segment.Mixed</c>, <c>.Tokens</c>, <c>.ArgMax</c>).
+    /// </summary>
+    /// <param name="catalog">The context's component catalog (<c>mlContext.ComponentCatalog</c>).</param>
+    public static void RegisterAttentionPool(this ComponentCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        catalog.RegisterAssembly(typeof(AttentionPoolEstimator).Assembly);
+    }
+}

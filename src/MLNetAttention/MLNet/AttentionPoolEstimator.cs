@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Onnx;
+using MLNetAttention.Onnx;
+using MLNetAttention.Text;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.MLNet;
+
+/// <summary>
+/// Scores a text column with an exported MLNetAttention classifier (an .onnx file written by <see cref="OnnxExporter"/>)
+/// and adds the columns of <see cref="AttentionPoolColumns"/>: <c>Tokens</c>, <c>TokenOffsets</c>, <c>AttentionWeights</c>,
+/// <c>Score</c> and <c>PredictedLabel</c>. Create it with <c>mlContext.Transforms.AttentionPool(...)</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The estimator needs no training data: <see cref="Fit"/> only checks the input column (a scalar String) and builds a
+/// chain of ML.NET's own transformers, which is what <c>mlContext.Model.Save</c> writes: a copy of the text column, a
+/// stateless segmentation <c>CustomMapping</c>, <c>MapValue</c> from token to id (the vocabulary), <c>ApplyOnnxModel</c>
+/// on a variant of the graph (truncation to the maximum length and the unknown id are inside it), a stateless token
+/// <c>CustomMapping</c>, a stateless arg-max <c>CustomMapping</c> and <c>MapValue</c> from index to label as a key.
+/// Loading the saved model needs this assembly registered:
+/// <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>.
+/// </para>
+/// <para>
+/// An empty text (or one of whitespace only, or a missing value) has no tokens: its <c>Tokens</c> and <c>TokenOffsets</c>
+/// are empty, and it is scored as a single unknown token, so its <c>Score</c> is the model's answer for "&lt;unk&gt;" alone
+/// (finite, never NaN) and its <c>AttentionWeights</c> hold one weight per head, 1 (the placeholder's). No row throws:
+/// filter empty texts out beforehand (<c>FilterByCustomPredicate</c>, or at load time) if they should not be scored.
+/// </para>
+/// </remarks>
+public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer>
+{
+    private readonly TransformsCatalog _catalog;
+    private readonly byte[] _model;
+    private readonly AttentionPoolOptions _options;
+
+    internal AttentionPoolEstimator(TransformsCatalog catalog, byte[] model, string source, string inputColumnName, AttentionPoolOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
+        Info = OnnxModelInfo.Read(model, source);
+        if (Info.Kind != OnnxModelInfo.ClassifierKindName)
+            throw new ModelLoadException(source, $"the model is a '{Info.Kind}', not a '{OnnxModelInfo.ClassifierKindName}'; AttentionPool scores classifiers.");
+        _catalog = catalog;
+        _model = model;
+        _options = options ?? new AttentionPoolOptions();
+        InputColumnName = inputColumnName;
+    }
+
+    /// <summary>The model's metadata: labels, maximum length, heads and tokenizer.</summary>
+    public OnnxModelInfo Info { get; }
+
+    /// <summary>The text column scored.</summary>
+    public string InputColumnName { get; }
+
+    /// <summary>Checks the input column and returns the schema with the added columns.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a scalar String.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        SchemaChecks.CheckText(inputSchema, InputColumnName);
+        return BuildChain(out _).GetOutputSchema(inputSchema);
+    }
+
+    /// <summary>Checks the input column and builds the scoring chain; no data is read.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a scalar String.</exception>
+    /// <exception cref="InvalidOperationException">A GPU was requested without fallback and ONNX Runtime has no CUDA provider.</exception>
+    public AttentionPoolTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        SchemaChecks.CheckText(input.Schema, InputColumnName);
+        var chain = BuildChain(out int? gpu).Fit(input);
+        return new AttentionPoolTransformer(chain, Info, InputColumnName, gpu);
+    }
+
+    private IEstimator<ITransformer> BuildChain(out int? gpuDeviceId)
+    {
+        gpuDeviceId = ExecutionProvider.Resolve(_options.GpuDeviceId, _options.FallbackToCpu, ExecutionProvider.IsCudaAvailable);
+        var tokenizer = Info.CreateTokenizer();
+        var vocabulary = tokenizer.Vocabulary;
+        var ids = new List<KeyValuePair<string, long>>(vocabulary.Count);
+        for (int id = AttentionTokenizer.UnknownId + 1; id < vocabulary.Count; id++)
+            ids.Add(new KeyValuePair<string, long>(vocabulary[id], id));
+        var labels = Info.Labels.Select((label, index) => new KeyValuePair<uint, string>((uint)index, label)).ToArray();
+
+        var onnx = OnnxOptionsFor(WriteVariant(), gpuDeviceId, _options);
+        IEstimator<ITransformer> segment = tokenizer.Options.Mode == TokenizationMode.Mixed
+            ? _catalog.CustomMapping(new MixedSegmentFactory().GetMapping(), MixedSegmentFactory.ContractName)
+            : _catalog.CustomMapping(new CharSegmentFactory().GetMapping(), CharSegmentFactory.ContractName);
+        return new EstimatorChain<ITransformer>()
+            .Append(_catalog.CopyColumns(PipelineColumns.Text, InputColumnName))
+            .Append(segment)
+            .Append(_catalog.Conversion.MapValue(PipelineColumns.Ids, ids, PipelineColumns.Forms))
+            .Append(_catalog.ApplyOnnxModel(onnx))
+            .Append(_catalog.CustomMapping(new TokensFactory().GetMapping(), TokensFactory.ContractName))
+            .Append(_catalog.CustomMapping(new ArgMaxFactory().GetMapping(), ArgMaxFactory.ContractName))
+            .Append(_catalog.Conversion.MapValue(AttentionPoolColumns.PredictedLabel, labels, PipelineColumns.LabelIndex, treatValuesAsKeyType: true))
+            .Append(_catalog.DropColumns(PipelineColumns.All));
+    }
+
+    private string WriteVariant() => WriteModelFile(PipelineGraph.Build(_model, Info), _options.CacheDirectory);
+
+    // The variant graph goes to a file named by its hash: ApplyOnnxModel takes IntraOpNumThreads only with a file.
+    internal static string WriteModelFile(byte[] variant, string? cacheDirectory)
+    {
+        string directory = cacheDirectory ?? Path.Combine(Path.GetTempPath(), "mlnet-attention", "pipeline");
+        string path = Path.Combine(directory, Convert.ToHexStringLower(SHA256.HashData(variant))[..32] + ".onnx");
+        if (File.Exists(path) && new FileInfo(path).Length == variant.Length)
+            return path;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            AtomicFile.Write(path, stream => stream.Write(variant));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{path}: cannot write the pipeline's ONNX graph ({e.Message}). Set AttentionPoolOptions.CacheDirectory to a writable folder.", e);
+        }
+        return path;
+    }
+
+    internal static OnnxOptions OnnxOptionsFor(string modelFile, int? gpuDeviceId, AttentionPoolOptions options) => new()
+    {
+        ModelFile = modelFile,
+        InputColumns = [PipelineGraph.InputName],
+        OutputColumns = [PipelineGraph.ScoreName, PipelineGraph.WeightsName, PipelineGraph.KeptIdsName],
+        GpuDeviceId = gpuDeviceId,
+        FallbackToCpu = options.FallbackToCpu,
+        IntraOpNumThreads = options.IntraOpNumThreads,
+        InterOpNumThreads = 1,
+    };
+}

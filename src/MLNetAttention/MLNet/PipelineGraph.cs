@@ -1,0 +1,108 @@
+using Google.Protobuf;
+using MLNetAttention.Onnx;
+using Onnx;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace MLNetAttention.MLNet;
+
+/// <summary>
+/// The variant of an exported classifier graph that <c>ApplyOnnxModel</c> runs inside the ML.NET pipeline. ML.NET feeds
+/// one row per call as a [1, n] tensor of token ids with 0 for a token that is not in the vocabulary; the variant
+/// keeps the first max_length ids (<c>Slice</c>), maps 0 to the unknown id 1 (<c>Max</c>), feeds the original graph, and
+/// renames its outputs to the pipeline's columns. Two nodes are added: each node costs about a microsecond per row.
+/// </summary>
+internal static class PipelineGraph
+{
+    /// <summary>The input: int64 [1, n] ids, 0 = not in the vocabulary; n is at least 1 (an empty text gets one unknown token).</summary>
+    public const string InputName = PipelineColumns.Ids;
+
+    /// <summary>The probabilities, float [1, classes].</summary>
+    public const string ScoreName = AttentionPoolColumns.Score;
+
+    /// <summary>The weights, float [1, L] or [1, heads, L] with L the kept tokens.</summary>
+    public const string WeightsName = AttentionPoolColumns.AttentionWeights;
+
+    /// <summary>The kept ids before unknown ones become 1 (int64 [1, L]): tells the token step which tokens were scored.</summary>
+    public const string KeptIdsName = PipelineColumns.KeptIds;
+
+    private const string Prefix = "mlnet_pool.";
+
+    /// <summary>Builds the variant of <paramref name="exported"/> (an .onnx file written by <see cref="OnnxExporter"/>).</summary>
+    public static byte[] Build(byte[] exported, OnnxModelInfo info)
+    {
+        var model = ModelProto.Parser.ParseFrom(exported);
+        var graph = model.Graph;
+        var input = graph.Input.Single(i => i.Name == OnnxModelInfo.InputIdsName);
+        graph.Input.Remove(input);
+        graph.Output.Clear();
+
+        var zero = Int64s("zero", [0]);
+        var axis1 = Int64s("axis1", [1]);
+        var maxLength = Int64s("max_length", [info.MaxLength]);
+        var oneScalar = new TensorProto { Name = Prefix + "one", DataType = (int)DataType.Int64 };
+        oneScalar.Int64Data.Add(1);
+        graph.Initializer.AddRange([zero, axis1, maxLength, oneScalar]);
+
+        // Rename the outputs where they are produced, so that no Identity node is added.
+        Rename(graph, OnnxModelInfo.ProbabilitiesName, ScoreName);
+        Rename(graph, OnnxModelInfo.AttentionWeightsName, WeightsName);
+        graph.Node.Insert(0, Node("Max", [KeptIdsName, oneScalar.Name], OnnxModelInfo.InputIdsName));
+        graph.Node.Insert(0, Node("Slice", [InputName, zero.Name, maxLength.Name, axis1.Name], KeptIdsName));
+
+        graph.Input.Add(ValueInfo(InputName, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis));
+        graph.Output.Add(ValueInfo(ScoreName, DataType.Float, 1L, (long)info.Labels.Count));
+        graph.Output.Add(info.ModelOptions?.Pooling == Models.PoolingKind.MultiHead
+            ? ValueInfo(WeightsName, DataType.Float, 1L, (long)info.Heads, OnnxModelInfo.SequenceAxis)
+            : ValueInfo(WeightsName, DataType.Float, 1L, OnnxModelInfo.SequenceAxis));
+        graph.Output.Add(ValueInfo(KeptIdsName, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis));
+        return model.ToByteArray();
+    }
+
+    private static void Rename(GraphProto graph, string from, string to)
+    {
+        foreach (var node in graph.Node)
+        {
+            for (int i = 0; i < node.Output.Count; i++)
+                if (node.Output[i] == from) node.Output[i] = to;
+            for (int i = 0; i < node.Input.Count; i++)
+                if (node.Input[i] == from) node.Input[i] = to;
+        }
+    }
+
+    private static TensorProto Int64s(string name, long[] values)
+    {
+        var tensor = new TensorProto { Name = Prefix + name, DataType = (int)DataType.Int64 };
+        tensor.Dims.Add(values.Length);
+        tensor.Int64Data.AddRange(values);
+        return tensor;
+    }
+
+    private static NodeProto Node(string op, string[] inputs, string output, params (string Name, object Value)[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = Prefix + output };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        foreach (var (name, value) in attributes)
+        {
+            node.Attribute.Add(value switch
+            {
+                long l => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = l },
+                string s => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(s) },
+                _ => throw new ArgumentException($"Attribute {name}: unsupported value {value}."),
+            });
+        }
+        return node;
+    }
+
+    private static ValueInfoProto ValueInfo(string name, DataType type, params object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var dim in dims)
+            shape.Dim.Add(dim is string symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol } : new TensorShapeProto.Types.Dimension { DimValue = (long)dim });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+        };
+    }
+}
