@@ -6,9 +6,11 @@
 // evaluate. Run from the repository root:
 //     dotnet run notebooks/04-onnx-mlnet.cs
 // It writes notebooks/output/04-onnx-mlnet/model.onnx and report.html. 04-onnx-mlnet.ipynb is the same as a notebook.
-// The ML.NET steps (mlContext.Transforms.AttentionPool over an IDataView) come with the ML.NET integration; until
-// then this scores through AttentionOnnxModel, the ONNX Runtime wrapper the integration is built on.
+// Step 5 puts the same file into an ML.NET pipeline (mlContext.Transforms.AttentionPool over an IDataView),
+// evaluates it with ML.NET's own evaluator and saves and reloads the pipeline.
 
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNetAttention.Data;
@@ -41,7 +43,7 @@ using (var classifier = AttentionClassifier.Train(train, validation: null, optio
 // 2. The file carries everything a consumer needs in its metadata: labels, vocabulary, tokenizer mode, maximum length.
 var info = OnnxModelInfo.Read(modelPath);
 Console.WriteLine($"labels [{string.Join(", ", info.Labels)}], {info.Heads} head(s), max length {info.MaxLength}, opset {info.Opset}, " +
-    $"pooling {info.ModelOptions.Pooling}, encoder {info.ModelOptions.Encoder}");
+    $"pooling {info.ModelOptions!.Pooling}, encoder {info.ModelOptions.Encoder}");
 
 // 3. Plain ONNX Runtime: input_ids [batch, seq] (0 = padding) in, probabilities and attention_weights out.
 var tokenizer = info.CreateTokenizer();
@@ -68,7 +70,29 @@ var metrics = ClassificationMetrics.Compute(
 Console.WriteLine($"ONNX Runtime test accuracy {metrics.Accuracy:0.000}, macro F1 {metrics.MacroF1:0.000} on {metrics.Count} poems");
 Console.WriteLine($"confusion (rows = truth {string.Join("/", labels)}): {string.Join("  ", metrics.Confusion.Select(r => string.Join(" ", r)))}");
 
-// 5. The ten test poems the model was surest were wrong, coloured by the weights the ONNX model returned.
+// 5. The same file in an ML.NET pipeline: LoadFromEnumerable -> MapValueToKey -> AttentionPool -> Evaluate.
+var ml = new MLContext(seed: 42);
+var testView = ml.Data.LoadFromEnumerable(test.Select(e => new PoemRow { Text = e.Text, Label = e.Label }));
+// The label column becomes a key over the model's own labels, so Evaluate compares like with like.
+var labelKeys = ml.Data.LoadFromEnumerable(info.Labels.Select(l => new LabelRow { Label = l }));
+var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", "Label", keyData: labelKeys)
+    .Append(ml.Transforms.AttentionPool(modelPath, inputColumnName: "Text"));
+var fitted = pipeline.Fit(testView);
+var scoredView = fitted.Transform(testView);   // adds Tokens, TokenOffsets, AttentionWeights, Score, PredictedLabel
+var mlMetrics = ml.MulticlassClassification.Evaluate(scoredView, labelColumnName: "Label");
+Console.WriteLine($"ML.NET pipeline: accuracy {mlMetrics.MicroAccuracy:0.000}, log-loss {mlMetrics.LogLoss:0.000} on {test.Count} poems");
+
+// The whole pipeline, ONNX bytes included, survives Save and Load into a fresh MLContext.
+string zipPath = Path.Combine(output, "model.zip");
+ml.Model.Save(fitted, testView.Schema, zipPath);
+var fresh = new MLContext(seed: 42);
+fresh.ComponentCatalog.RegisterAttentionPool();
+var reloaded = fresh.Model.LoadAttentionPool(zipPath, out _);
+var firstWeights = scoredView.GetColumn<float[]>("AttentionWeights").First();
+var reloadedWeights = reloaded.Transform(testView).GetColumn<float[]>("AttentionWeights").First();
+Console.WriteLine($"saved to {zipPath}; reloaded weights equal: {firstWeights.SequenceEqual(reloadedWeights)}");
+
+// 6. The ten test poems the model was surest were wrong, coloured by the weights the ONNX model returned.
 var surestMistakes = test.Zip(scored).Where(p => p.First.Label != p.Second.Label)
     .OrderByDescending(p => p.Second.Probability).Take(10)
     .Select(p => WeightedText.FromPrediction(p.Second, p.First.Label)).ToList();
@@ -82,4 +106,16 @@ static string OutputDirectory(string name)
     string directory = Path.Combine(root, "output", name);
     Directory.CreateDirectory(directory);
     return directory;
+}
+
+public sealed class PoemRow
+{
+    public string Text { get; set; } = "";
+    public string Label { get; set; } = "";
+}
+
+// MapValueToKey's keyData must hold exactly one column.
+public sealed class LabelRow
+{
+    public string Label { get; set; } = "";
 }
