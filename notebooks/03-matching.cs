@@ -45,21 +45,11 @@ Console.WriteLine($"  line 2: {string.Join(" ", match.Tokens2.Select(t => $"{t.T
 // The pair view: both lines coloured by their weights, with the pair's gold and predicted labels.
 var examples = test.Take(8).ToList();
 var pairs = matcher.Predict(examples.Select(e => (e.Text1, e.Text2)))
-    .Zip(examples, (p, e) => ToWeightedPair(p, e.Label)).ToList();
+    .Zip(examples, (p, e) => WeightedPair.FromPrediction(p, e.Label)).ToList();
 HtmlReport.Write(Path.Combine(output, "pairs.html"), Array.Empty<WeightedText>(), pairs,
     new HtmlReportOptions { Title = "Couplet matching", Description = "Does the second line answer the first?" });
-SvgFigure.Write(Path.Combine(output, "pair.svg"), ToWeightedPair(match, trueLabel: "1"));
+SvgFigure.Write(Path.Combine(output, "pair.svg"), WeightedPair.FromPrediction(match, trueLabel: "1"));
 Console.WriteLine($"wrote {Path.Combine(output, "pairs.html")} and pair.svg");
-
-static WeightedPair ToWeightedPair(MatchPrediction p, string? trueLabel) => new(
-    new WeightedText(p.Text1, p.Tokens1.Select(t => (t.Offset, t.Length)).ToList(), p.Tokens1.Select(t => t.Weight).ToList()) { TruncatedTokens = p.TruncatedTokens1 },
-    new WeightedText(p.Text2, p.Tokens2.Select(t => (t.Offset, t.Length)).ToList(), p.Tokens2.Select(t => t.Weight).ToList()) { TruncatedTokens = p.TruncatedTokens2 })
-{
-    TrueLabel = trueLabel,
-    PredictedLabel = p.Label,
-    Probability = p.IsMatch ? p.Probability : 1 - p.Probability,
-};
-
 static string OutputDirectory(string name)
 {
     string root = AppContext.GetData("EntryPointFileDirectoryPath") as string ?? Directory.GetCurrentDirectory();

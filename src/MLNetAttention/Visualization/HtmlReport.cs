@@ -23,7 +23,19 @@ public sealed class HtmlReportOptions
 
     /// <summary>Examples (texts plus pairs) written at most; the rest are counted in the summary line.</summary>
     public int MaxExamples { get; set; } = 500;
+
+    /// <summary>Figures shown above the examples, such as a faithfulness plot. Their SVG is embedded as given.</summary>
+    public IList<ReportFigure> Figures { get; } = new List<ReportFigure>();
 }
+
+/// <summary>A figure of an <see cref="HtmlReport"/>.</summary>
+/// <param name="Title">The caption (HTML-escaped).</param>
+/// <param name="Svg">
+/// The figure as SVG markup, embedded unescaped: pass only SVG this library made (for example
+/// <c>FaithfulnessPlot.ToSvg</c>) or that you trust.
+/// </param>
+/// <param name="Note">A line under the figure (HTML-escaped), or null.</param>
+public sealed record ReportFigure(string Title, string Svg, string? Note = null);
 
 /// <summary>
 /// One self-contained, offline HTML file (inline CSS, JavaScript and SVG; nothing fetched) with many examples:
@@ -78,6 +90,14 @@ public static class HtmlReport
             .Append("</div>\n<div class=\"legend\"><span>lowest</span><span class=\"bar\" title=\"")
             .Append(E(o.Theme.ToString())).Append(" colour map\"></span><span>highest weight in each text</span></div>\n")
             .Append("<div class=\"hint\">Colours are min-max normalised per text; hover a token for its exact weight.</div>\n</div>\n</header>\n<main>\n");
+
+        foreach (var figure in o.Figures)
+        {
+            html.Append("<figure class=\"report-figure\">\n<figcaption>").Append(E(figure.Title)).Append("</figcaption>\n")
+                .Append(figure.Svg).Append('\n');
+            if (!string.IsNullOrWhiteSpace(figure.Note)) html.Append("<p class=\"description\">").Append(E(figure.Note)).Append("</p>\n");
+            html.Append("</figure>\n");
+        }
 
         int number = 0;
         foreach (var text in shownTexts) AppendText(html, text, ++number, o);
@@ -222,6 +242,9 @@ public static class HtmlReport
         header { position: sticky; top: 0; z-index: 2; background: #fff; border-bottom: 1px solid #ddd; padding: 12px 24px 10px; }
         h1 { font-size: 20px; margin: 0 0 4px; }
         .description, .summary { margin: 2px 0; color: #555; font-size: 14px; }
+        .report-figure { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 16px 24px; padding: 12px 16px; }
+        .report-figure figcaption { font-weight: 600; margin-bottom: 6px; }
+        .report-figure svg { max-width: 100%; height: auto; }
         .controls { display: flex; flex-wrap: wrap; gap: 10px 24px; align-items: center; margin-top: 8px; font-size: 13px; }
         .filter button, .tabs button { font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid #bbb; background: #fff; color: #333; cursor: pointer; }
         .filter button:first-child, .tabs button:first-child { border-radius: 4px 0 0 4px; }

@@ -1,3 +1,4 @@
+using MLNetAttention.Training.Matching;
 using MLNetAttention.Training;
 
 namespace MLNetAttention.Visualization;
@@ -122,4 +123,21 @@ public sealed record WeightedPair(WeightedText First, WeightedText Second)
 
     /// <summary>Whether the prediction matches the true label; null when either is unknown.</summary>
     public bool? IsCorrect => TrueLabel is null || PredictedLabel is null ? null : TrueLabel == PredictedLabel;
+
+    /// <summary>The view of a matcher's prediction: both sentences' weights, with the pair's true label when known.</summary>
+    /// <param name="prediction">The prediction.</param>
+    /// <param name="trueLabel">The gold label ("1" match, "0" no match), or null.</param>
+    public static WeightedPair FromPrediction(MatchPrediction prediction, string? trueLabel = null)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        static WeightedText Side(string text, IReadOnlyList<TokenWeight> tokens, int truncated) =>
+            new(text, tokens.Select(t => (t.Offset, t.Length)).ToArray(), tokens.Select(t => t.Weight).ToArray()) { TruncatedTokens = truncated };
+        return new WeightedPair(Side(prediction.Text1, prediction.Tokens1, prediction.TruncatedTokens1),
+            Side(prediction.Text2, prediction.Tokens2, prediction.TruncatedTokens2))
+        {
+            TrueLabel = trueLabel,
+            PredictedLabel = prediction.Label,
+            Probability = prediction.IsMatch ? prediction.Probability : 1 - prediction.Probability,
+        };
+    }
 }
