@@ -254,7 +254,7 @@ public static class ClassifierTrainer
         public static void Save(string directory, TextClassifier model, OptimizerHelper optimizer, CheckpointState state, Dictionary<string, Tensor>? best)
         {
             Directory.CreateDirectory(directory);
-            AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => AttentionClassifier.SaveWeights(model, stream));
+            AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => ModelDirectory.SaveWeights(model, stream));
             AtomicFile.Write(Path.Combine(directory, OptimizerFile), stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);

@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MLNetAttention.Models;
+using MLNetAttention.Text;
+using TorchSharp;
+
+namespace MLNetAttention.Training;
+
+/// <summary>The manifest fields every model directory shares; <typeparamref name="TOptions"/> is the architecture.</summary>
+internal class ModelManifest<TOptions> where TOptions : new()
+{
+    public string Format { get; set; } = "";
+    public int FormatVersion { get; set; }
+    public string LibraryVersion { get; set; } = "";
+    public string TorchSharpVersion { get; set; } = "";
+    public DateTime CreatedUtc { get; set; }
+    public string[] Labels { get; set; } = Array.Empty<string>();
+    public TOptions Model { get; set; } = new();
+    public TrainingOptions Training { get; set; } = new();
+    public TrainingSummary? Summary { get; set; }
+    public string VocabularySha256 { get; set; } = "";
+    public string WeightsSha256 { get; set; } = "";
+}
+
+/// <summary>
+/// A model directory: model.json (the manifest), vocab.json and weights.bin. Every file is written atomically and
+/// model.json last, recording the other files' hashes, so a crash midway can never pair a manifest with the wrong files;
+/// loading checks format, version, hashes and the vocabulary size, and names the file and the fix in every error.
+/// </summary>
+internal static class ModelDirectory
+{
+    public const string ManifestFile = "model.json";
+    public const string VocabularyFile = "vocab.json";
+    public const string WeightsFile = "weights.bin";
+
+    /// <summary>Writes the vocabulary and the weights, then <paramref name="manifest"/> with their hashes and the versions.</summary>
+    public static void Save<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
+        ModelManifest<TOptions> manifest) where TOptions : new()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory.CreateDirectory(directory);
+        string vocabularyPath = Path.Combine(directory, VocabularyFile);
+        string weightsPath = Path.Combine(directory, WeightsFile);
+        AtomicFile.Write(vocabularyPath, tokenizer.Save);
+        AtomicFile.Write(weightsPath, stream => SaveWeights(network, stream));
+        manifest.LibraryVersion = typeof(ModelDirectory).Assembly.GetName().Version?.ToString() ?? "";
+        manifest.TorchSharpVersion = typeof(torch).Assembly.GetName().Version?.ToString() ?? "";
+        manifest.CreatedUtc = DateTime.UtcNow;
+        manifest.VocabularySha256 = Sha256Of(vocabularyPath);
+        manifest.WeightsSha256 = Sha256Of(weightsPath);
+        AtomicFile.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(manifest, manifest.GetType(), ModelJson.Options));
+    }
+
+    /// <summary>
+    /// Reads and checks the manifest of <paramref name="directory"/>: it exists, is JSON, has <paramref name="formatName"/>
+    /// and a version this library reads. <paramref name="wrongFormat"/> words the error for another format.
+    /// </summary>
+    public static TManifest ReadManifest<TManifest>(string directory, string formatName, int formatVersion, string trainCommand,
+        Func<string, string> wrongFormat) where TManifest : class
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"The model directory '{directory}' does not exist. Train one with '{trainCommand} --out {directory}'.");
+        string manifestPath = Path.Combine(directory, ManifestFile);
+        if (!File.Exists(manifestPath))
+            throw new ModelLoadException(directory, $"no {ManifestFile}: this is not a model directory. Pass the directory '{trainCommand} --out' wrote.");
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(manifestPath)) as JsonObject
+                ?? throw new JsonException("the file is not a JSON object");
+            string format = node["format"]?.GetValue<string>() ?? "";
+            if (format != formatName)
+                throw new ModelLoadException(manifestPath, wrongFormat(format));
+            int version = node["formatVersion"]?.GetValue<int>() ?? 0;
+            if (version > formatVersion)
+                throw new ModelLoadException(manifestPath, $"the model was written by a newer MLNetAttention (format version {version}; this version reads up to {formatVersion}). Upgrade MLNetAttention to load it.");
+            if (version < 1)
+                throw new ModelLoadException(manifestPath, $"format version {version} is not valid. Retrain the model.");
+            return node.Deserialize<TManifest>(ModelJson.Options) ?? throw new JsonException("the manifest is empty");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ModelLoadException(manifestPath, $"the manifest is damaged ({e.Message}). Retrain the model or restore the file.", e);
+        }
+    }
+
+    /// <summary>Checks the vocabulary and weights against the manifest's hashes and loads the tokenizer.</summary>
+    public static AttentionTokenizer LoadTokenizer<TOptions>(string directory, ModelManifest<TOptions> manifest, int vocabularySize)
+        where TOptions : new()
+    {
+        string vocabularyPath = Path.Combine(directory, VocabularyFile);
+        string weightsPath = Path.Combine(directory, WeightsFile);
+        foreach (var required in new[] { vocabularyPath, weightsPath })
+            if (!File.Exists(required))
+                throw new ModelLoadException(required, "the file is missing. Copy the whole model directory, or retrain.");
+        if (Sha256Of(vocabularyPath) != manifest.VocabularySha256)
+            throw new ModelLoadException(vocabularyPath, $"the vocabulary does not belong to this model (its hash differs from the one in {ManifestFile}). Restore the vocab.json that was saved with the model, or retrain.");
+        if (Sha256Of(weightsPath) != manifest.WeightsSha256)
+            throw new ModelLoadException(weightsPath, $"the weights do not belong to this model (their hash differs from the one in {ManifestFile}). Restore the weights.bin that was saved with the model, or retrain.");
+        var tokenizer = AttentionTokenizer.Load(vocabularyPath);
+        if (tokenizer.VocabularySize != vocabularySize)
+            throw new ModelLoadException(vocabularyPath, $"the vocabulary has {tokenizer.VocabularySize} tokens but the model was built for {vocabularySize}.");
+        return tokenizer;
+    }
+
+    /// <summary>Loads weights.bin into <paramref name="network"/> (strict shapes), disposing it on failure; leaves it in eval mode.</summary>
+    public static TNetwork LoadWeights<TNetwork>(string directory, TNetwork network) where TNetwork : torch.nn.Module
+    {
+        string weightsPath = Path.Combine(directory, WeightsFile);
+        try
+        {
+            network.load(weightsPath, strict: true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            network.Dispose();
+            throw new ModelLoadException(weightsPath, $"the weights do not fit the architecture in {ManifestFile} ({e.Message}). Retrain the model.", e);
+        }
+        network.eval();
+        return network;
+    }
+
+    /// <summary>Writes a module's weights; Module.save(Stream) would close the stream the atomic writer still flushes.</summary>
+    public static void SaveWeights(torch.nn.Module module, Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        module.save(writer);
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
