@@ -35,7 +35,7 @@ public static class AttentionPoolCatalog
     /// </code>
     /// </example>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
-    /// <exception cref="MLNetAttention.Training.ModelLoadException">The file is not an MLNetAttention classifier.</exception>
+    /// <exception cref="MLNetAttention.Training.ModelLoadException">The file is not an MLNetAttention classifier (a matcher is refused: use <c>AttentionMatch</c>).</exception>
     public static AttentionPoolEstimator AttentionPool(this TransformsCatalog catalog, string modelPath,
         string inputColumnName = DefaultInputColumnName, AttentionPoolOptions? options = null)
     {
@@ -63,6 +63,66 @@ public static class AttentionPoolCatalog
         using var buffer = new MemoryStream();
         model.CopyTo(buffer);
         return new AttentionPoolEstimator(catalog, buffer.ToArray(), "the ONNX model stream", inputColumnName, options);
+    }
+
+    /// <summary>The default first text column of <c>AttentionMatch</c>.</summary>
+    public const string DefaultText1ColumnName = "Text1";
+
+    /// <summary>The default second text column of <c>AttentionMatch</c>.</summary>
+    public const string DefaultText2ColumnName = "Text2";
+
+    /// <summary>
+    /// Create an <see cref="AttentionMatchEstimator"/>, which scores the text pair in <paramref name="text1ColumnName"/> and
+    /// <paramref name="text2ColumnName"/> with the matcher in <paramref name="modelPath"/> and adds <c>Tokens1</c>,
+    /// <c>TokenOffsets1</c>, <c>AttentionWeights1</c>, <c>Tokens2</c>, <c>TokenOffsets2</c>, <c>AttentionWeights2</c>,
+    /// <c>Score</c> (probabilities, slot 1 = match) and <c>PredictedLabel</c> (a key over "0", "1"; see <see cref="AttentionMatchColumns"/>).
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="modelPath">An .onnx matcher exported by MLNetAttention (<see cref="OnnxExporter"/>).</param>
+    /// <param name="text1ColumnName">The first text column, a scalar String.</param>
+    /// <param name="text2ColumnName">The second text column, a scalar String.</param>
+    /// <param name="options">GPU, threads and cache folder; null for the defaults (CPU, one thread per row).</param>
+    /// <remarks>
+    /// The estimator reads no data. The fitted model saves with <c>mlContext.Model.Save</c> and loads with
+    /// <c>mlContext.Model.LoadAttentionPool</c> after <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>.
+    /// <c>MulticlassClassification.Evaluate</c> works on its output with a key label over "0", "1" (in that order).
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// var model = mlContext.Transforms.AttentionMatch("matcher.onnx", "Question1", "Question2").Fit(data);
+    /// var scored = model.Transform(data); // Tokens1 … AttentionWeights2, Score, PredictedLabel
+    /// </code>
+    /// </example>
+    /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
+    /// <exception cref="MLNetAttention.Training.ModelLoadException">The file is not an MLNetAttention matcher (a classifier is refused: use <c>AttentionPool</c>).</exception>
+    public static AttentionMatchEstimator AttentionMatch(this TransformsCatalog catalog, string modelPath,
+        string text1ColumnName = DefaultText1ColumnName, string text2ColumnName = DefaultText2ColumnName, AttentionPoolOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"The ONNX model '{modelPath}' does not exist. Export a matcher with OnnxExporter.Export.", modelPath);
+        return new AttentionMatchEstimator(catalog, File.ReadAllBytes(modelPath), modelPath, text1ColumnName, text2ColumnName, options);
+    }
+
+    /// <summary>
+    /// Create an <see cref="AttentionMatchEstimator"/> from a stream holding an exported .onnx matcher (read to its end, not
+    /// disposed); otherwise as <see cref="AttentionMatch(TransformsCatalog, string, string, string, AttentionPoolOptions?)"/>.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="model">The bytes of an .onnx matcher exported by MLNetAttention.</param>
+    /// <param name="text1ColumnName">The first text column, a scalar String.</param>
+    /// <param name="text2ColumnName">The second text column, a scalar String.</param>
+    /// <param name="options">GPU, threads and cache folder; null for the defaults.</param>
+    /// <exception cref="MLNetAttention.Training.ModelLoadException">The bytes are not an MLNetAttention matcher.</exception>
+    public static AttentionMatchEstimator AttentionMatch(this TransformsCatalog catalog, Stream model,
+        string text1ColumnName = DefaultText1ColumnName, string text2ColumnName = DefaultText2ColumnName, AttentionPoolOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(model);
+        using var buffer = new MemoryStream();
+        model.CopyTo(buffer);
+        return new AttentionMatchEstimator(catalog, buffer.ToArray(), "the ONNX model stream", text1ColumnName, text2ColumnName, options);
     }
 
     /// <summary>
@@ -99,7 +159,7 @@ public static class AttentionPoolCatalog
 
     /// <summary>
     /// Loads a model saved with <c>mlContext.Model.Save</c>, like <c>mlContext.Model.Load</c>, and gives its AttentionPool
-    /// steps back the ONNX Runtime settings of <paramref name="options"/> (ML.NET does not save them: after a plain
+    /// and AttentionMatch steps back the ONNX Runtime settings of <paramref name="options"/> (ML.NET does not save them: after a plain
     /// <c>Load</c>, ONNX Runtime uses all cores per row on top of ML.NET's row parallelism, which is slower). Outputs are
     /// identical to a plain <c>Load</c>. Call <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> first.
     /// </summary>
@@ -125,7 +185,8 @@ public static class AttentionPoolCatalog
     /// <summary>
     /// Registers MLNetAttention's pipeline steps so that <c>mlContext.Model.Load</c> can read a saved AttentionPool model.
     /// Call it once per <see cref="MLContext"/> before loading, as ML.NET requires for the <c>CustomMapping</c> steps
-    /// (contracts <c>MLNetAttention.Segment.Char</c>, <c>.Segment.Mixed</c>, <c>.Tokens</c>, <c>.ArgMax</c>).
+    /// (contracts <c>MLNetAttention.Segment.Char</c>, <c>.Segment.Mixed</c>, <c>.Tokens</c>, <c>.ArgMax</c>, and for
+    /// <c>AttentionMatch</c> <c>.Segment2.Char</c>, <c>.Segment2.Mixed</c>, <c>.Tokens1</c>, <c>.Tokens2</c>).
     /// </summary>
     /// <param name="catalog">The context's component catalog (<c>mlContext.ComponentCatalog</c>).</param>
     public static void RegisterAttentionPool(this ComponentCatalog catalog)

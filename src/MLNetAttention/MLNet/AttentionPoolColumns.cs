@@ -27,7 +27,35 @@ public static class AttentionPoolColumns
     public const string PredictedLabel = "PredictedLabel";
 }
 
-/// <summary>Names of the pipeline's intermediate columns (dropped at the end).</summary>
+/// <summary>The columns an <see cref="AttentionMatchTransformer"/> adds to its input (a pair of texts).</summary>
+public static class AttentionMatchColumns
+{
+    /// <summary>The tokens of the first text the model scored, as <see cref="AttentionPoolColumns.Tokens"/>.</summary>
+    public const string Tokens1 = "Tokens1";
+
+    /// <summary>Where each token of <see cref="Tokens1"/> lies in the first text: (start, length) pairs in UTF-16 code units.</summary>
+    public const string TokenOffsets1 = "TokenOffsets1";
+
+    /// <summary>The attention weights of the first text (Single vector, one per token of <see cref="Tokens1"/>).</summary>
+    public const string AttentionWeights1 = "AttentionWeights1";
+
+    /// <summary>The tokens of the second text the model scored.</summary>
+    public const string Tokens2 = "Tokens2";
+
+    /// <summary>Where each token of <see cref="Tokens2"/> lies in the second text.</summary>
+    public const string TokenOffsets2 = "TokenOffsets2";
+
+    /// <summary>The attention weights of the second text (one per token of <see cref="Tokens2"/>).</summary>
+    public const string AttentionWeights2 = "AttentionWeights2";
+
+    /// <summary>The probabilities, a known-size Single vector of 2: slot 0 = no match (label "0"), slot 1 = match (label "1").</summary>
+    public const string Score = AttentionPoolColumns.Score;
+
+    /// <summary>The more probable label: a key whose key values are "0" and "1" (key 2 = match; "0" on a tie).</summary>
+    public const string PredictedLabel = AttentionPoolColumns.PredictedLabel;
+}
+
+/// <summary>Names of the pipeline's intermediate columns (dropped at the end); "2" for the second text of a pair.</summary>
 internal static class PipelineColumns
 {
     public const string Text = "__attn_text";
@@ -36,6 +64,13 @@ internal static class PipelineColumns
     public const string Ids = "__attn_ids";
     public const string KeptIds = "__attn_kept_ids";
     public const string LabelIndex = "__attn_label_index";
+    public const string Text2 = "__attn_text2";
+    public const string Forms2 = "__attn_forms2";
+    public const string Offsets2 = "__attn_offsets2";
+    public const string Ids2 = "__attn_ids2";
+    public const string KeptIds2 = "__attn_kept_ids2";
 
     public static readonly string[] All = [Text, Forms, Offsets, Ids, KeptIds, LabelIndex];
+
+    public static readonly string[] AllOfPairs = [.. All, Text2, Forms2, Offsets2, Ids2, KeptIds2];
 }

@@ -1,9 +1,6 @@
-using System.Security.Cryptography;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Onnx;
 using MLNetAttention.Onnx;
-using MLNetAttention.Text;
 using MLNetAttention.Training;
 
 namespace MLNetAttention.MLNet;
@@ -40,9 +37,7 @@ public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
-        Info = OnnxModelInfo.Read(model, source);
-        if (Info.Kind != OnnxModelInfo.ClassifierKindName)
-            throw new ModelLoadException(source, $"the model is a '{Info.Kind}', not a '{OnnxModelInfo.ClassifierKindName}'; AttentionPool scores classifiers.");
+        Info = PipelineChain.ReadInfo(model, source, OnnxModelInfo.ClassifierKindName);
         _catalog = catalog;
         _model = model;
         _options = options ?? new AttentionPoolOptions();
@@ -74,60 +69,6 @@ public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer
         return new AttentionPoolTransformer(chain, Info, InputColumnName, gpu);
     }
 
-    private IEstimator<ITransformer> BuildChain(out int? gpuDeviceId)
-    {
-        gpuDeviceId = ExecutionProvider.Resolve(_options.GpuDeviceId, _options.FallbackToCpu, ExecutionProvider.IsCudaAvailable);
-        var tokenizer = Info.CreateTokenizer();
-        var vocabulary = tokenizer.Vocabulary;
-        var ids = new List<KeyValuePair<string, long>>(vocabulary.Count);
-        for (int id = AttentionTokenizer.UnknownId + 1; id < vocabulary.Count; id++)
-            ids.Add(new KeyValuePair<string, long>(vocabulary[id], id));
-        var labels = Info.Labels.Select((label, index) => new KeyValuePair<uint, string>((uint)index, label)).ToArray();
-
-        var onnx = OnnxOptionsFor(WriteVariant(), gpuDeviceId, _options);
-        IEstimator<ITransformer> segment = tokenizer.Options.Mode == TokenizationMode.Mixed
-            ? _catalog.CustomMapping(new MixedSegmentFactory().GetMapping(), MixedSegmentFactory.ContractName)
-            : _catalog.CustomMapping(new CharSegmentFactory().GetMapping(), CharSegmentFactory.ContractName);
-        return new EstimatorChain<ITransformer>()
-            .Append(_catalog.CopyColumns(PipelineColumns.Text, InputColumnName))
-            .Append(segment)
-            .Append(_catalog.Conversion.MapValue(PipelineColumns.Ids, ids, PipelineColumns.Forms))
-            .Append(_catalog.ApplyOnnxModel(onnx))
-            .Append(_catalog.CustomMapping(new TokensFactory().GetMapping(), TokensFactory.ContractName))
-            .Append(_catalog.CustomMapping(new ArgMaxFactory().GetMapping(), ArgMaxFactory.ContractName))
-            .Append(_catalog.Conversion.MapValue(AttentionPoolColumns.PredictedLabel, labels, PipelineColumns.LabelIndex, treatValuesAsKeyType: true))
-            .Append(_catalog.DropColumns(PipelineColumns.All));
-    }
-
-    private string WriteVariant() => WriteModelFile(PipelineGraph.Build(_model, Info), _options.CacheDirectory);
-
-    // The variant graph goes to a file named by its hash: ApplyOnnxModel takes IntraOpNumThreads only with a file.
-    internal static string WriteModelFile(byte[] variant, string? cacheDirectory)
-    {
-        string directory = cacheDirectory ?? Path.Combine(Path.GetTempPath(), "mlnet-attention", "pipeline");
-        string path = Path.Combine(directory, Convert.ToHexStringLower(SHA256.HashData(variant))[..32] + ".onnx");
-        if (File.Exists(path) && new FileInfo(path).Length == variant.Length)
-            return path;
-        try
-        {
-            Directory.CreateDirectory(directory);
-            AtomicFile.Write(path, stream => stream.Write(variant));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"{path}: cannot write the pipeline's ONNX graph ({e.Message}). Set AttentionPoolOptions.CacheDirectory to a writable folder.", e);
-        }
-        return path;
-    }
-
-    internal static OnnxOptions OnnxOptionsFor(string modelFile, int? gpuDeviceId, AttentionPoolOptions options) => new()
-    {
-        ModelFile = modelFile,
-        InputColumns = [PipelineGraph.InputName],
-        OutputColumns = [PipelineGraph.ScoreName, PipelineGraph.WeightsName, PipelineGraph.KeptIdsName],
-        GpuDeviceId = gpuDeviceId,
-        FallbackToCpu = options.FallbackToCpu,
-        IntraOpNumThreads = options.IntraOpNumThreads,
-        InterOpNumThreads = 1,
-    };
+    private IEstimator<ITransformer> BuildChain(out int? gpuDeviceId) =>
+        PipelineChain.Build(_catalog, Info, _model, _options, [InputColumnName], out gpuDeviceId);
 }

@@ -53,11 +53,11 @@ internal static class AttentionPoolModelLoader
                 if (next >= models.Count)
                     return transformer;
                 byte[] model = models[next++];
-                if (!IsPipelineGraph(model))
+                if (PipelineGraphColumns(model) is not var (inputs, outputs))
                     return transformer;
-                string file = AttentionPoolEstimator.WriteModelFile(model, options.CacheDirectory);
+                string file = PipelineChain.WriteModelFile(model, options.CacheDirectory);
                 count++;
-                return context.Transforms.ApplyOnnxModel(AttentionPoolEstimator.OnnxOptionsFor(file, gpu, options)).Fit(new EmptyDataView(schema));
+                return context.Transforms.ApplyOnnxModel(PipelineChain.OnnxOptionsFor(file, inputs, outputs, gpu, options)).Fit(new EmptyDataView(schema));
             }
             if (transformer.GetType().IsGenericType && transformer.GetType().GetGenericTypeDefinition() == typeof(TransformerChain<>))
             {
@@ -100,19 +100,21 @@ internal static class AttentionPoolModelLoader
         return models;
     }
 
-    private static bool IsPipelineGraph(byte[] model)
+    // The input and output columns of an AttentionPool or AttentionMatch graph variant, or null for any other model.
+    private static (string[] Inputs, string[] Outputs)? PipelineGraphColumns(byte[] model)
     {
         if (model.Length == 0)
-            return false;
+            return null;
         try
         {
             var proto = ModelProto.Parser.ParseFrom(model);
-            return proto.MetadataProps.Any(p => p.Key == OnnxModelInfo.FormatKey)
-                && proto.Graph.Input.Count == 1 && proto.Graph.Input[0].Name == PipelineGraph.InputName;
+            if (!proto.MetadataProps.Any(p => p.Key == OnnxModelInfo.FormatKey) || !PipelineGraph.IsVariant(proto.Graph))
+                return null;
+            return ([.. proto.Graph.Input.Select(i => i.Name)], [.. proto.Graph.Output.Select(o => o.Name)]);
         }
         catch (Google.Protobuf.InvalidProtocolBufferException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -6,14 +6,15 @@ using DataType = Onnx.TensorProto.Types.DataType;
 namespace MLNetAttention.MLNet;
 
 /// <summary>
-/// The variant of an exported classifier graph that <c>ApplyOnnxModel</c> runs inside the ML.NET pipeline. ML.NET feeds
-/// one row per call as a [1, n] tensor of token ids with 0 for a token that is not in the vocabulary; the variant
-/// keeps the first max_length ids (<c>Slice</c>), maps 0 to the unknown id 1 (<c>Max</c>), feeds the original graph, and
-/// renames its outputs to the pipeline's columns. Two nodes are added: each node costs about a microsecond per row.
+/// The variant of an exported classifier or matcher graph that <c>ApplyOnnxModel</c> runs inside the ML.NET pipeline.
+/// ML.NET feeds one row per call: per sentence (one for a classifier, two for a matcher) a [1, n] tensor of token ids
+/// with 0 for a token that is not in the vocabulary; the variant keeps the first max_length ids (<c>Slice</c>), maps 0
+/// to the unknown id 1 (<c>Max</c>), feeds the original graph, and renames its outputs to the pipeline's columns. Two
+/// nodes are added per sentence: each node costs about a microsecond per row.
 /// </summary>
 internal static class PipelineGraph
 {
-    /// <summary>The input: int64 [1, n] ids, 0 = not in the vocabulary; n is at least 1 (an empty text gets one unknown token).</summary>
+    /// <summary>The input of a classifier: int64 [1, n] ids, 0 = not in the vocabulary; n is at least 1 (an empty text gets one unknown token).</summary>
     public const string InputName = PipelineColumns.Ids;
 
     /// <summary>The probabilities, float [1, classes].</summary>
@@ -27,13 +28,33 @@ internal static class PipelineGraph
 
     private const string Prefix = "mlnet_pool.";
 
+    /// <summary>
+    /// One sentence of the graph: the exported graph's input and weights output, and the pipeline's columns for them
+    /// (<see cref="Ids"/> in, <see cref="Weights"/> and <see cref="KeptIds"/> out).
+    /// </summary>
+    public sealed record Side(string GraphInput, string GraphWeights, string Ids, string KeptIds, string Weights);
+
+    /// <summary>The sentences of a model of <paramref name="kind"/>, in input order.</summary>
+    public static IReadOnlyList<Side> SidesOf(string kind) => kind == OnnxModelInfo.MatcherKindName
+        ?
+        [
+            new(OnnxModelInfo.InputIds1Name, OnnxModelInfo.AttentionWeights1Name, PipelineColumns.Ids, PipelineColumns.KeptIds, AttentionMatchColumns.AttentionWeights1),
+            new(OnnxModelInfo.InputIds2Name, OnnxModelInfo.AttentionWeights2Name, PipelineColumns.Ids2, PipelineColumns.KeptIds2, AttentionMatchColumns.AttentionWeights2),
+        ]
+        : [new(OnnxModelInfo.InputIdsName, OnnxModelInfo.AttentionWeightsName, InputName, KeptIdsName, WeightsName)];
+
+    /// <summary>The ONNX step's input columns for a model of <paramref name="kind"/>.</summary>
+    public static string[] InputColumns(string kind) => [.. SidesOf(kind).Select(s => s.Ids)];
+
+    /// <summary>The ONNX step's output columns for a model of <paramref name="kind"/>.</summary>
+    public static string[] OutputColumns(string kind) => [ScoreName, .. SidesOf(kind).SelectMany(s => new[] { s.Weights, s.KeptIds })];
+
     /// <summary>Builds the variant of <paramref name="exported"/> (an .onnx file written by <see cref="OnnxExporter"/>).</summary>
     public static byte[] Build(byte[] exported, OnnxModelInfo info)
     {
         var model = ModelProto.Parser.ParseFrom(exported);
         var graph = model.Graph;
-        var input = graph.Input.Single(i => i.Name == OnnxModelInfo.InputIdsName);
-        graph.Input.Remove(input);
+        var sides = SidesOf(info.Kind);
         graph.Output.Clear();
 
         var zero = Int64s("zero", [0]);
@@ -45,18 +66,29 @@ internal static class PipelineGraph
 
         // Rename the outputs where they are produced, so that no Identity node is added.
         Rename(graph, OnnxModelInfo.ProbabilitiesName, ScoreName);
-        Rename(graph, OnnxModelInfo.AttentionWeightsName, WeightsName);
-        graph.Node.Insert(0, Node("Max", [KeptIdsName, oneScalar.Name], OnnxModelInfo.InputIdsName));
-        graph.Node.Insert(0, Node("Slice", [InputName, zero.Name, maxLength.Name, axis1.Name], KeptIdsName));
-
-        graph.Input.Add(ValueInfo(InputName, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis));
         graph.Output.Add(ValueInfo(ScoreName, DataType.Float, 1L, (long)info.Labels.Count));
-        graph.Output.Add(info.ModelOptions?.Pooling == Models.PoolingKind.MultiHead
-            ? ValueInfo(WeightsName, DataType.Float, 1L, (long)info.Heads, OnnxModelInfo.SequenceAxis)
-            : ValueInfo(WeightsName, DataType.Float, 1L, OnnxModelInfo.SequenceAxis));
-        graph.Output.Add(ValueInfo(KeptIdsName, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis));
+        bool multiHead = info.ModelOptions?.Pooling == Models.PoolingKind.MultiHead;
+        foreach (var side in sides.Reverse())
+        {
+            graph.Input.Remove(graph.Input.Single(i => i.Name == side.GraphInput));
+            Rename(graph, side.GraphWeights, side.Weights);
+            graph.Node.Insert(0, Node("Max", [side.KeptIds, oneScalar.Name], side.GraphInput));
+            graph.Node.Insert(0, Node("Slice", [side.Ids, zero.Name, maxLength.Name, axis1.Name], side.KeptIds));
+        }
+        foreach (var side in sides)
+        {
+            graph.Input.Add(ValueInfo(side.Ids, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis + side.Ids));
+            graph.Output.Add(multiHead
+                ? ValueInfo(side.Weights, DataType.Float, 1L, (long)info.Heads, OnnxModelInfo.SequenceAxis + side.Ids)
+                : ValueInfo(side.Weights, DataType.Float, 1L, OnnxModelInfo.SequenceAxis + side.Ids));
+            graph.Output.Add(ValueInfo(side.KeptIds, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis + side.Ids));
+        }
         return model.ToByteArray();
     }
+
+    /// <summary>Whether <paramref name="graph"/> is such a variant (its inputs are the pipeline's id columns).</summary>
+    public static bool IsVariant(GraphProto graph) =>
+        graph.Input.Count > 0 && graph.Input.All(i => i.Name.StartsWith(InputName, StringComparison.Ordinal));
 
     private static void Rename(GraphProto graph, string from, string to)
     {

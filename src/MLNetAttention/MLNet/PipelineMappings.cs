@@ -43,15 +43,17 @@ public sealed class CharSegmentFactory : CustomMappingFactory<SegmentInput, Segm
     /// <inheritdoc/>
     public override Action<SegmentInput, SegmentOutput> GetMapping() => (input, output) => Segment(input, output, TokenizationMode.Char);
 
-    internal static void Segment(SegmentInput input, SegmentOutput output, TokenizationMode mode)
+    internal static void Segment(SegmentInput input, SegmentOutput output, TokenizationMode mode) =>
+        (output.Forms, output.Offsets) = Segment(input.Text, mode);
+
+    internal static (string[] Forms, int[] Offsets) Segment(string? text, TokenizationMode mode)
     {
         var forms = new List<string>();
         var offsets = new List<int>();
-        VocabularySegmenter.Segment(input.Text ?? "", mode, forms, offsets);
+        VocabularySegmenter.Segment(text ?? "", mode, forms, offsets);
         // A text without tokens is scored as one unknown token ("" is never in the vocabulary) so that the network never
         // sees an empty sequence; the token step drops it again (it has no offsets).
-        output.Forms = forms.Count == 0 ? [""] : [.. forms];
-        output.Offsets = [.. offsets];
+        return (forms.Count == 0 ? [""] : [.. forms], [.. offsets]);
     }
 }
 
@@ -115,14 +117,17 @@ public sealed class TokensFactory : CustomMappingFactory<TokensInput, TokensOutp
     /// <inheritdoc/>
     public override Action<TokensInput, TokensOutput> GetMapping() => Map;
 
-    internal static void Map(TokensInput input, TokensOutput output)
+    internal static void Map(TokensInput input, TokensOutput output) =>
+        (output.Tokens, output.TokenOffsets) = Keep(input.Text, input.Forms, input.Offsets, input.KeptIds);
+
+    // The scored tokens (as many as the graph kept ids) and their offsets; an unknown token (id 0) gets its text form.
+    internal static (string[] Tokens, int[] Offsets) Keep(string text, string[] forms, int[] offsets, long[] keptIds)
     {
-        int count = Math.Min(input.KeptIds.Length, input.Offsets.Length / 2);
+        int count = Math.Min(keptIds.Length, offsets.Length / 2);
         var tokens = new string[count];
         for (int t = 0; t < count; t++)
-            tokens[t] = input.KeptIds[t] == 0 ? input.Text.Substring(input.Offsets[2 * t], input.Offsets[2 * t + 1]) : input.Forms[t];
-        output.Tokens = tokens;
-        output.TokenOffsets = input.Offsets.AsSpan(0, 2 * count).ToArray();
+            tokens[t] = keptIds[t] == 0 ? text.Substring(offsets[2 * t], offsets[2 * t + 1]) : forms[t];
+        return (tokens, offsets.AsSpan(0, 2 * count).ToArray());
     }
 }
 
@@ -163,4 +168,130 @@ public sealed class ArgMaxFactory : CustomMappingFactory<ScoreInput, LabelIndexO
             if (score[i] > score[best]) best = i;
         output.Index = (uint)best;
     }
+}
+
+// The second text of a pair (AttentionMatch) has its own intermediate columns: ML.NET binds a CustomMapping's columns
+// by attribute and saves only the contract name, so each side needs its own input and output classes. The logic is
+// the first side's (CharSegmentFactory.Segment, TokensFactory.Keep).
+
+/// <summary>Input of the second text's segmentation step (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class Segment2Input
+{
+    /// <summary>The second text.</summary>
+    [ColumnName(PipelineColumns.Text2)]
+    public string Text { get; set; } = "";
+}
+
+/// <summary>Output of the second text's segmentation step (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class Segment2Output
+{
+    /// <summary>The vocabulary form of every token.</summary>
+    [ColumnName(PipelineColumns.Forms2)]
+    public string[] Forms { get; set; } = [];
+
+    /// <summary>(start, length) of every token.</summary>
+    [ColumnName(PipelineColumns.Offsets2)]
+    public int[] Offsets { get; set; } = [];
+}
+
+/// <summary>Segments the second text of a pair in <see cref="TokenizationMode.Char"/> (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class CharSegment2Factory : CustomMappingFactory<Segment2Input, Segment2Output>
+{
+    /// <summary>The contract name saved with a model.</summary>
+    public const string ContractName = "MLNetAttention.Segment2.Char";
+
+    /// <inheritdoc/>
+    public override Action<Segment2Input, Segment2Output> GetMapping() => (input, output) => Segment(input, output, TokenizationMode.Char);
+
+    internal static void Segment(Segment2Input input, Segment2Output output, TokenizationMode mode) =>
+        (output.Forms, output.Offsets) = CharSegmentFactory.Segment(input.Text, mode);
+}
+
+/// <summary>Segments the second text of a pair in <see cref="TokenizationMode.Mixed"/> (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class MixedSegment2Factory : CustomMappingFactory<Segment2Input, Segment2Output>
+{
+    /// <summary>The contract name saved with a model.</summary>
+    public const string ContractName = "MLNetAttention.Segment2.Mixed";
+
+    /// <inheritdoc/>
+    public override Action<Segment2Input, Segment2Output> GetMapping() => (input, output) => CharSegment2Factory.Segment(input, output, TokenizationMode.Mixed);
+}
+
+/// <summary>Output of the first text's token step of a pair (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class Tokens1Output
+{
+    /// <summary>The scored tokens of the first text.</summary>
+    [ColumnName(AttentionMatchColumns.Tokens1)]
+    public string[] Tokens { get; set; } = [];
+
+    /// <summary>(start, length) of every scored token.</summary>
+    [ColumnName(AttentionMatchColumns.TokenOffsets1)]
+    public int[] TokenOffsets { get; set; } = [];
+}
+
+/// <summary>The scored tokens of the first text of a pair (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class Tokens1Factory : CustomMappingFactory<TokensInput, Tokens1Output>
+{
+    /// <summary>The contract name saved with a model.</summary>
+    public const string ContractName = "MLNetAttention.Tokens1";
+
+    /// <inheritdoc/>
+    public override Action<TokensInput, Tokens1Output> GetMapping() => (input, output) =>
+        (output.Tokens, output.TokenOffsets) = TokensFactory.Keep(input.Text, input.Forms, input.Offsets, input.KeptIds);
+}
+
+/// <summary>Input of the second text's token step (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class Tokens2Input
+{
+    /// <summary>The second text.</summary>
+    [ColumnName(PipelineColumns.Text2)]
+    public string Text { get; set; } = "";
+
+    /// <summary>The vocabulary form of every token.</summary>
+    [ColumnName(PipelineColumns.Forms2)]
+    public string[] Forms { get; set; } = [];
+
+    /// <summary>(start, length) of every token.</summary>
+    [ColumnName(PipelineColumns.Offsets2)]
+    public int[] Offsets { get; set; } = [];
+
+    /// <summary>The ids the model scored, 0 for a token not in the vocabulary.</summary>
+    [ColumnName(PipelineColumns.KeptIds2)]
+    public long[] KeptIds { get; set; } = [];
+}
+
+/// <summary>Output of the second text's token step (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class Tokens2Output
+{
+    /// <summary>The scored tokens of the second text.</summary>
+    [ColumnName(AttentionMatchColumns.Tokens2)]
+    public string[] Tokens { get; set; } = [];
+
+    /// <summary>(start, length) of every scored token.</summary>
+    [ColumnName(AttentionMatchColumns.TokenOffsets2)]
+    public int[] TokenOffsets { get; set; } = [];
+}
+
+/// <summary>The scored tokens of the second text of a pair (pipeline infrastructure).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class Tokens2Factory : CustomMappingFactory<Tokens2Input, Tokens2Output>
+{
+    /// <summary>The contract name saved with a model.</summary>
+    public const string ContractName = "MLNetAttention.Tokens2";
+
+    /// <inheritdoc/>
+    public override Action<Tokens2Input, Tokens2Output> GetMapping() => (input, output) =>
+        (output.Tokens, output.TokenOffsets) = TokensFactory.Keep(input.Text, input.Forms, input.Offsets, input.KeptIds);
 }
