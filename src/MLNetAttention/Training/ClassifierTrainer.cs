@@ -71,7 +71,7 @@ public static class ClassifierTrainer
                 double rate = options.LearningRateAt(epoch);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
 
-                var epochResult = RunEpoch(model, optimizer, train, classWeights, options, epoch, rate, progress, cancellation);
+                var epochResult = RunEpoch(model, parameters, optimizer, train, classWeights, options, epoch, rate, progress, cancellation);
                 if (epochResult is null)
                 {
                     result.Interrupted = true;
@@ -165,7 +165,7 @@ public static class ClassifierTrainer
         return ClassificationMetrics.Compute(data.Labels, predicted, names, lossSum / Math.Max(1, data.Count));
     }
 
-    private static EpochResult? RunEpoch(TextClassifier model, OptimizerHelper optimizer, EncodedExamples train,
+    private static EpochResult? RunEpoch(TextClassifier model, IEnumerable<Parameter> parameters, OptimizerHelper optimizer, EncodedExamples train,
         Tensor? classWeights, TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress,
         CancellationToken cancellation)
     {
@@ -194,7 +194,7 @@ public static class ClassifierTrainer
                 var regularizer = model.Regularizer(weights);
                 var total = regularizer is null ? loss : loss + regularizer;
                 total.backward();
-                if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradientClipNorm);
+                if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm);
                 optimizer.step();
                 lossSum += loss.item<float>() * batch.Length;
                 correct += logits.argmax(-1).eq(target).sum().item<long>();
