@@ -24,8 +24,9 @@ public static class ColorMap
     private static readonly string[] MagmaStops =
         ["#000004", "#180f3d", "#440f76", "#721f81", "#9e2f7f", "#cd4071", "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"];
 
+    // The original repository's 13-step red palette (its color.py), from near-white to dark red.
     private static readonly string[] OriginalStops =
-        ["#ffffff", "#fff0f0", "#ffe0e0", "#ffcccc", "#ffb3b3", "#ff9999", "#ff8080", "#ff6666", "#ff4d4d", "#ff3333", "#e60000", "#b30000", "#800000"];
+        ["#f5f5ff", "#ffe0e0", "#ffb6b6", "#ff8d8d", "#ff6363", "#ff3939", "#ff1010", "#f20000", "#dd0000", "#c80000", "#b40000", "#9f0000", "#8a0000"];
 
     /// <summary>The theme's colour stops as "#rrggbb", from the lowest weight to the highest.</summary>
     public static IReadOnlyList<string> Stops(ColorTheme theme) => theme switch

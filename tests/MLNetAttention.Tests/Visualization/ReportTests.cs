@@ -14,8 +14,8 @@ public sealed class ReportTests
         Assert.AreEqual("#fde725", ColorMap.Hex(ColorTheme.Viridis, 1));
         Assert.AreEqual("#000004", ColorMap.Hex(ColorTheme.Magma, 0));
         Assert.AreEqual(13, ColorMap.Stops(ColorTheme.Original).Count);
-        Assert.AreEqual("#ffffff", ColorMap.Hex(ColorTheme.Original, 0));
-        Assert.AreEqual("#800000", ColorMap.Hex(ColorTheme.Original, 1));
+        Assert.AreEqual("#f5f5ff", ColorMap.Hex(ColorTheme.Original, 0));
+        Assert.AreEqual("#8a0000", ColorMap.Hex(ColorTheme.Original, 1));
         Assert.AreEqual("#ffffff", ColorMap.TextColorOn("#440154"));
         Assert.AreEqual("#000000", ColorMap.TextColorOn("#fde725"));
     }
