@@ -108,25 +108,8 @@ public sealed class AttentionOnnxModel : IDisposable
             for (int r = 0; r < count; r++)
             {
                 int index = first + r;
-                var window = windows[index];
-                var rowProbabilities = probabilities.AsSpan(r * classes, classes).ToArray();
-                int best = Array.IndexOf(rowProbabilities, rowProbabilities.Max());
-                var tokens = new TokenWeight[window.Ids.Length];
-                for (int t = 0; t < tokens.Length; t++)
-                {
-                    var (offset, tokenLength) = window.Offsets[t].GetOffsetAndLength(inputs[index].Length);
-                    var perHead = new float[heads];
-                    for (int h = 0; h < heads; h++) perHead[h] = weights[(r * heads + h) * length + t];
-                    int id = window.Ids[t];
-                    string token = id == AttentionTokenizer.UnknownId ? inputs[index].Substring(offset, tokenLength) : Tokenizer.IdToToken(id);
-                    tokens[t] = new TokenWeight(token, id, offset, tokenLength, perHead);
-                }
-                results.Add(new ClassPrediction
-                {
-                    Text = inputs[index], Label = Info.Labels[best], LabelIndex = best, Labels = Info.Labels,
-                    Probabilities = rowProbabilities, Tokens = tokens, Heads = heads,
-                    TruncatedTokens = window.TextTokenCount - window.Ids.Length,
-                });
+                results.Add(TokenWeights.Prediction(inputs[index], windows[index], Tokenizer, Info.Labels,
+                    probabilities.AsSpan(r * classes, classes), weights.AsSpan(r * heads * length), heads, length));
             }
         }
         return results;

@@ -166,25 +166,8 @@ public sealed partial class AttentionClassifier : IDisposable
             for (int r = 0; r < batch.Length; r++)
             {
                 int index = batch[r];
-                var window = windows[index];
-                var rowProbabilities = probabilities.AsSpan(r * classes, classes).ToArray();
-                int best = Array.IndexOf(rowProbabilities, rowProbabilities.Max());
-                var tokens = new TokenWeight[window.Ids.Length];
-                for (int t = 0; t < tokens.Length; t++)
-                {
-                    var (offset, tokenLength) = window.Offsets[t].GetOffsetAndLength(inputs[index].Length);
-                    var perHead = new float[heads];
-                    for (int h = 0; h < heads; h++) perHead[h] = weightValues[(r * heads + h) * length + t];
-                    int id = window.Ids[t];
-                    string token = id == AttentionTokenizer.UnknownId ? inputs[index].Substring(offset, tokenLength) : Tokenizer.IdToToken(id);
-                    tokens[t] = new TokenWeight(token, id, offset, tokenLength, perHead);
-                }
-                results[index] = new ClassPrediction
-                {
-                    Text = inputs[index], Label = Labels[best], LabelIndex = best, Labels = Labels,
-                    Probabilities = rowProbabilities, Tokens = tokens, Heads = heads,
-                    TruncatedTokens = window.TextTokenCount - window.Ids.Length,
-                };
+                results[index] = TokenWeights.Prediction(inputs[index], windows[index], Tokenizer, Labels,
+                    probabilities.AsSpan(r * classes, classes), weightValues.AsSpan(r * heads * length), heads, length);
             }
         }
         return results;

@@ -1,3 +1,5 @@
+using MLNetAttention.Text;
+
 namespace MLNetAttention.Training;
 
 /// <summary>One token of a scored text, where it is in the text and how much weight the pooling gave it.</summary>
@@ -10,6 +12,43 @@ public sealed record TokenWeight(string Token, int Id, int Offset, int Length, f
 {
     /// <summary>The mean weight over heads: the value to colour the token by.</summary>
     public float Weight => Weights.Length == 1 ? Weights[0] : Weights.Average();
+}
+
+/// <summary>Maps the scored tokens of a window back onto the text they came from.</summary>
+internal static class TokenWeights
+{
+    /// <summary>
+    /// The tokens of <paramref name="window"/> with their weights. <paramref name="weights"/> holds this text's block of a
+    /// (heads, <paramref name="stride"/>) weight matrix, head-major. Unknown tokens keep the text's own form.
+    /// </summary>
+    public static TokenWeight[] Of(string text, TokenWindow window, AttentionTokenizer tokenizer, ReadOnlySpan<float> weights, int heads = 1, int stride = 0)
+    {
+        var tokens = new TokenWeight[window.Ids.Length];
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            var (offset, length) = window.Offsets[t].GetOffsetAndLength(text.Length);
+            var perHead = new float[heads];
+            for (int h = 0; h < heads; h++) perHead[h] = weights[h * stride + t];
+            int id = window.Ids[t];
+            string token = id == AttentionTokenizer.UnknownId ? text.Substring(offset, length) : tokenizer.IdToToken(id);
+            tokens[t] = new TokenWeight(token, id, offset, length, perHead);
+        }
+        return tokens;
+    }
+
+    /// <summary>A classifier's prediction from one row of probabilities and that text's block of weights.</summary>
+    public static ClassPrediction Prediction(string text, TokenWindow window, AttentionTokenizer tokenizer, IReadOnlyList<string> labels,
+        ReadOnlySpan<float> probabilities, ReadOnlySpan<float> weights, int heads, int stride)
+    {
+        var rowProbabilities = probabilities.ToArray();
+        int best = Array.IndexOf(rowProbabilities, rowProbabilities.Max());
+        return new ClassPrediction
+        {
+            Text = text, Label = labels[best], LabelIndex = best, Labels = labels,
+            Probabilities = rowProbabilities, Tokens = Of(text, window, tokenizer, weights, heads, stride), Heads = heads,
+            TruncatedTokens = window.TextTokenCount - window.Ids.Length,
+        };
+    }
 }
 
 /// <summary>A classifier's answer for one text: the label, every class's probability and the tokens with their weights.</summary>

@@ -202,18 +202,8 @@ public sealed partial class AttentionMatcher : IDisposable
         return window;
     }
 
-    private TokenWeight[] Tokens(string text, TokenWindow window, ReadOnlySpan<float> weights)
-    {
-        var tokens = new TokenWeight[window.Ids.Length];
-        for (int t = 0; t < tokens.Length; t++)
-        {
-            var (offset, length) = window.Offsets[t].GetOffsetAndLength(text.Length);
-            int id = window.Ids[t];
-            string token = id == AttentionTokenizer.UnknownId ? text.Substring(offset, length) : Tokenizer.IdToToken(id);
-            tokens[t] = new TokenWeight(token, id, offset, length, new[] { weights[t] });
-        }
-        return tokens;
-    }
+    private TokenWeight[] Tokens(string text, TokenWindow window, ReadOnlySpan<float> weights) =>
+        TokenWeights.Of(text, window, Tokenizer, weights);
 
     private static void CheckRows(IReadOnlyList<PairExample> rows, string setName)
     {
