@@ -44,80 +44,17 @@ public static class ClassifierTrainer
         manual_seed(options.Seed);
 
         var parameters = model.parameters().ToList();
-        OptimizerHelper optimizer = options.Optimizer == OptimizerKind.AdamW
-            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
-            : optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
         using var classWeights = options.ClassWeights ? ClassWeightsOf(train, classes) : null;
-
-        var result = new TrainingResult();
-        int firstEpoch = 0;
-        double bestAccuracy = double.NegativeInfinity;
-        Dictionary<string, Tensor>? best = null;
-        if (resume is not null)
-        {
-            var state = Checkpoint.Load(resume, model, optimizer);
-            firstEpoch = state.NextEpoch;
-            bestAccuracy = state.BestAccuracy;
-            result.History.AddRange(state.History);
-            result.BestEpoch = state.BestEpoch;
-            best = state.BestWeights;
-        }
-
-        int epochsWithoutGain = 0;
-        try
-        {
-            for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
+        return EpochLoop.Run(model, parameters, options,
+            (optimizer, epoch, rate) => RunEpoch(model, parameters, optimizer, train, classWeights, options, epoch, rate, progress, cancellation),
+            () => validation is { Count: > 0 } ? Evaluate(model, validation, classWeights) : null,
+            progress,
+            resume is null ? null : optimizer => Checkpoint.Load(resume, model, optimizer),
+            checkpointDirectory is null ? null : (optimizer, state) =>
             {
-                double rate = options.LearningRateAt(epoch);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-
-                var epochResult = RunEpoch(model, parameters, optimizer, train, classWeights, options, epoch, rate, progress, cancellation);
-                if (epochResult is null)
-                {
-                    result.Interrupted = true;
-                    if (checkpointDirectory is not null)
-                    {
-                        Checkpoint.Save(checkpointDirectory, model, optimizer,
-                            new CheckpointState(epoch, bestAccuracy, result.BestEpoch, result.History), best);
-                        result.CheckpointDirectory = checkpointDirectory;
-                    }
-                    break;
-                }
-
-                var validationMetrics = validation is { Count: > 0 } ? Evaluate(model, validation, classWeights) : null;
-                epochResult = epochResult with { Validation = validationMetrics };
-                result.History.Add(epochResult);
-                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, 0, 0, epochResult.TrainLoss,
-                    epochResult.TrainAccuracy, epochResult.SamplesPerSecond, TimeSpan.Zero) { Completed = epochResult });
-
-                if (validationMetrics is null)
-                {
-                    result.BestEpoch = epoch + 1;
-                    continue;
-                }
-                if (validationMetrics.Accuracy > bestAccuracy)
-                {
-                    bestAccuracy = validationMetrics.Accuracy;
-                    result.BestEpoch = epoch + 1;
-                    DisposeAll(best);
-                    best = Snapshot(model);
-                    epochsWithoutGain = 0;
-                }
-                else if (options.Patience > 0 && ++epochsWithoutGain >= options.Patience)
-                {
-                    result.StoppedEarly = epoch + 1 < options.Epochs;
-                    break;
-                }
-            }
-            if (best is not null && !result.Interrupted) Restore(model, best);
-        }
-        finally
-        {
-            DisposeAll(best);
-            optimizer.Dispose();
-        }
-        model.eval();
-        return result;
+                Checkpoint.Save(checkpointDirectory, model, optimizer, state);
+                state.Result.CheckpointDirectory = checkpointDirectory;
+            });
     }
 
     /// <summary>Scores <paramref name="data"/> in eval mode: accuracy, macro-F1, loss, per-class scores and the confusion matrix.</summary>
@@ -223,25 +160,8 @@ public static class ClassifierTrainer
         return tensor(weights);
     }
 
-    private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
-        model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
-
-    private static void Restore(nn.Module model, Dictionary<string, Tensor> weights)
-    {
-        using (no_grad()) model.load_state_dict(weights);
-    }
-
-    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
-    {
-        if (tensors is null) return;
-        foreach (var t in tensors.Values) t.Dispose();
-        tensors.Clear();
-    }
-
-    internal sealed record CheckpointState(int NextEpoch, double BestAccuracy, int BestEpoch, List<EpochResult> History)
-    {
-        public Dictionary<string, Tensor>? BestWeights { get; init; }
-    }
+    // What trainer-state.json holds: where to continue, and the history so far.
+    private sealed record CheckpointState(int NextEpoch, double BestAccuracy, int BestEpoch, List<EpochResult> History);
 
     // A resumable checkpoint: weights, optimizer moments, the best weights so far and where to continue.
     private static class Checkpoint
@@ -251,7 +171,7 @@ public static class ClassifierTrainer
         private const string BestFile = "best-weights.bin";
         private const string OptimizerFile = "optimizer.bin";
 
-        public static void Save(string directory, TextClassifier model, OptimizerHelper optimizer, CheckpointState state, Dictionary<string, Tensor>? best)
+        public static void Save(string directory, TextClassifier model, OptimizerHelper optimizer, EpochLoop.State state)
         {
             Directory.CreateDirectory(directory);
             AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => ModelDirectory.SaveWeights(model, stream));
@@ -260,31 +180,38 @@ public static class ClassifierTrainer
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
                 optimizer.save_state_dict(writer);
             });
-            if (best is not null)
+            if (state.BestWeights is { } best)
                 AtomicFile.Write(Path.Combine(directory, BestFile), stream =>
                 {
                     using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
                     nn.Module.save_state_dict(writer, best);
                 });
             else File.Delete(Path.Combine(directory, BestFile));
-            AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state, ModelJson.Options));
+            var saved = new CheckpointState(state.NextEpoch, state.BestAccuracy, state.Result.BestEpoch, state.Result.History);
+            AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(saved, ModelJson.Options));
         }
 
-        public static CheckpointState Load(string directory, TextClassifier model, OptimizerHelper optimizer)
+        public static EpochLoop.State Load(string directory, TextClassifier model, OptimizerHelper optimizer)
         {
             string statePath = Path.Combine(directory, StateFile);
             if (!File.Exists(statePath))
                 throw new FileNotFoundException($"'{directory}' is not a training checkpoint: {StateFile} is missing. Pass the directory an interrupted 'train' reported.", statePath);
-            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), ModelJson.Options)
+            var saved = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), ModelJson.Options)
                 ?? throw new InvalidDataException($"{statePath} is empty.");
             model.load(Path.Combine(directory, WeightsFile));
             optimizer.load_state_dict(Path.Combine(directory, OptimizerFile));
+            var state = new EpochLoop.State { NextEpoch = saved.NextEpoch, BestAccuracy = saved.BestAccuracy };
+            state.Result.History.AddRange(saved.History);
+            state.Result.BestEpoch = saved.BestEpoch;
             string bestPath = Path.Combine(directory, BestFile);
-            if (!File.Exists(bestPath)) return state;
-            // The best weights are loaded into a twin of the model, then snapshotted.
-            using var twin = new TextClassifier(model.Options);
-            twin.load(bestPath);
-            return state with { BestWeights = Snapshot(twin) };
+            if (File.Exists(bestPath))
+            {
+                // The best weights are loaded into a twin of the model, then snapshotted.
+                using var twin = new TextClassifier(model.Options);
+                twin.load(bestPath);
+                state.BestWeights = EpochLoop.Snapshot(twin);
+            }
+            return state;
         }
     }
 }

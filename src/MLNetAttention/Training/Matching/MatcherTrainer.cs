@@ -41,63 +41,16 @@ public static class MatcherTrainer
         var triplet = model as TripletMatcher;
         var sampler = triplet is null ? null : new TripletSampler(train.Ids1, train.Ids2, train.Labels);
 
-        var parameters = model.parameters().ToList();
-        using OptimizerHelper optimizer = options.Optimizer == OptimizerKind.AdamW
-            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
-            : optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
-
-        var result = new TrainingResult();
-        double bestAccuracy = double.NegativeInfinity;
-        Dictionary<string, Tensor>? best = null;
-        int epochsWithoutGain = 0;
-        try
-        {
-            for (int epoch = 0; epoch < options.Epochs; epoch++)
+        return EpochLoop.Run(model, model.parameters().ToList(), options,
+            (optimizer, epoch, rate) => sampler is null
+                ? RunPairEpoch(model, optimizer, train, options, epoch, rate, progress, cancellation)
+                : RunTripletEpoch(triplet!, optimizer, sampler, options, epoch, rate, progress, cancellation),
+            () =>
             {
-                double rate = options.LearningRateAt(epoch);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                var epochResult = sampler is null
-                    ? RunPairEpoch(model, optimizer, train, options, epoch, rate, progress, cancellation)
-                    : RunTripletEpoch(triplet!, optimizer, sampler, options, epoch, rate, progress, cancellation);
-                if (epochResult is null)
-                {
-                    result.Interrupted = true;
-                    break;
-                }
                 if (triplet is not null) Calibrate(triplet, validation is { Count: > 0 } ? validation : train);
-                var validationMetrics = validation is { Count: > 0 } ? Evaluate(model, validation) : null;
-                epochResult = epochResult with { Validation = validationMetrics };
-                result.History.Add(epochResult);
-                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, 0, 0, epochResult.TrainLoss,
-                    epochResult.TrainAccuracy, epochResult.SamplesPerSecond, TimeSpan.Zero) { Completed = epochResult });
-                if (validationMetrics is null)
-                {
-                    result.BestEpoch = epoch + 1;
-                    continue;
-                }
-                if (validationMetrics.Accuracy > bestAccuracy)
-                {
-                    bestAccuracy = validationMetrics.Accuracy;
-                    result.BestEpoch = epoch + 1;
-                    DisposeAll(best);
-                    best = model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
-                    epochsWithoutGain = 0;
-                }
-                else if (options.Patience > 0 && ++epochsWithoutGain >= options.Patience)
-                {
-                    result.StoppedEarly = epoch + 1 < options.Epochs;
-                    break;
-                }
-            }
-            if (best is not null && !result.Interrupted)
-                using (no_grad()) model.load_state_dict(best);
-        }
-        finally
-        {
-            DisposeAll(best);
-        }
-        model.eval();
-        return result;
+                return validation is { Count: > 0 } ? Evaluate(model, validation) : null;
+            },
+            progress);
     }
 
     /// <summary>Match probabilities (softmax of the logits, column 1) of each pair, in input order, in eval mode.</summary>
@@ -306,12 +259,5 @@ public static class MatcherTrainer
         double elapsed = clock.Elapsed.TotalSeconds;
         return new EpochResult(epoch + 1, rate, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), null, elapsed,
             seen / Math.Max(elapsed, 1e-9), Environment.WorkingSet / 1048576.0);
-    }
-
-    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
-    {
-        if (tensors is null) return;
-        foreach (var t in tensors.Values) t.Dispose();
-        tensors.Clear();
     }
 }

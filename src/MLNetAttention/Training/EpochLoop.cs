@@ -1,0 +1,103 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Training;
+
+/// <summary>
+/// The epoch loop every trainer shares: Adam or AdamW, the learning rate of each epoch, validation after each epoch,
+/// a progress report per epoch, and early stopping that keeps a copy of the best epoch's weights and restores it.
+/// The trainer supplies one epoch of steps and the validation.
+/// </summary>
+internal static class EpochLoop
+{
+    /// <summary>Where a run stands: enough to continue it after an interruption.</summary>
+    public sealed class State
+    {
+        public int NextEpoch { get; set; }
+        public double BestAccuracy { get; set; } = double.NegativeInfinity;
+        public Dictionary<string, Tensor>? BestWeights { get; set; }
+        public TrainingResult Result { get; init; } = new();
+    }
+
+    /// <param name="model">The model; left in eval mode holding the best epoch's weights.</param>
+    /// <param name="parameters">The parameters to optimise.</param>
+    /// <param name="options">Training options.</param>
+    /// <param name="runEpoch">Runs the steps of one epoch at a rate; null when cancellation stopped it.</param>
+    /// <param name="validate">Validation metrics after an epoch, or null when there is no validation data.</param>
+    /// <param name="progress">Receives the per-epoch report.</param>
+    /// <param name="resume">Loads a checkpoint into the model and the new optimizer and returns its state.</param>
+    /// <param name="interrupted">Called when an epoch was interrupted, with the state to save.</param>
+    public static TrainingResult Run(nn.Module model, IEnumerable<Parameter> parameters, TrainingOptions options,
+        Func<OptimizerHelper, int, double, EpochResult?> runEpoch, Func<ClassificationMetrics?> validate,
+        IProgress<TrainingProgress>? progress, Func<OptimizerHelper, State>? resume = null,
+        Action<OptimizerHelper, State>? interrupted = null)
+    {
+        using OptimizerHelper optimizer = options.Optimizer == OptimizerKind.AdamW
+            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
+            : optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        var state = resume?.Invoke(optimizer) ?? new State();
+        var result = state.Result;
+        int epochsWithoutGain = 0;
+        try
+        {
+            for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
+            {
+                double rate = options.LearningRateAt(epoch);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+                var epochResult = runEpoch(optimizer, epoch, rate);
+                if (epochResult is null)
+                {
+                    result.Interrupted = true;
+                    state.NextEpoch = epoch;
+                    interrupted?.Invoke(optimizer, state);
+                    break;
+                }
+
+                var validation = validate();
+                epochResult = epochResult with { Validation = validation };
+                result.History.Add(epochResult);
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, 0, 0, epochResult.TrainLoss,
+                    epochResult.TrainAccuracy, epochResult.SamplesPerSecond, TimeSpan.Zero) { Completed = epochResult });
+
+                if (validation is null)
+                {
+                    result.BestEpoch = epoch + 1;
+                    continue;
+                }
+                if (validation.Accuracy > state.BestAccuracy)
+                {
+                    state.BestAccuracy = validation.Accuracy;
+                    result.BestEpoch = epoch + 1;
+                    DisposeAll(state.BestWeights);
+                    state.BestWeights = Snapshot(model);
+                    epochsWithoutGain = 0;
+                }
+                else if (options.Patience > 0 && ++epochsWithoutGain >= options.Patience)
+                {
+                    result.StoppedEarly = epoch + 1 < options.Epochs;
+                    break;
+                }
+            }
+            if (state.BestWeights is not null && !result.Interrupted)
+                using (no_grad()) model.load_state_dict(state.BestWeights);
+        }
+        finally
+        {
+            DisposeAll(state.BestWeights);
+        }
+        model.eval();
+        return result;
+    }
+
+    /// <summary>A detached copy of the model's state dict.</summary>
+    public static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
+        model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors is null) return;
+        foreach (var t in tensors.Values) t.Dispose();
+        tensors.Clear();
+    }
+}
