@@ -36,8 +36,7 @@ public sealed partial class AttentionClassifier
         });
 
     /// <summary>Loads a model directory written by <see cref="Save"/>, checking its format, vocabulary and weight shapes.</summary>
-    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="ModelLoadException">A file is missing, damaged, from a newer version or does not match the others.</exception>
+    /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version or does not match the others.</exception>
     public static AttentionClassifier Load(string directory)
     {
         var manifest = ModelDirectory.ReadManifest<ModelManifest<TextClassifierOptions>>(directory, FormatName, FormatVersion,

@@ -61,7 +61,7 @@ internal static class ModelDirectory
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         if (!Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"The model directory '{directory}' does not exist. Train one with '{trainCommand} --out {directory}'.");
+            throw new ModelLoadException(directory, $"the model directory does not exist. Train one with '{trainCommand} --out {directory}'.");
         string manifestPath = Path.Combine(directory, ManifestFile);
         if (!File.Exists(manifestPath))
             throw new ModelLoadException(directory, $"no {ManifestFile}: this is not a model directory. Pass the directory '{trainCommand} --out' wrote.");

@@ -117,7 +117,7 @@ public sealed class MatcherBadInputTests
             File.AppendAllText(Path.Combine(directory, AttentionMatcher.WeightsFile), "x");
             error = Assert.ThrowsExactly<ModelLoadException>(() => AttentionMatcher.Load(directory));
             StringAssert.Contains(error.Message, "weights.bin");
-            Assert.ThrowsExactly<DirectoryNotFoundException>(() => AttentionMatcher.Load(Path.Combine(directory, "missing")));
+            Assert.ThrowsExactly<ModelLoadException>(() => AttentionMatcher.Load(Path.Combine(directory, "missing")));
         }
         finally
         {

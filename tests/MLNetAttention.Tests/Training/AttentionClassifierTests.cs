@@ -129,7 +129,7 @@ public sealed class AttentionClassifierTests
         error = Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(directory));
         StringAssert.Contains(error.Message, "model.json");
 
-        Assert.ThrowsExactly<DirectoryNotFoundException>(() => AttentionClassifier.Load(Path.Combine(directory, "missing")));
+        Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(Path.Combine(directory, "missing")));
     }
 
     private static string TempDirectory()

@@ -62,8 +62,7 @@ public sealed partial class AttentionMatcher
         });
 
     /// <summary>Loads a model directory written by <see cref="Save"/>, checking its format, hashes, vocabulary and weight shapes.</summary>
-    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="ModelLoadException">A file is missing, damaged, from a newer version, a classifier, or does not match the others.</exception>
+    /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version, a classifier, or does not match the others.</exception>
     public static AttentionMatcher Load(string directory)
     {
         var manifest = ModelDirectory.ReadManifest<Manifest>(directory, FormatName, FormatVersion, "mlnet-attention train --task match",

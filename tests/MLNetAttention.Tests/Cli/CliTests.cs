@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace MLNetAttention.Tests.Cli;
+
+/// <summary>Runs the built mlnet-attention tool as a user would and checks its output and documented exit codes.</summary>
+[TestClass]
+public sealed class CliTests
+{
+    private static string? modelDirectory;
+
+    private static string Tool()
+    {
+        // The tool is built by the same solution build, in the same configuration as this test assembly.
+        var output = new DirectoryInfo(AppContext.BaseDirectory);
+        string configuration = output.Parent!.Name;
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "MLNetAttention.sln"))) root = root.Parent;
+        Assert.IsNotNull(root, "the repository root (MLNetAttention.sln) was not found above the test output");
+        string tool = Path.Combine(root.FullName, "src", "MLNetAttention.Cli", "bin", configuration, output.Name, "mlnet-attention.dll");
+        if (!File.Exists(tool)) Assert.Inconclusive($"{tool} is not built; build the solution first.");
+        return tool;
+    }
+
+    private static (int ExitCode, string Output, string Error) Run(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(Tool());
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        start.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        Assert.IsTrue(process.WaitForExit(TimeSpan.FromMinutes(3)), "the tool did not finish");
+        return (process.ExitCode, output, error.Result);
+    }
+
+    private static string TrainedModel()
+    {
+        if (modelDirectory is not null) return modelDirectory;
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        var (code, output, error) = Run("train", "--data", "sample:poetry-dynasty", "--epochs", "1", "--min-freq", "2",
+            "--embedding-dim", "32", "--hidden-dim", "32", "--threads", "1", "--out", directory);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "accuracy");
+        Assert.IsTrue(File.Exists(Path.Combine(directory, "model.onnx")), "train also writes model.onnx");
+        return modelDirectory = directory;
+    }
+
+    [TestMethod]
+    public void TrainThenPredictJsonGivesLabelsProbabilitiesAndTokenWeights()
+    {
+        string model = TrainedModel();
+        string text = "床前明月光，疑是地上霜。";
+        var (code, output, error) = Run("predict", "--model", model, "--json", text);
+        Assert.AreEqual(0, code, error);
+        using var json = JsonDocument.Parse(output.Trim());
+        var root = json.RootElement;
+        Assert.IsTrue(root.GetProperty("label").GetString() is "tang" or "song");
+        double total = root.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble());
+        Assert.AreEqual(1.0, total, 1e-4);
+        var tokens = root.GetProperty("tokens").EnumerateArray().ToList();
+        Assert.AreEqual(text.Count(c => !char.IsWhiteSpace(c)), tokens.Count);
+        Assert.AreEqual(1.0, tokens.Sum(t => t.GetProperty("weight").GetDouble()), 1e-4);
+        // Char mode: every token, known or unknown, is its own span of the input.
+        foreach (var token in tokens)
+            Assert.AreEqual(text.Substring(token.GetProperty("offset").GetInt32(), token.GetProperty("length").GetInt32()), token.GetProperty("token").GetString());
+
+        var (plainCode, plain, _) = Run("predict", "--model", model, text);
+        Assert.AreEqual(0, plainCode);
+        StringAssert.StartsWith(plain, text + " => ");
+        Assert.IsFalse(plain.Contains('\u001b'), "NO_COLOR and redirected output must give plain text");
+    }
+
+    [TestMethod]
+    public void BadInputGivesTheDocumentedExitCodesAndSaysWhatToFix()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "mlna-no-such-file.csv");
+        var (code, _, error) = Run("train", "--data", missing);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "mlna-no-such-file.csv");
+
+        (code, _, error) = Run("predict", "--model", Path.Combine(Path.GetTempPath(), "mlna-no-such-model"), "text");
+        Assert.AreEqual(3, code, error);
+        StringAssert.Contains(error, "Train one with");
+
+        string unseen = Path.Combine(Path.GetTempPath(), $"mlna-unseen-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllText(unseen, "{\"text\":\"床前明月光\",\"label\":\"yuan\"}\n");
+        (code, _, error) = Run("evaluate", "--model", TrainedModel(), "--data", unseen);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "'yuan'");
+
+        (code, _, _) = Run("train", "--data", "sample:poetry-dynasty", "--encoder", "transformer");
+        Assert.AreEqual(1, code, "an invalid option value is a usage error");
+    }
+}
