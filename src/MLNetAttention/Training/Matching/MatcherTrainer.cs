@@ -58,7 +58,13 @@ public static class MatcherTrainer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
-        var probabilities = new float[data.Count];
+        return ScorePairs(model, data, (ids1, ids2) => model.forward(ids1, ids2).Logits.softmax(-1)[.., 1]);
+    }
+
+    // One value per pair, in input order: length-sorted batches in eval mode without gradients.
+    private static float[] ScorePairs(TextMatcher model, EncodedPairs data, Func<Tensor, Tensor, Tensor> score)
+    {
+        var values = new float[data.Count];
         bool wasTraining = model.training;
         model.eval();
         using (no_grad())
@@ -66,13 +72,12 @@ public static class MatcherTrainer
             foreach (var batch in PairBatches.Plan(data, EvaluationBatchSize, random: null))
             {
                 using var scope = NewDisposeScope();
-                var (logits, _, _) = model.forward(PairBatches.Ids(data.Ids1, batch), PairBatches.Ids(data.Ids2, batch));
-                var p = logits.softmax(-1)[.., 1].data<float>().ToArray();
-                for (int r = 0; r < batch.Length; r++) probabilities[batch[r]] = p[r];
+                var batchValues = score(PairBatches.Ids(data.Ids1, batch), PairBatches.Ids(data.Ids2, batch)).data<float>().ToArray();
+                for (int r = 0; r < batch.Length; r++) values[batch[r]] = batchValues[r];
             }
         }
         if (wasTraining) model.train();
-        return probabilities;
+        return values;
     }
 
     /// <summary>Accuracy, macro-F1, per-class scores (labels "0", "1"), the confusion matrix and the mean cross-entropy, in eval mode.</summary>
@@ -101,20 +106,7 @@ public static class MatcherTrainer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
-        var scores = new double[data.Count];
-        bool wasTraining = model.training;
-        model.eval();
-        using (no_grad())
-        {
-            foreach (var batch in PairBatches.Plan(data, EvaluationBatchSize, random: null))
-            {
-                using var scope = NewDisposeScope();
-                var (score, _, _) = model.Score(PairBatches.Ids(data.Ids1, batch), PairBatches.Ids(data.Ids2, batch));
-                var values = score.data<float>().ToArray();
-                for (int r = 0; r < batch.Length; r++) scores[batch[r]] = values[r];
-            }
-        }
-        if (wasTraining) model.train();
+        var scores = ScorePairs(model, data, (ids1, ids2) => model.Score(ids1, ids2).Score).Select(v => (double)v).ToArray();
         var (a, b) = FitPlatt(scores, data.Labels);
         model.SetCalibration((float)a, (float)b);
         return ((float)a, (float)b);
