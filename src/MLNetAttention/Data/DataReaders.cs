@@ -340,6 +340,33 @@ public static partial class DataReaders
         ReaderOptions o, ReadReport? report, bool integerLabel, bool removeTags)
     {
         var sink = new Sink(path, o, report);
+        foreach (var (line, f) in DelimitedRows(path, sep, [textNames, labelNames], o, report, sink))
+        {
+            string text = removeTags ? RemoveWeiboTags(f[0]) : f[0];
+            var item = sink.Text(line, text, f[1], integerLabel ? IsInteger : null,
+                removeTags ? " after removing Weibo emoji tags" : null);
+            if (item is not null) yield return item;
+        }
+    }
+
+    private static IEnumerable<PairExample> DelimitedPairIterator(string path, char sep, string c1, string c2, string cl, ReaderOptions o, ReadReport? report)
+    {
+        var sink = new Sink(path, o, report);
+        foreach (var (line, f) in DelimitedRows(path, sep, [[c1], [c2], [cl]], o, report, sink))
+        {
+            var item = sink.Pair(line, f[0], f[1], f[2], ZeroOne);
+            if (item is not null) yield return item;
+        }
+    }
+
+    /// <summary>
+    /// The records of a delimited file with a header: for each well-formed row, its line and the fields of the
+    /// named columns in <paramref name="columns"/> order (each entry lists the names that column may have).
+    /// Broken rows and rows of the wrong width go to <paramref name="sink"/> (thrown, or counted when lenient).
+    /// </summary>
+    private static IEnumerable<(int Line, string[] Fields)> DelimitedRows(string path, char sep, string[][] columns,
+        ReaderOptions o, ReadReport? report, Sink sink)
+    {
         using var src = LineSource.Open(path, o.MaxLineLength);
         int[]? cols = null;
         int width = 0;
@@ -350,7 +377,7 @@ public static partial class DataReaders
                 if (rec.Blank) { report?.AddBlank(); continue; }
                 if (rec.Error is not null)
                     throw new DataFormatException(path, rec.Number, rec.Error.Value, $"the header line cannot be read: {rec.Detail}", FixFor(rec.Error.Value));
-                cols = ResolveHeader(path, rec.Number, rec.Fields!, [textNames, labelNames]);
+                cols = ResolveHeader(path, rec.Number, rec.Fields!, columns);
                 width = rec.Fields!.Length;
                 continue;
             }
@@ -362,43 +389,7 @@ public static partial class DataReaders
                     sep == ',' ? "Quote fields that contain commas, quotes or newlines (RFC 4180)" : "Fields must not contain the separator");
                 continue;
             }
-            string text = f[cols[0]];
-            if (removeTags) text = RemoveWeiboTags(text);
-            var item = sink.Text(rec.Number, text, f[cols[1]], integerLabel ? IsInteger : null,
-                removeTags ? " after removing Weibo emoji tags" : null);
-            if (item is not null) yield return item;
-        }
-        if (cols is null)
-            throw new DataFormatException(path, 0, SkipReason.MissingColumn, "the file is empty (no header line)", "Expected a header line naming the columns");
-    }
-
-    private static IEnumerable<PairExample> DelimitedPairIterator(string path, char sep, string c1, string c2, string cl, ReaderOptions o, ReadReport? report)
-    {
-        var sink = new Sink(path, o, report);
-        using var src = LineSource.Open(path, o.MaxLineLength);
-        int[]? cols = null;
-        int width = 0;
-        foreach (var rec in Csv.Records(src, sep, quoting: sep == ',', o.MaxLineLength))
-        {
-            if (cols is null)
-            {
-                if (rec.Blank) { report?.AddBlank(); continue; }
-                if (rec.Error is not null)
-                    throw new DataFormatException(path, rec.Number, rec.Error.Value, $"the header line cannot be read: {rec.Detail}", FixFor(rec.Error.Value));
-                cols = ResolveHeader(path, rec.Number, rec.Fields!, [[c1], [c2], [cl]]);
-                width = rec.Fields!.Length;
-                continue;
-            }
-            if (!sink.Check(rec)) continue;
-            var f = rec.Fields!;
-            if (f.Length != width)
-            {
-                sink.Reject<object>(rec.Number, SkipReason.WrongColumnCount, $"expected {width} columns like the header but found {f.Length}",
-                    "Quote fields that contain the separator");
-                continue;
-            }
-            var item = sink.Pair(rec.Number, f[cols[0]], f[cols[1]], f[cols[2]], ZeroOne);
-            if (item is not null) yield return item;
+            yield return (rec.Number, cols.Select(c => f[c]).ToArray());
         }
         if (cols is null)
             throw new DataFormatException(path, 0, SkipReason.MissingColumn, "the file is empty (no header line)", "Expected a header line naming the columns");
