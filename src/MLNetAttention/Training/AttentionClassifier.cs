@@ -87,14 +87,8 @@ public sealed partial class AttentionClassifier : IDisposable
         ThrowOnUnknownLabels(validationRows, labels, "validation");
 
         if (options.Training.Threads > 0) set_num_threads(options.Training.Threads);
-        var tokenizer = AttentionTokenizer.Train(trainRows.Select(r => r.Text), options.Tokenizer);
-        MaxLengthChoice? choice = null;
-        if (tokenizer.Options.MaxLength == 0)
-        {
-            choice = tokenizer.ChooseMaxLength(trainRows.Select(r => r.Text), options.MaxLengthPercentile);
-            int maxLength = Math.Clamp(choice.MaxLength, 1, Math.Max(1, options.MaxLengthCap));
-            tokenizer = tokenizer.WithOptions(tokenizer.Options with { MaxLength = maxLength });
-        }
+        var (tokenizer, choice) = TokenizerSetup.Train(trainRows.Select(r => r.Text).ToList(), options.Tokenizer,
+            options.MaxLengthPercentile, options.MaxLengthCap);
 
         var modelOptions = options.Model.Clone();
         modelOptions.VocabularySize = tokenizer.VocabularySize;
@@ -111,20 +105,8 @@ public sealed partial class AttentionClassifier : IDisposable
         {
             var result = ClassifierTrainer.Train(network, trainData, validationData, options.Training, progress,
                 checkpointDirectory, cancellation, resume);
-            var summary = new TrainingSummary
-            {
-                TrainCount = trainData.Count,
-                ValidationCount = validationData?.Count ?? 0,
-                MaxLengthChoice = choice?.ToString() ?? $"max length {modelOptions.MaxLength} (set in the options)",
-                TruncatedTrainTexts = truncatedTrain,
-                BestEpoch = result.BestEpoch,
-                StoppedEarly = result.StoppedEarly,
-                Interrupted = result.Interrupted,
-                CheckpointDirectory = result.CheckpointDirectory,
-                History = result.History,
-                Validation = result.History.FirstOrDefault(h => h.Epoch == result.BestEpoch)?.Validation is { } v
-                    ? Relabel(v, labels) : null,
-            };
+            var summary = TokenizerSetup.Summarize(result, trainData.Count, validationData?.Count ?? 0, choice,
+                modelOptions.MaxLength, truncatedTrain, v => Relabel(v, labels));
             return new AttentionClassifier(network, tokenizer, labels, options.Training, summary);
         }
         catch

@@ -88,14 +88,7 @@ public sealed partial class AttentionMatcher : IDisposable
 
         if (options.Training.Threads > 0) set_num_threads(options.Training.Threads);
         var sentences = trainRows.SelectMany(r => new[] { r.Text1, r.Text2 }).ToList();
-        var tokenizer = AttentionTokenizer.Train(sentences, options.Tokenizer);
-        MaxLengthChoice? choice = null;
-        if (tokenizer.Options.MaxLength == 0)
-        {
-            choice = tokenizer.ChooseMaxLength(sentences, options.MaxLengthPercentile);
-            int maxLength = Math.Clamp(choice.MaxLength, 1, Math.Max(1, options.MaxLengthCap));
-            tokenizer = tokenizer.WithOptions(tokenizer.Options with { MaxLength = maxLength });
-        }
+        var (tokenizer, choice) = TokenizerSetup.Train(sentences, options.Tokenizer, options.MaxLengthPercentile, options.MaxLengthCap);
         var modelOptions = options.Model.Clone();
         modelOptions.VocabularySize = tokenizer.VocabularySize;
         modelOptions.MaxLength = tokenizer.Options.MaxLength;
@@ -108,18 +101,8 @@ public sealed partial class AttentionMatcher : IDisposable
         try
         {
             var result = MatcherTrainer.Train(network, trainData, validationData, options.Training, progress, cancellation);
-            var summary = new TrainingSummary
-            {
-                TrainCount = trainData.Count,
-                ValidationCount = validationData?.Count ?? 0,
-                MaxLengthChoice = choice?.ToString() ?? $"max length {modelOptions.MaxLength} (set in the options)",
-                TruncatedTrainTexts = truncated,
-                BestEpoch = result.BestEpoch,
-                StoppedEarly = result.StoppedEarly,
-                Interrupted = result.Interrupted,
-                History = result.History,
-                Validation = result.History.FirstOrDefault(h => h.Epoch == result.BestEpoch)?.Validation,
-            };
+            var summary = TokenizerSetup.Summarize(result, trainData.Count, validationData?.Count ?? 0, choice,
+                modelOptions.MaxLength, truncated);
             return new AttentionMatcher(network, tokenizer, options.Training, summary);
         }
         catch
