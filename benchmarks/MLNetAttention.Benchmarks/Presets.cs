@@ -11,6 +11,12 @@ internal static class Presets
     {
         // The seed architecture of FACTS.md: Emb 128 -> Dropout -> Conv1d k3 + ReLU -> attention -> Dropout -> Dense 128 -> GELU -> Dense C.
         ["attention"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.Attention } },
+        // The seed architecture with dense Adam over the whole embedding table every step (before row-wise updates).
+        ["attention-dense"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },
+            Training = new TrainingOptions { RowSparseEmbeddingUpdates = false },
+        },
         ["multihead"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.MultiHead, Heads = 4 } },
         ["attention-decay"] = () => new AttentionClassifierOptions
         {

@@ -6,6 +6,7 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
     ClassifyBenchmark.Create(),
     BaselineBenchmark.Create(),
     TrainSpeedBenchmark.Create(),
+    TrainProfileBenchmark.Create(),
     MlNetScoringBenchmark.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -9,13 +9,13 @@ namespace MLNetAttention.Models;
 internal static class EncoderFactory
 {
     /// <summary>The token embedding: Glorot normal, with the padding row 0 zero.</summary>
-    public static Embedding TokenEmbedding(int vocabularySize, int embeddingDim)
+    public static RowSparseEmbedding TokenEmbedding(int vocabularySize, int embeddingDim)
     {
-        var embedding = nn.Embedding(vocabularySize, embeddingDim, padding_idx: 0);
+        var embedding = new RowSparseEmbedding(vocabularySize, embeddingDim, paddingIndex: 0);
         using (no_grad())
         {
-            nn.init.xavier_normal_(embedding.weight!);
-            embedding.weight![0].zero_();
+            nn.init.xavier_normal_(embedding.Weight);
+            embedding.Weight[0].zero_();
         }
         return embedding;
     }

@@ -15,14 +15,14 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     // A large prime so that (left * prime + right) spreads adjacent-id pairs over the buckets.
     internal const long BigramHashMultiplier = 1_000_003;
 
-    private readonly Embedding embedding;
-    private readonly Embedding? bigram_embedding;
+    private readonly RowSparseEmbedding embedding;
+    private readonly RowSparseEmbedding? bigram_embedding;
     private readonly Linear? bigram_projection;
-    private readonly Dropout? bigram_dropout;
-    private readonly Dropout embedding_dropout;
+    private readonly InvertedDropout? bigram_dropout;
+    private readonly InvertedDropout embedding_dropout;
     private readonly SequenceEncoder encoder;
     private readonly PoolingLayer pooling;
-    private readonly Dropout pooled_dropout;
+    private readonly InvertedDropout pooled_dropout;
     private readonly Linear dense;
     private readonly Linear output;
 
@@ -36,11 +36,11 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         embedding = EncoderFactory.TokenEmbedding(options.VocabularySize, options.EmbeddingDim);
         if (options.BigramBuckets > 0)
         {
-            bigram_embedding = nn.Embedding(options.BigramBuckets, options.BigramDim);
+            bigram_embedding = new RowSparseEmbedding(options.BigramBuckets, options.BigramDim);
             bigram_projection = nn.Linear(options.BigramDim, options.EmbeddingDim, hasBias: false);
-            bigram_dropout = nn.Dropout(options.BigramDropout);
+            bigram_dropout = new InvertedDropout(options.BigramDropout);
         }
-        embedding_dropout = nn.Dropout(options.Dropout);
+        embedding_dropout = new InvertedDropout(options.Dropout);
         encoder = EncoderFactory.Encoder(options.Encoder, options.VocabularySize, options.EmbeddingDim, options.EncoderDim, options.MaxLength);
         int pooledDim = encoder.OutputDim;
         pooling = options.Pooling switch
@@ -50,7 +50,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             PoolingKind.Max => new MaskedGlobalMaxPooling1D(),
             _ => new MaskedMeanPooling1D(),
         };
-        pooled_dropout = nn.Dropout(options.Dropout);
+        pooled_dropout = new InvertedDropout(options.Dropout);
         dense = nn.Linear(pooling.OutputSize(pooledDim), options.DenseDim);
         output = nn.Linear(options.DenseDim, options.NumClasses);
         RegisterComponents();

@@ -45,8 +45,8 @@ public abstract class TextMatcher : nn.Module<Tensor, Tensor, (Tensor Logits, Te
 /// </summary>
 public sealed class MatchTokenEncoder : nn.Module<Tensor, (Tensor Encoded, Tensor Mask)>
 {
-    private readonly Embedding embedding;
-    private readonly Dropout embedding_dropout;
+    private readonly RowSparseEmbedding embedding;
+    private readonly InvertedDropout embedding_dropout;
     private readonly SequenceEncoder encoder;
 
     /// <summary>Builds the encoder described by <paramref name="options"/>.</summary>
@@ -54,7 +54,7 @@ public sealed class MatchTokenEncoder : nn.Module<Tensor, (Tensor Encoded, Tenso
     {
         ArgumentNullException.ThrowIfNull(options);
         embedding = EncoderFactory.TokenEmbedding(options.VocabularySize, options.EmbeddingDim);
-        embedding_dropout = nn.Dropout(options.Dropout);
+        embedding_dropout = new InvertedDropout(options.Dropout);
         encoder = EncoderFactory.Encoder(options.Encoder, options.VocabularySize, options.EmbeddingDim, options.EncoderDim, options.MaxLength);
         RegisterComponents();
     }
@@ -86,7 +86,7 @@ public sealed class MatchTokenEncoder : nn.Module<Tensor, (Tensor Encoded, Tenso
 public sealed class MatchHead : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
-    private readonly Dropout dropout;
+    private readonly InvertedDropout dropout;
     private readonly Linear output;
     private readonly double l2;
 
@@ -95,7 +95,7 @@ public sealed class MatchHead : nn.Module<Tensor, Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(options);
         dense = nn.Linear(4 * pooledDim, options.DenseDim);
-        dropout = nn.Dropout(options.Dropout);
+        dropout = new InvertedDropout(options.Dropout);
         output = nn.Linear(options.DenseDim, 2);
         l2 = options.DenseL2;
         RegisterComponents();

@@ -43,10 +43,9 @@ public static class ClassifierTrainer
         if (options.Threads > 0) set_num_threads(options.Threads);
         manual_seed(options.Seed);
 
-        var parameters = model.parameters().ToList();
         using var classWeights = options.ClassWeights ? ClassWeightsOf(train, classes) : null;
-        return EpochLoop.Run(model, parameters, options,
-            (optimizer, epoch, rate) => RunEpoch(model, parameters, optimizer, train, classWeights, options, epoch, rate, progress, cancellation),
+        return EpochLoop.Run(model, options,
+            (optimizer, epoch, rate) => RunEpoch(model, optimizer, train, classWeights, options, epoch, rate, progress, cancellation),
             () => validation is { Count: > 0 } ? Evaluate(model, validation, classWeights) : null,
             progress,
             resume is null ? null : optimizer => Checkpoint.Load(resume, model, optimizer),
@@ -102,7 +101,7 @@ public static class ClassifierTrainer
         return ClassificationMetrics.Compute(data.Labels, predicted, names, lossSum / Math.Max(1, data.Count));
     }
 
-    private static EpochResult? RunEpoch(TextClassifier model, IEnumerable<Parameter> parameters, OptimizerHelper optimizer, EncodedExamples train,
+    private static EpochResult? RunEpoch(TextClassifier model, StepOptimizer optimizer, EncodedExamples train,
         Tensor? classWeights, TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress,
         CancellationToken cancellation)
     {
@@ -118,21 +117,21 @@ public static class ClassifierTrainer
             if (options.Decay == LearningRateDecay.Linear)
             {
                 double done = (epoch + (double)step / batches.Count) / options.Epochs;
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate * (1 - done);
+                optimizer.LearningRate = rate * (1 - done);
             }
             var batch = batches[step];
             using (var scope = NewDisposeScope())
             {
                 var ids = LengthBuckets.Ids(train, batch);
                 var target = LengthBuckets.Labels(train, batch);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var (logits, weights) = model.forward(ids);
                 var loss = nn.functional.cross_entropy(logits, target, classWeights);
                 var regularizer = model.Regularizer(weights);
                 var total = regularizer is null ? loss : loss + regularizer;
                 total.backward();
-                if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm);
-                optimizer.step();
+                if (options.GradientClipNorm > 0) optimizer.ClipGradientNorm(options.GradientClipNorm);
+                optimizer.Step();
                 lossSum += loss.item<float>() * batch.Length;
                 correct += logits.argmax(-1).eq(target).sum().item<long>();
                 seen += batch.Length;
@@ -171,14 +170,14 @@ public static class ClassifierTrainer
         private const string BestFile = "best-weights.bin";
         private const string OptimizerFile = "optimizer.bin";
 
-        public static void Save(string directory, TextClassifier model, OptimizerHelper optimizer, EpochLoop.State state)
+        public static void Save(string directory, TextClassifier model, StepOptimizer optimizer, EpochLoop.State state)
         {
             Directory.CreateDirectory(directory);
             AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => ModelDirectory.SaveWeights(model, stream));
             AtomicFile.Write(Path.Combine(directory, OptimizerFile), stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-                optimizer.save_state_dict(writer);
+                optimizer.Save(writer);
             });
             if (state.BestWeights is { } best)
                 AtomicFile.Write(Path.Combine(directory, BestFile), stream =>
@@ -191,7 +190,7 @@ public static class ClassifierTrainer
             AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(saved, ModelJson.Options));
         }
 
-        public static EpochLoop.State Load(string directory, TextClassifier model, OptimizerHelper optimizer)
+        public static EpochLoop.State Load(string directory, TextClassifier model, StepOptimizer optimizer)
         {
             string statePath = Path.Combine(directory, StateFile);
             if (!File.Exists(statePath))
@@ -199,7 +198,8 @@ public static class ClassifierTrainer
             var saved = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), ModelJson.Options)
                 ?? throw new InvalidDataException($"{statePath} is empty.");
             model.load(Path.Combine(directory, WeightsFile));
-            optimizer.load_state_dict(Path.Combine(directory, OptimizerFile));
+            using (var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, OptimizerFile))))
+                optimizer.Load(reader);
             var state = new EpochLoop.State { NextEpoch = saved.NextEpoch, BestAccuracy = saved.BestAccuracy };
             state.Result.History.AddRange(saved.History);
             state.Result.BestEpoch = saved.BestEpoch;

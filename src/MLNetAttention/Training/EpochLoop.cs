@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MLNetAttention.Training;
 
 /// <summary>
-/// The epoch loop every trainer shares: Adam or AdamW, the learning rate of each epoch, validation after each epoch,
+/// The epoch loop every trainer shares: the optimizer (<see cref="StepOptimizer"/>), the learning rate of each epoch, validation after each epoch,
 /// a progress report per epoch, and early stopping that keeps a copy of the best epoch's weights and restores it.
 /// The trainer supplies one epoch of steps and the validation.
 /// </summary>
@@ -21,21 +21,18 @@ internal static class EpochLoop
     }
 
     /// <param name="model">The model; left in eval mode holding the best epoch's weights.</param>
-    /// <param name="parameters">The parameters to optimise.</param>
     /// <param name="options">Training options.</param>
     /// <param name="runEpoch">Runs the steps of one epoch at a rate; null when cancellation stopped it.</param>
     /// <param name="validate">Validation metrics after an epoch, or null when there is no validation data.</param>
     /// <param name="progress">Receives the per-epoch report.</param>
     /// <param name="resume">Loads a checkpoint into the model and the new optimizer and returns its state.</param>
     /// <param name="interrupted">Called when an epoch was interrupted, with the state to save.</param>
-    public static TrainingResult Run(nn.Module model, IEnumerable<Parameter> parameters, TrainingOptions options,
-        Func<OptimizerHelper, int, double, EpochResult?> runEpoch, Func<ClassificationMetrics?> validate,
-        IProgress<TrainingProgress>? progress, Func<OptimizerHelper, State>? resume = null,
-        Action<OptimizerHelper, State>? interrupted = null)
+    public static TrainingResult Run(nn.Module model, TrainingOptions options,
+        Func<StepOptimizer, int, double, EpochResult?> runEpoch, Func<ClassificationMetrics?> validate,
+        IProgress<TrainingProgress>? progress, Func<StepOptimizer, State>? resume = null,
+        Action<StepOptimizer, State>? interrupted = null)
     {
-        using OptimizerHelper optimizer = options.Optimizer == OptimizerKind.AdamW
-            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
-            : optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new StepOptimizer(model, options);
         var state = resume?.Invoke(optimizer) ?? new State();
         var result = state.Result;
         int epochsWithoutGain = 0;
@@ -44,7 +41,7 @@ internal static class EpochLoop
             for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
             {
                 double rate = options.LearningRateAt(epoch);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+                optimizer.LearningRate = rate;
                 var epochResult = runEpoch(optimizer, epoch, rate);
                 if (epochResult is null)
                 {
@@ -54,6 +51,7 @@ internal static class EpochLoop
                     break;
                 }
 
+                optimizer.CatchUpAllRows();
                 var validation = validate();
                 epochResult = epochResult with { Validation = validation };
                 result.History.Add(epochResult);

@@ -46,6 +46,12 @@ public sealed class TrainingOptions
     /// <summary>How the learning rate decays step by step.</summary>
     public LearningRateDecay Decay { get; set; } = LearningRateDecay.None;
 
+    /// <summary>
+    /// Update embedding tables row by row (lazy Adam: only the rows a batch looks up move). Much faster for large
+    /// vocabularies and hashed bigram tables; false applies dense Adam to the whole table every step.
+    /// </summary>
+    public bool RowSparseEmbeddingUpdates { get; set; } = true;
+
     /// <summary>Clip the gradient norm to this value (0 = no clipping).</summary>
     public double GradientClipNorm { get; set; } = 5.0;
 

@@ -20,7 +20,9 @@ public sealed class AttentionClassifierTests
     };
 
     [TestMethod]
-    public void FiftyStepsOnTheBundledSampleLowerTheLoss()
+    [DataRow(true)]
+    [DataRow(false)]
+    public void FiftyStepsOnTheBundledSampleLowerTheLoss(bool rowSparse)
     {
         var rows = Train.Take(50 * 32).ToList();
         var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
@@ -30,7 +32,7 @@ public sealed class AttentionClassifierTests
         using var model = new TextClassifier(new TextClassifierOptions { VocabularySize = tokenizer.VocabularySize, NumClasses = labels.Count, MaxLength = 128 });
         var before = ClassifierTrainer.Evaluate(model, data);
 
-        var result = ClassifierTrainer.Train(model, data, null, new TrainingOptions { Epochs = 1, Threads = 1 });
+        var result = ClassifierTrainer.Train(model, data, null, new TrainingOptions { Epochs = 1, Threads = 1, RowSparseEmbeddingUpdates = rowSparse });
 
         var after = ClassifierTrainer.Evaluate(model, data);
         Assert.AreEqual(1, result.History.Count);

@@ -41,7 +41,7 @@ public static class MatcherTrainer
         var triplet = model as TripletMatcher;
         var sampler = triplet is null ? null : new TripletSampler(train.Ids1, train.Ids2, train.Labels);
 
-        return EpochLoop.Run(model, model.parameters().ToList(), options,
+        return EpochLoop.Run(model, options,
             (optimizer, epoch, rate) => sampler is null
                 ? RunPairEpoch(model, optimizer, train, options, epoch, rate, progress, cancellation)
                 : RunTripletEpoch(triplet!, optimizer, sampler, options, epoch, rate, progress, cancellation),
@@ -169,7 +169,7 @@ public static class MatcherTrainer
         return (alpha / sd, beta - alpha * mean / sd);
     }
 
-    private static EpochResult? RunPairEpoch(TextMatcher model, OptimizerHelper optimizer, EncodedPairs train,
+    private static EpochResult? RunPairEpoch(TextMatcher model, StepOptimizer optimizer, EncodedPairs train,
         TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
@@ -185,13 +185,13 @@ public static class MatcherTrainer
             using (var scope = NewDisposeScope())
             {
                 var target = PairBatches.Labels(train, batch);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var (logits, _, _) = model.forward(PairBatches.Ids(train.Ids1, batch), PairBatches.Ids(train.Ids2, batch));
                 var loss = nn.functional.cross_entropy(logits, target);
                 var regularizer = model.Regularizer();
                 (regularizer is null ? loss : loss + regularizer).backward();
-                if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradientClipNorm);
-                optimizer.step();
+                if (options.GradientClipNorm > 0) optimizer.ClipGradientNorm(options.GradientClipNorm);
+                optimizer.Step();
                 lossSum += loss.item<float>() * batch.Length;
                 correct += logits.argmax(-1).eq(target).sum().item<long>();
                 seen += batch.Length;
@@ -202,7 +202,7 @@ public static class MatcherTrainer
     }
 
     // Triplet epochs report as accuracy the share of triplets whose anchor is closer to the positive than to the negative.
-    private static EpochResult? RunTripletEpoch(TripletMatcher model, OptimizerHelper optimizer, TripletSampler sampler,
+    private static EpochResult? RunTripletEpoch(TripletMatcher model, StepOptimizer optimizer, TripletSampler sampler,
         TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
@@ -219,14 +219,14 @@ public static class MatcherTrainer
             var batch = batches[step];
             using (var scope = NewDisposeScope())
             {
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var anchors = PairBatches.Ids(texts, batch.Select(i => triplets[i].Anchor).ToArray());
                 var positives = PairBatches.Ids(texts, batch.Select(i => triplets[i].Positive).ToArray());
                 var negatives = PairBatches.Ids(texts, batch.Select(i => triplets[i].Negative).ToArray());
                 var (loss, ordered) = model.TripletLossAndOrder(anchors, positives, negatives);
                 loss.backward();
-                if (options.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradientClipNorm);
-                optimizer.step();
+                if (options.GradientClipNorm > 0) optimizer.ClipGradientNorm(options.GradientClipNorm);
+                optimizer.Step();
                 float value = loss.item<float>();
                 lossSum += value * batch.Length;
                 correct += ordered.sum().item<long>();

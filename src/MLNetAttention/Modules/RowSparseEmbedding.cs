@@ -1,0 +1,114 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Modules;
+
+/// <summary>
+/// An embedding table that a trainer can update row by row. Normally it is torch's embedding: a lookup whose
+/// gradient is a dense table. While <see cref="RecordLookups"/> is on (a trainer turns it on), a training
+/// forward pass with gradients instead copies the rows it looks up into a small leaf tensor and records it:
+/// the gradient then lands on those rows only, and the optimizer updates just them. A 100,000-row table no
+/// longer costs a full-table gradient, clip and Adam pass (about 13 ms) on every step.
+/// </summary>
+public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly List<(Tensor Rows, Tensor Values)> lookups = new();
+
+    /// <summary>Creates a table of <paramref name="rows"/> x <paramref name="dim"/>, initialised as torch's embedding (standard normal).</summary>
+    /// <param name="rows">Number of rows (ids or hash buckets).</param>
+    /// <param name="dim">Width of each row.</param>
+    /// <param name="paddingIndex">A row that stays as initialised and is never updated (padding), or null.</param>
+    public RowSparseEmbedding(int rows, int dim, int? paddingIndex = null) : base(nameof(RowSparseEmbedding))
+    {
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "An embedding needs at least one row.");
+        if (dim < 1) throw new ArgumentOutOfRangeException(nameof(dim), dim, "An embedding needs a width of at least 1.");
+        if (paddingIndex is < 0 || paddingIndex >= rows)
+            throw new ArgumentOutOfRangeException(nameof(paddingIndex), paddingIndex, $"Must be a row of the table (0..{rows - 1}).");
+        PaddingIndex = paddingIndex;
+        weight = new Parameter(randn(rows, dim));
+        RegisterComponents();
+    }
+
+    /// <summary>The table (rows, dim).</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The row that is never updated, or null.</summary>
+    public int? PaddingIndex { get; }
+
+    /// <summary>Whether training forward passes record their looked-up rows for a row-wise optimizer.</summary>
+    public bool RecordLookups { get; set; }
+
+    /// <summary>Looks up <paramref name="ids"/> (any shape, int64): the result has one more axis of width dim.</summary>
+    public override Tensor forward(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var shape = ids.shape.Append(weight.shape[1]).ToArray();
+        if (!(RecordLookups && training && is_grad_enabled()))
+        {
+            var looked = weight.index_select(0, ids.flatten()).reshape(shape);
+            // As torch's padding_idx: the padding row gets no gradient.
+            if (PaddingIndex is int padding && looked.requires_grad) looked = looked * ids.ne(padding).unsqueeze(-1);
+            return looked.MoveToOuterDisposeScope();
+        }
+        var (rows, inverse, _) = unique(ids, sorted: true, return_inverse: true);
+        var values = weight.detach().index_select(0, rows).requires_grad_(true);
+        lookups.Add((rows.DetachFromDisposeScope(), values.DetachFromDisposeScope()));
+        return values.index_select(0, inverse!.flatten()).reshape(shape).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The rows looked up since the last call and the gradient each received, summed over lookups; the padding
+    /// row is left out. Null when nothing was looked up or no gradient reached the rows. Clears the record.
+    /// </summary>
+    public (Tensor Rows, Tensor Gradient)? TakeRowGradients()
+    {
+        try
+        {
+            var reached = lookups.Where(l => l.Values.grad is not null).ToList();
+            if (reached.Count == 0) return null;
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            Tensor rows, gradient;
+            if (reached.Count == 1)
+            {
+                rows = reached[0].Rows.alias();
+                gradient = reached[0].Values.grad!.alias();
+            }
+            else
+            {
+                // The same row looked up by several passes (a siamese matcher's two texts) sums its gradients.
+                var (merged, inverse, _) = unique(cat(reached.Select(l => l.Rows).ToArray()), sorted: true, return_inverse: true);
+                var all = cat(reached.Select(l => l.Values.grad!).ToArray());
+                gradient = zeros(merged.shape[0], all.shape[1]).index_add_(0, inverse!, all, 1.0);
+                rows = merged;
+            }
+            if (PaddingIndex is int padding)
+            {
+                var keep = rows.ne(padding).nonzero().squeeze(1);
+                rows = rows.index_select(0, keep);
+                gradient = gradient.index_select(0, keep);
+            }
+            return (rows.MoveToOuterDisposeScope(), gradient.MoveToOuterDisposeScope());
+        }
+        finally
+        {
+            ClearLookups();
+        }
+    }
+
+    /// <summary>Forgets the rows recorded since the last <see cref="TakeRowGradients"/>.</summary>
+    public void ClearLookups()
+    {
+        foreach (var (rows, values) in lookups) { rows.Dispose(); values.Dispose(); }
+        lookups.Clear();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) ClearLookups();
+        base.Dispose(disposing);
+    }
+}

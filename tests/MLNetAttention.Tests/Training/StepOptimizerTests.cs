@@ -1,0 +1,148 @@
+using MLNetAttention.Modules;
+using MLNetAttention.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Training;
+
+[TestClass]
+public sealed class StepOptimizerTests
+{
+    // A table and a linear read-out: the smallest model with both kinds of parameter.
+    private sealed class TinyModel : nn.Module<Tensor, Tensor>
+    {
+        private readonly RowSparseEmbedding table;
+        private readonly Linear readout;
+
+        public TinyModel() : base(nameof(TinyModel))
+        {
+            table = new RowSparseEmbedding(6, 4, paddingIndex: 0);
+            using (no_grad()) table.Weight[0].zero_();
+            readout = nn.Linear(4, 1);
+            RegisterComponents();
+        }
+
+        public RowSparseEmbedding Table => table;
+
+        public override Tensor forward(Tensor ids) => readout.forward(table.forward(ids).sum(1)).squeeze(-1);
+    }
+
+    private static float[] Train(TinyModel model, TrainingOptions options, Tensor ids, int steps, bool rowSparse) =>
+        Train(model, options, _ => ids, steps, rowSparse);
+
+    private static float[] Train(TinyModel model, TrainingOptions options, Func<int, Tensor> idsAt, int steps, bool rowSparse)
+    {
+        model.train();
+        var target = tensor(new float[] { 1f, -1f });
+        if (rowSparse)
+        {
+            using var optimizer = new StepOptimizer(model, options);
+            for (int s = 0; s < steps; s++)
+            {
+                using var scope = NewDisposeScope();
+                optimizer.ZeroGrad();
+                nn.functional.mse_loss(model.forward(idsAt(s)), target).backward();
+                optimizer.ClipGradientNorm(100);
+                optimizer.Step();
+            }
+            optimizer.CatchUpAllRows();
+        }
+        else
+        {
+            using OptimizerHelper optimizer = options.Optimizer == OptimizerKind.AdamW
+                ? optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay)
+                : optim.Adam(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+            for (int s = 0; s < steps; s++)
+            {
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                nn.functional.mse_loss(model.forward(idsAt(s)), target).backward();
+                optimizer.step();
+            }
+        }
+        return model.Table.Weight.data<float>().ToArray();
+    }
+
+    [TestMethod]
+    [DataRow(OptimizerKind.Adam, 0.0)]
+    [DataRow(OptimizerKind.Adam, 0.01)]
+    [DataRow(OptimizerKind.AdamW, 0.01)]
+    public void RowUpdatesEqualDenseAdamWhenEveryRowIsLookedUpEveryStep(OptimizerKind kind, double decay)
+    {
+        var options = new TrainingOptions { Optimizer = kind, LearningRate = 0.05, WeightDecay = decay };
+        // Every non-padding row appears in every step, so lazy and dense moments decay alike.
+        var ids = tensor(new long[] { 1, 2, 3, 0, 4, 5, 5, 1 }, new long[] { 2, 4 });
+        manual_seed(3);
+        using var dense = new TinyModel();
+        manual_seed(3);
+        using var rows = new TinyModel();
+
+        var expected = Train(dense, options, ids, 7, rowSparse: false);
+        var actual = Train(rows, options, ids, 7, rowSparse: true);
+
+        for (int i = 0; i < expected.Length; i++) Assert.AreEqual(expected[i], actual[i], 1e-5, $"element {i}");
+    }
+
+    [TestMethod]
+    [DataRow(OptimizerKind.Adam)]
+    [DataRow(OptimizerKind.AdamW)]
+    public void RowsLookedUpEveryOtherStepCatchUpWithDenseAdam(OptimizerKind kind)
+    {
+        var options = new TrainingOptions { Optimizer = kind, LearningRate = 0.01, WeightDecay = kind == OptimizerKind.AdamW ? 0.01 : 0 };
+        // Rows 1-2 only on even steps, rows 4-5 only on odd steps, row 3 always.
+        var even = tensor(new long[] { 1, 2, 3, 0, 2, 3, 1, 0 }, new long[] { 2, 4 });
+        var odd = tensor(new long[] { 4, 5, 3, 0, 5, 3, 4, 0 }, new long[] { 2, 4 });
+        Tensor IdsAt(int step) => step % 2 == 0 ? even : odd;
+        manual_seed(11);
+        using var dense = new TinyModel();
+        manual_seed(11);
+        using var rows = new TinyModel();
+        var start = dense.Table.Weight.data<float>().ToArray();
+
+        var expected = Train(dense, options, IdsAt, 300, rowSparse: false);
+        var actual = Train(rows, options, IdsAt, 300, rowSparse: true);
+
+        // Each row moved and, after catching up, sits within one learning rate of dense Adam's value. Without the
+        // catch-up, rows 1-2 and 4-5 would each miss 150 momentum moves of up to a learning rate apiece.
+        for (int i = 4; i < 24; i++)
+        {
+            Assert.IsTrue(Math.Abs(expected[i] - start[i]) > 0.005, $"element {i} hardly moved");
+            Assert.AreEqual(expected[i], actual[i], options.LearningRate, $"element {i}: dense {expected[i]}, rows {actual[i]}, start {start[i]}");
+        }
+    }
+
+    [TestMethod]
+    public void RowsThatAreNotLookedUpAndThePaddingRowDoNotMove()
+    {
+        manual_seed(5);
+        using var model = new TinyModel();
+        var before = model.Table.Weight.data<float>().ToArray();
+        var ids = tensor(new long[] { 1, 2, 0, 0, 2, 1, 1, 0 }, new long[] { 2, 4 });
+
+        var after = Train(model, new TrainingOptions { LearningRate = 0.05 }, ids, 3, rowSparse: true);
+
+        for (int row = 0; row < 6; row++)
+        {
+            bool moved = Enumerable.Range(0, 4).Any(d => after[row * 4 + d] != before[row * 4 + d]);
+            Assert.AreEqual(row is 1 or 2, moved, $"row {row}");
+        }
+    }
+
+    [TestMethod]
+    public void ClippingScalesTheRowGradientsWithTheDenseOnes()
+    {
+        manual_seed(7);
+        using var model = new TinyModel();
+        model.train();
+        using var optimizer = new StepOptimizer(model, new TrainingOptions());
+        var ids = tensor(new long[] { 1, 2, 3, 4 }, new long[] { 1, 4 });
+        nn.functional.mse_loss(model.forward(ids), tensor(new float[] { 50f })).backward();
+
+        double norm = optimizer.ClipGradientNorm(1e-3);
+        double clipped = optimizer.ClipGradientNorm(1e9);
+
+        Assert.IsTrue(norm > 1, $"the unclipped norm was {norm}");
+        Assert.AreEqual(1e-3, clipped, 1e-6, "a second clip sees the scaled gradients, row gradients included");
+    }
+}
