@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using MLNetAttention.Models;
 using MLNetAttention.Training;
+using TorchSharp;
 
 namespace MLNetAttention.Benchmarks;
 
@@ -40,9 +41,27 @@ internal static class TrainSpeedBenchmark
                 Console.WriteLine(string.Create(c, $"epoch {epoch.Epoch}: {epoch.SamplesPerSecond:0} texts/s ({epoch.Seconds:0.0} s), rss {epoch.WorkingSetMegabytes:0} MB"));
             int texts = train.Count * classifier.Summary.History.Count;
             Console.WriteLine(string.Create(c, $"vocabulary {classifier.Tokenizer.VocabularySize} tokens (min frequency {options.Tokenizer.MinFrequency}), max length {classifier.MaxLength}"));
+            Console.WriteLine(string.Create(c, $"machine check: 2048x2048 matmul {MatmulGflops():0} GFLOP/s on {parse.GetValue(threads)} threads (about 208 on a quiet 2-core machine of this kind; lower means a busy host)"));
             Console.WriteLine(string.Create(c, $"{name}: {train.Count} texts x {classifier.Summary.History.Count} epochs in {total:0.0} s end to end = {texts / total:0} texts/s (tokenizer, encoding, batching and training; {parse.GetValue(threads)} threads, batch 32, {parse.GetValue(pooling)})"));
             return 0;
         });
         return command;
+    }
+
+    // Peak matrix-product speed right now: the same run's reference for how busy the host is.
+    private static double MatmulGflops()
+    {
+        using var scope = torch.NewDisposeScope();
+        var a = torch.randn(2048, 2048);
+        var b = torch.randn(2048, 2048);
+        torch.mm(a, b);
+        double best = 0;
+        for (int round = 0; round < 5; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < 5; i++) torch.mm(a, b).Dispose();
+            best = Math.Max(best, 5 * 2.0 * 2048 * 2048 * 2048 / clock.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
     }
 }
