@@ -17,6 +17,12 @@ internal static class Presets
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },
             Training = new TrainingOptions { RowSparseEmbeddingUpdates = false },
         },
+        // The seed architecture trained entirely in float32 (Auto uses bfloat16 products where the CPU has them).
+        ["attention-fp32"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },
+            Training = new TrainingOptions { Precision = TrainingPrecision.Float32 },
+        },
         ["multihead"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.MultiHead, Heads = 4 } },
         ["attention-decay"] = () => new AttentionClassifierOptions
         {

@@ -25,13 +25,16 @@ internal static class TrainProfileBenchmark
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => -1, Description = "Overrides the preset's dropout (-1 = keep)." };
         var encoder = new Option<EncoderKind?>("--encoder") { Description = "Overrides the preset's encoder." };
         var pooling = new Option<PoolingKind?>("--pooling") { Description = "Overrides the preset's pooling." };
-        var command = new Command("train-profile", "Per-phase time of a training step at batch 32 (forward, backward, clip, optimizer step) with the trainers' optimizer.") { dataset, steps, threads, preset, dropout, encoder, pooling };
+        var precisionOption = new Option<TrainingPrecision>("--precision") { DefaultValueFactory = _ => TrainingPrecision.Auto };
+        var width = new Option<int>("--width") { DefaultValueFactory = _ => 0, Description = "Overrides every layer width (embedding, encoder, attention, dense); a tiny width leaves only the per-op overhead." };
+        var command = new Command("train-profile", "Per-phase time of a training step at batch 32 (forward, backward, clip, optimizer step) with the trainers' optimizer.") { dataset, steps, threads, preset, dropout, encoder, pooling, width, precisionOption };
         command.SetAction(parse =>
         {
             string name = parse.GetValue(dataset)!;
             var (train, _) = DatasetLoader.Load(name);
             var options = Presets.Create(parse.GetValue(preset)!, DatasetProfile.For(DatasetLoader.ProfileName(name)), 1, 1, parse.GetValue(threads));
             set_num_threads(parse.GetValue(threads));
+            options.Training.Precision = parse.GetValue(precisionOption);
             var texts = train.Select(t => t.Text).ToList();
             var tokenizer = AttentionTokenizer.Train(texts, options.Tokenizer);
             var choice = tokenizer.ChooseMaxLength(texts, 100);
@@ -46,6 +49,8 @@ internal static class TrainProfileBenchmark
             if (parse.GetValue(dropout) >= 0) modelOptions.Dropout = parse.GetValue(dropout);
             if (parse.GetValue(encoder) is { } e) modelOptions.Encoder = e;
             if (parse.GetValue(pooling) is { } pk) modelOptions.Pooling = pk;
+            if (parse.GetValue(width) is > 0 and int w)
+                (modelOptions.EmbeddingDim, modelOptions.EncoderDim, modelOptions.AttentionHiddenDim, modelOptions.DenseDim) = (w, w, w, w);
             manual_seed(1);
             using var model = new TextClassifier(modelOptions);
             model.train();
@@ -56,6 +61,7 @@ internal static class TrainProfileBenchmark
             var phases = new Stopwatch[5].Select(_ => new Stopwatch()).ToArray();
             string[] names = { "batch tensors", "forward+loss", "backward", "clip", "optimizer" };
             int n = Math.Min(parse.GetValue(steps), batches.Count);
+            using var precision = options.Training.UsesBFloat16 ? Modules.MixedPrecision.Enable() : null;
             var total = Stopwatch.StartNew();
             var cpuAtStart = TimeSpan.Zero;
             for (int s = 0; s < n; s++)
@@ -83,7 +89,7 @@ internal static class TrainProfileBenchmark
             double padded = batches.Take(n).Average(b => (double)Modules.Masking.PaddedLength(b.Max(i => data.Ids[i].Length)));
             double real = batches.Take(n).Average(b => b.Average(i => (double)data.Ids[i].Length));
             Console.WriteLine(string.Create(c, $"mean padded length {padded:0.0}, mean real length {real:0.0} ({real / padded:P0} of the computed steps are tokens)"));
-            Console.WriteLine(string.Create(c, $"vocabulary {tokenizer.VocabularySize}, max length {maxLength}, mean {ids.Average(a => a.Length):0.0} tokens, {parameters.Sum(p => p.numel())} parameters, {timed} steps"));
+            Console.WriteLine(string.Create(c, $"precision {(options.Training.UsesBFloat16 ? "bfloat16 products" : "float32")}, vocabulary {tokenizer.VocabularySize}, max length {maxLength}, mean {ids.Average(a => a.Length):0.0} tokens, {parameters.Sum(p => p.numel())} parameters, {timed} steps"));
             for (int i = 0; i < names.Length; i++)
                 Console.WriteLine(string.Create(c, $"{names[i],-14} {phases[i].Elapsed.TotalMilliseconds / timed,7:0.00} ms/step"));
             Console.WriteLine(string.Create(c, $"total          {total.Elapsed.TotalMilliseconds / timed,7:0.00} ms/step = {timed * 32 / total.Elapsed.TotalSeconds:0} texts/s; process CPU {cpu.TotalMilliseconds / timed:0.00} ms/step"));

@@ -36,6 +36,7 @@ internal static class TrainCommand
         var optimizer = new Option<OptimizerKind>("--optimizer") { DefaultValueFactory = _ => OptimizerKind.Adam, Description = "adam | adamw." };
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => 0, Description = "Weight decay." };
         var schedule = new Option<string?>("--lr-schedule") { Description = "Learning rate by epoch, e.g. \"0:1e-3,5:1e-4\"." };
+        var precision = new Option<TrainingPrecision>("--precision") { DefaultValueFactory = _ => TrainingPrecision.Auto, Description = "auto | float32 | bfloat16: format of the training steps' large matrix products (auto = bfloat16 where the CPU has it natively; prediction is always float32)." };
         var clip = new Option<double>("--clip") { DefaultValueFactory = _ => 5.0, Description = "Gradient-norm clip (0 = off)." };
         var classWeights = new Option<bool>("--class-weights") { Description = "Weight classes by (N/C)/count, for unbalanced data." };
         var validFraction = new Option<double>("--valid-fraction") { DefaultValueFactory = _ => 0.1, Description = "Held-out fraction when --valid is not given." };
@@ -51,7 +52,7 @@ internal static class TrainCommand
         {
             data, validation, test, output, task, matcher, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
             tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
-            schedule, clip, classWeights, validFraction, patience, seed, threads, resume, textColumn, labelColumn, lenient,
+            schedule, precision, clip, classWeights, validFraction, patience, seed, threads, resume, textColumn, labelColumn, lenient,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(CommandRunner.Run(() =>
         {
@@ -79,7 +80,7 @@ internal static class TrainCommand
                     {
                         Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
                         Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
-                        LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip),
+                        LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip), Precision = parse.GetValue(precision),
                         ValidationFraction = parse.GetValue(validFraction), Patience = parse.GetValue(patience),
                         Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
                     },
@@ -107,7 +108,7 @@ internal static class TrainCommand
                 {
                     Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
                     Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
-                    LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip),
+                    LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip), Precision = parse.GetValue(precision),
                     ClassWeights = parse.GetValue(classWeights), ValidationFraction = parse.GetValue(validFraction),
                     Patience = parse.GetValue(patience), Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
                 },

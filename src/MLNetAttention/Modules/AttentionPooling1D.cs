@@ -30,7 +30,7 @@ public sealed class AttentionPooling1D : PoolingLayer
     public override (Tensor Output, Tensor Weights) forward(Tensor x, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var scores = o_dense.forward(k_dense.forward(x).tanh()).squeeze(-1);
+        var scores = o_dense.forward(MixedPrecision.Linear(x, k_dense.weight!).tanh()).squeeze(-1);
         var weights = Masking.MaskedSoftmax(scores, mask);
         var output = Masking.WeightedSum(weights, x);
         return (output.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());

@@ -48,7 +48,7 @@ public sealed class ConvEncoder : SequenceEncoder
         }
         // (out, in, k) -> (out, k * in), matching the concatenation order of the shifted copies.
         var weight = conv1.weight!.permute(0, 2, 1).reshape(outputDim, -1);
-        var features = nn.functional.linear(cat(shifted, -1), weight, conv1.bias).relu();
+        var features = MixedPrecision.Linear(cat(shifted, -1), weight, conv1.bias).relu();
         return ZeroPadding(features, mask).MoveToOuterDisposeScope();
     }
 

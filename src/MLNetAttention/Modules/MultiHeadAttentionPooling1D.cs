@@ -44,7 +44,7 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     public override (Tensor Output, Tensor Weights) forward(Tensor x, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var scores = o_dense.forward(k_dense.forward(x).tanh()).permute(0, 2, 1);
+        var scores = o_dense.forward(MixedPrecision.Linear(x, k_dense.weight!).tanh()).permute(0, 2, 1);
         var weights = Masking.MaskedSoftmax(scores, mask);
         var output = bmm(weights, x).reshape(x.shape[0], -1);
         return (output.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());

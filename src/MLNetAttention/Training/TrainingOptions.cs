@@ -22,6 +22,20 @@ public enum LearningRateDecay
     Linear,
 }
 
+/// <summary>The number format of a training step's large matrix products.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TrainingPrecision>))]
+public enum TrainingPrecision
+{
+    /// <summary>bfloat16 products where the CPU has them natively (<see cref="Modules.MixedPrecision.NativeBFloat16"/>), else float32.</summary>
+    Auto,
+
+    /// <summary>Everything in float32.</summary>
+    Float32,
+
+    /// <summary>bfloat16 products with float32 accumulation, weights and optimizer state (slow where the CPU lacks native support).</summary>
+    BFloat16,
+}
+
 /// <summary>How a model is trained. Saved with the model so a run can be repeated.</summary>
 public sealed class TrainingOptions
 {
@@ -51,6 +65,16 @@ public sealed class TrainingOptions
     /// vocabularies and hashed bigram tables; false applies dense Adam to the whole table every step.
     /// </summary>
     public bool RowSparseEmbeddingUpdates { get; set; } = true;
+
+    /// <summary>
+    /// The format of the encoder's and attention's matrix products during training steps (validation, prediction
+    /// and export are always float32). Auto uses bfloat16 where the CPU multiplies it natively.
+    /// </summary>
+    public TrainingPrecision Precision { get; set; } = TrainingPrecision.Auto;
+
+    /// <summary>Whether training steps run their large products in bfloat16 on this machine.</summary>
+    [JsonIgnore]
+    public bool UsesBFloat16 => Precision == TrainingPrecision.BFloat16 || (Precision == TrainingPrecision.Auto && Modules.MixedPrecision.NativeBFloat16);
 
     /// <summary>Clip the gradient norm to this value (0 = no clipping).</summary>
     public double GradientClipNorm { get; set; } = 5.0;
