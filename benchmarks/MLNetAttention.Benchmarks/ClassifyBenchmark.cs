@@ -17,7 +17,8 @@ internal static class ClassifyBenchmark
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
         var output = new Option<string?>("--results") { Description = "Append one JSON line per run to this file." };
-        var command = new Command("classify", "Test accuracy and macro-F1 of our presets over several seeds.") { dataset, presets, seeds, epochs, threads, output };
+        var overrides = new Option<string[]>("--set") { Description = "Override an option of every preset, e.g. --set Model.Encoder=None --set Training.LearningRate=5e-4 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("classify", "Test accuracy and macro-F1 of our presets over several seeds.") { dataset, presets, seeds, epochs, threads, output, overrides };
         command.SetAction(parse =>
         {
             string name = parse.GetValue(dataset)!;
@@ -26,10 +27,13 @@ internal static class ClassifyBenchmark
             Console.WriteLine($"# {name}: {train.Count} train / {test.Count} test; {profile}");
             Console.WriteLine("dataset\tpreset\tseed\taccuracy\tmacro_f1\tbest_epoch\tepochs_run\ttrain_s\ttexts_per_s");
             var results = new List<(string Preset, double Accuracy, double F1)>();
-            foreach (var preset in parse.GetValue(presets)!.Split(','))
+            var sets = parse.GetValue(overrides) ?? Array.Empty<string>();
+            foreach (var presetName in parse.GetValue(presets)!.Split(','))
                 foreach (var seed in parse.GetValue(seeds)!.Split(',').Select(long.Parse))
                 {
-                    var options = Presets.Create(preset, profile, seed, parse.GetValue(epochs), parse.GetValue(threads));
+                    var options = Presets.Create(presetName, profile, seed, parse.GetValue(epochs), parse.GetValue(threads));
+                    Presets.Override(options, sets);
+                    string preset = sets.Length == 0 ? presetName : presetName + "+" + string.Join("+", sets);
                     var clock = Stopwatch.StartNew();
                     using var classifier = AttentionClassifier.Train(train, null, options);
                     double seconds = clock.Elapsed.TotalSeconds;

@@ -60,6 +60,31 @@ internal static class Presets
         },
     };
 
+    /// <summary>Applies "Section.Property=value" settings (Section: Model, Training or Tokenizer) to <paramref name="options"/>.</summary>
+    public static void Override(AttentionClassifierOptions options, IEnumerable<string> settings)
+    {
+        foreach (var setting in settings)
+        {
+            var parts = setting.Split('=', 2);
+            var path = parts[0].Split('.', 2);
+            if (parts.Length != 2 || path.Length != 2)
+                throw new ArgumentException($"'{setting}' is not Section.Property=value (Section: Model, Training or Tokenizer).");
+            object target = path[0] switch
+            {
+                "Model" => options.Model,
+                "Training" => options.Training,
+                "Tokenizer" => options.Tokenizer,
+                _ => throw new ArgumentException($"Unknown section '{path[0]}' in '{setting}': use Model, Training or Tokenizer."),
+            };
+            var property = target.GetType().GetProperty(path[1])
+                ?? throw new ArgumentException($"{path[0]} has no option '{path[1]}'. Known: {string.Join(", ", target.GetType().GetProperties().Select(p => p.Name))}.");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            object value = type.IsEnum ? Enum.Parse(type, parts[1], ignoreCase: true)
+                : Convert.ChangeType(parts[1], type, System.Globalization.CultureInfo.InvariantCulture);
+            property.SetValue(target, value);
+        }
+    }
+
     public static AttentionClassifierOptions Create(string name, DatasetProfile profile, long seed, int epochs, int threads)
     {
         if (!All.TryGetValue(name, out var factory))

@@ -86,9 +86,14 @@ internal sealed class StepOptimizer : IDisposable
         steps++;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        double rate = LearningRate, decay = options.WeightDecay;
+        double rate = LearningRate * RowRateFactor, decay = options.WeightDecay;
         double stepSize = rate / (1 - Math.Pow(Beta1, steps));
         double secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, steps));
+        if (options.EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel)
+        {
+            StepWithoutMomentum(rate, decay);
+            return;
+        }
         for (int i = 0; i < tables.Length; i++)
         {
             if (pending[i] is not (var rows, var gradient)) continue;
@@ -111,6 +116,34 @@ internal sealed class StepOptimizer : IDisposable
         }
     }
 
+    // The embedding rows' rate relative to the dense one: both follow the schedule and decay the trainer sets.
+    private double RowRateFactor => options.EmbeddingLearningRate > 0 ? options.EmbeddingLearningRate / options.LearningRate : 1;
+
+    // Adagrad or SGD on the looked-up rows: neither has momentum, so updating only those rows is exact.
+    private void StepWithoutMomentum(double rate, double decay)
+    {
+        for (int i = 0; i < tables.Length; i++)
+        {
+            if (pending[i] is not (var rows, var gradient)) continue;
+            var table = tables[i].Weight;
+            var current = table.index_select(0, rows);
+            if (decay > 0) gradient = gradient.add(current, decay);
+            if (options.EmbeddingOptimizer == EmbeddingOptimizerKind.Adagrad)
+            {
+                // secondMoments holds Adagrad's running sum of squared gradients.
+                var sum = secondMoments[i].index_select(0, rows).addcmul_(gradient, gradient, 1);
+                secondMoments[i].index_copy_(0, rows, sum);
+                current.sub_(gradient.div(sum.sqrt().add_(1e-10)).mul_(rate));
+            }
+            else
+            {
+                current.sub_(gradient.mul(rate));
+            }
+            table.index_copy_(0, rows, current);
+            Release(i);
+        }
+    }
+
     /// <summary>
     /// Brings every row of every table to where dense Adam would have it after the steps so far: the rows absent
     /// since their last update get those steps' momentum moves now. The epoch loop calls it before validating
@@ -118,6 +151,7 @@ internal sealed class StepOptimizer : IDisposable
     /// </summary>
     public void CatchUpAllRows()
     {
+        if (options.EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         for (int i = 0; i < tables.Length; i++)
@@ -134,7 +168,7 @@ internal sealed class StepOptimizer : IDisposable
     private void CatchUp(Tensor row, Tensor m, Tensor v, Tensor missed)
     {
         if (steps == 0) return;
-        double rate = LearningRate, stepSize = rate / (1 - Math.Pow(Beta1, steps));
+        double rate = LearningRate * RowRateFactor, stepSize = rate / (1 - Math.Pow(Beta1, steps));
         double secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, steps));
         double ratio = Beta1 / Math.Sqrt(Beta2);
         using var momentumSum = pow(ratio, missed).neg_().add_(1).mul_(ratio / (1 - ratio));

@@ -22,6 +22,24 @@ public enum LearningRateDecay
     Linear,
 }
 
+/// <summary>How the rows of embedding tables (tokens, hashed bigrams) are updated.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<EmbeddingOptimizerKind>))]
+public enum EmbeddingOptimizerKind
+{
+    /// <summary>The same rule as the dense parameters (<see cref="TrainingOptions.Optimizer"/>), applied row by row.</summary>
+    SameAsModel,
+
+    /// <summary>
+    /// Adagrad: each row's steps shrink with the squared gradients it has seen. Rare n-grams are not fitted as hard
+    /// as frequent ones, as they are under Adam, whose per-row normalisation moves a row seen once as far as one seen
+    /// every step.
+    /// </summary>
+    Adagrad,
+
+    /// <summary>Plain SGD, as fastText (with <see cref="LearningRateDecay.Linear"/>).</summary>
+    Sgd,
+}
+
 /// <summary>The number format of a training step's large matrix products.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TrainingPrecision>))]
 public enum TrainingPrecision
@@ -66,6 +84,12 @@ public sealed class TrainingOptions
     /// </summary>
     public bool RowSparseEmbeddingUpdates { get; set; } = true;
 
+    /// <summary>The update rule of embedding rows (with <see cref="RowSparseEmbeddingUpdates"/>).</summary>
+    public EmbeddingOptimizerKind EmbeddingOptimizer { get; set; } = EmbeddingOptimizerKind.SameAsModel;
+
+    /// <summary>The learning rate of embedding rows; 0 = <see cref="LearningRate"/>. It follows the same schedule and decay.</summary>
+    public double EmbeddingLearningRate { get; set; }
+
     /// <summary>
     /// The format of the encoder's and attention's matrix products during training steps (validation, prediction
     /// and export are always float32). Auto uses bfloat16 where the CPU multiplies it natively.
@@ -105,6 +129,9 @@ public sealed class TrainingOptions
         if (ValidationFraction is < 0 or >= 1) throw new ArgumentException($"ValidationFraction is {ValidationFraction}; it must be in [0, 1).", nameof(ValidationFraction));
         if (Patience < 0) throw new ArgumentException($"Patience is {Patience}; it must be 0 (off) or more.", nameof(Patience));
         if (Threads < 0) throw new ArgumentException($"Threads is {Threads}; it must be 0 (default) or more.", nameof(Threads));
+        if (!(EmbeddingLearningRate >= 0)) throw new ArgumentException($"EmbeddingLearningRate is {EmbeddingLearningRate}; it must be 0 (the model's rate) or positive.", nameof(EmbeddingLearningRate));
+        if (EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel && !RowSparseEmbeddingUpdates)
+            throw new ArgumentException($"EmbeddingOptimizer {EmbeddingOptimizer} updates embedding rows separately; it needs RowSparseEmbeddingUpdates on.", nameof(EmbeddingOptimizer));
         if (LearningRateSchedule is { } schedule && schedule.Any(p => p.Key < 0 || !(p.Value > 0)))
             throw new ArgumentException("LearningRateSchedule needs epochs >= 0 and positive rates.", nameof(LearningRateSchedule));
     }

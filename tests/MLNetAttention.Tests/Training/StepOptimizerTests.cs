@@ -113,6 +113,42 @@ public sealed class StepOptimizerTests
     }
 
     [TestMethod]
+    [DataRow(EmbeddingOptimizerKind.Adagrad)]
+    [DataRow(EmbeddingOptimizerKind.Sgd)]
+    public void AdagradAndSgdRowsEqualTheDenseRulesEvenWithIntermittentLookups(EmbeddingOptimizerKind kind)
+    {
+        var options = new TrainingOptions { LearningRate = 0.01, EmbeddingOptimizer = kind, EmbeddingLearningRate = 0.1 };
+        var even = tensor(new long[] { 1, 2, 3, 0, 2, 3, 1, 0 }, new long[] { 2, 4 });
+        var odd = tensor(new long[] { 4, 5, 3, 0, 5, 3, 4, 0 }, new long[] { 2, 4 });
+        Tensor IdsAt(int step) => step % 2 == 0 ? even : odd;
+        manual_seed(13);
+        using var dense = new TinyModel();
+        manual_seed(13);
+        using var rows = new TinyModel();
+
+        // The reference: torch's Adagrad or SGD on the whole table, Adam on the read-out.
+        dense.train();
+        var target = tensor(new float[] { 1f, -1f });
+        var readout = dense.parameters().Where(p => p.Handle != dense.Table.Weight.Handle).ToList();
+        using OptimizerHelper tableOptimizer = kind == EmbeddingOptimizerKind.Adagrad
+            ? optim.Adagrad(new[] { dense.Table.Weight }, 0.1)
+            : optim.SGD(new[] { dense.Table.Weight }, 0.1);
+        using var readoutOptimizer = optim.Adam(readout, 0.01);
+        for (int s = 0; s < 20; s++)
+        {
+            using var scope = NewDisposeScope();
+            tableOptimizer.zero_grad(); readoutOptimizer.zero_grad();
+            nn.functional.mse_loss(dense.forward(IdsAt(s)), target).backward();
+            // The padding row is never updated: torch's optimizers would leave a zero gradient as it is.
+            tableOptimizer.step(); readoutOptimizer.step();
+        }
+        var expected = dense.Table.Weight.data<float>().ToArray();
+        var actual = Train(rows, options, IdsAt, 20, rowSparse: true);
+
+        for (int i = 0; i < expected.Length; i++) Assert.AreEqual(expected[i], actual[i], 1e-5, $"element {i}: dense {expected[i]}, rows {actual[i]}, all dense {string.Join(",", expected.Take(12))} rows {string.Join(",", actual.Take(12))}");
+    }
+
+    [TestMethod]
     public void RowsThatAreNotLookedUpAndThePaddingRowDoNotMove()
     {
         manual_seed(5);
