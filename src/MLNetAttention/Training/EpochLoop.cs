@@ -52,26 +52,28 @@ internal static class EpochLoop
                 }
 
                 optimizer.CatchUpAllRows();
+                optimizer.UseAveragedWeights();
                 var validation = validate();
                 epochResult = epochResult with { Validation = validation };
                 result.History.Add(epochResult);
                 progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, 0, 0, epochResult.TrainLoss,
                     epochResult.TrainAccuracy, epochResult.SamplesPerSecond, TimeSpan.Zero) { Completed = epochResult });
 
-                if (validation is null)
+                bool improved = validation is null || validation.Accuracy > state.BestAccuracy;
+                if (improved)
                 {
+                    if (validation is not null) state.BestAccuracy = validation.Accuracy;
                     result.BestEpoch = epoch + 1;
-                    continue;
-                }
-                if (validation.Accuracy > state.BestAccuracy)
-                {
-                    state.BestAccuracy = validation.Accuracy;
-                    result.BestEpoch = epoch + 1;
-                    DisposeAll(state.BestWeights);
-                    state.BestWeights = Snapshot(model);
+                    // Without validation the last epoch is kept; a copy is needed only when it is an average.
+                    if (validation is not null || optimizer.Averaging)
+                    {
+                        DisposeAll(state.BestWeights);
+                        state.BestWeights = Snapshot(model);
+                    }
                     epochsWithoutGain = 0;
                 }
-                else if (options.Patience > 0 && ++epochsWithoutGain >= options.Patience)
+                optimizer.RestoreTrainingWeights();
+                if (!improved && options.Patience > 0 && ++epochsWithoutGain >= options.Patience)
                 {
                     result.StoppedEarly = epoch + 1 < options.Epochs;
                     break;

@@ -27,6 +27,11 @@ internal sealed class StepOptimizer : IDisposable
     private readonly Tensor[] firstMoments, secondMoments, lastUpdates;
     private readonly (Tensor Rows, Tensor Gradient)?[] pending;
     private readonly TrainingOptions options;
+    private readonly Parameter[] allParameters;
+    private readonly int averageEvery;
+    private readonly double averageDecay;
+    private Tensor[]? averages;
+    private Tensor[]? heldWeights;
     private long steps;
 
     public StepOptimizer(nn.Module model, TrainingOptions options)
@@ -44,6 +49,13 @@ internal sealed class StepOptimizer : IDisposable
         pending = new (Tensor, Tensor)?[tables.Length];
         foreach (var table in tables) table.RecordLookups = true;
         LearningRate = options.LearningRate;
+        allParameters = model.parameters().ToArray();
+        if (options.AverageWeightsOverSteps > 0)
+        {
+            // About 20 samples per window; each sample moves the average by interval / window.
+            averageEvery = Math.Max(1, options.AverageWeightsOverSteps / 20);
+            averageDecay = Math.Max(0, 1 - (double)averageEvery / options.AverageWeightsOverSteps);
+        }
     }
 
     /// <summary>The learning rate of the next step, for every parameter.</summary>
@@ -114,6 +126,44 @@ internal sealed class StepOptimizer : IDisposable
             table.index_copy_(0, rows, updated);
             Release(i);
         }
+        if (averageEvery > 0 && steps % averageEvery == 0) SampleAverage();
+    }
+
+    /// <summary>Whether the optimizer keeps an average of the weights (<see cref="TrainingOptions.AverageWeightsOverSteps"/>).</summary>
+    public bool Averaging => averageEvery > 0;
+
+    /// <summary>
+    /// Puts the averaged weights into the model until <see cref="RestoreTrainingWeights"/>: validation and the kept
+    /// model use the average, training continues from the raw weights. Does nothing before the first sample.
+    /// </summary>
+    public void UseAveragedWeights()
+    {
+        if (averages is null || heldWeights is not null) return;
+        using var noGrad = no_grad();
+        heldWeights = allParameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+        for (int i = 0; i < allParameters.Length; i++) allParameters[i].copy_(averages[i]);
+    }
+
+    /// <summary>Puts back the raw weights <see cref="UseAveragedWeights"/> set aside.</summary>
+    public void RestoreTrainingWeights()
+    {
+        if (heldWeights is null) return;
+        using var noGrad = no_grad();
+        for (int i = 0; i < allParameters.Length; i++) { allParameters[i].copy_(heldWeights[i]); heldWeights[i].Dispose(); }
+        heldWeights = null;
+    }
+
+    // An exponential moving average of every weight, tables caught up first so their rows are where dense Adam has them.
+    private void SampleAverage()
+    {
+        CatchUpAllRows();
+        using var noGrad = no_grad();
+        if (averages is null)
+        {
+            averages = allParameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+            return;
+        }
+        for (int i = 0; i < allParameters.Length; i++) averages[i].mul_(averageDecay).add_(allParameters[i], 1 - averageDecay);
     }
 
     // The embedding rows' rate relative to the dense one: both follow the schedule and decay the trainer sets.
@@ -205,6 +255,8 @@ internal sealed class StepOptimizer : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        RestoreTrainingWeights();
+        if (averages is not null) foreach (var a in averages) a.Dispose();
         foreach (var table in tables) { table.RecordLookups = false; table.ClearLookups(); }
         for (int i = 0; i < tables.Length; i++) { Release(i); firstMoments[i].Dispose(); secondMoments[i].Dispose(); lastUpdates[i].Dispose(); }
         dense.Dispose();

@@ -84,6 +84,12 @@ public sealed class TrainingOptions
     /// </summary>
     public bool RowSparseEmbeddingUpdates { get; set; } = true;
 
+    /// <summary>
+    /// Validate and keep an exponential moving average of the weights whose window is about this many steps
+    /// (0 = off, the raw weights). Averaging smooths the epoch-to-epoch swings of validation accuracy.
+    /// </summary>
+    public int AverageWeightsOverSteps { get; set; }
+
     /// <summary>The update rule of embedding rows (with <see cref="RowSparseEmbeddingUpdates"/>).</summary>
     public EmbeddingOptimizerKind EmbeddingOptimizer { get; set; } = EmbeddingOptimizerKind.SameAsModel;
 
@@ -129,6 +135,7 @@ public sealed class TrainingOptions
         if (ValidationFraction is < 0 or >= 1) throw new ArgumentException($"ValidationFraction is {ValidationFraction}; it must be in [0, 1).", nameof(ValidationFraction));
         if (Patience < 0) throw new ArgumentException($"Patience is {Patience}; it must be 0 (off) or more.", nameof(Patience));
         if (Threads < 0) throw new ArgumentException($"Threads is {Threads}; it must be 0 (default) or more.", nameof(Threads));
+        if (AverageWeightsOverSteps < 0) throw new ArgumentException($"AverageWeightsOverSteps is {AverageWeightsOverSteps}; it must be 0 (off) or more.", nameof(AverageWeightsOverSteps));
         if (!(EmbeddingLearningRate >= 0)) throw new ArgumentException($"EmbeddingLearningRate is {EmbeddingLearningRate}; it must be 0 (the model's rate) or positive.", nameof(EmbeddingLearningRate));
         if (EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel && !RowSparseEmbeddingUpdates)
             throw new ArgumentException($"EmbeddingOptimizer {EmbeddingOptimizer} updates embedding rows separately; it needs RowSparseEmbeddingUpdates on.", nameof(EmbeddingOptimizer));

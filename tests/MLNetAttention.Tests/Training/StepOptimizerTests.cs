@@ -166,6 +166,42 @@ public sealed class StepOptimizerTests
     }
 
     [TestMethod]
+    public void AveragedWeightsTrailTheTrainingWeightsAndSwapBackExactly()
+    {
+        manual_seed(17);
+        using var model = new TinyModel();
+        model.train();
+        var start = model.Table.Weight.data<float>().ToArray();
+        var ids = tensor(new long[] { 1, 2, 3, 4 }, new long[] { 1, 4 });
+        using var optimizer = new StepOptimizer(model, new TrainingOptions { LearningRate = 0.01, AverageWeightsOverSteps = 40 });
+        for (int s = 0; s < 100; s++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            // A target far away: every step moves the weights the same way, so the average lags behind them.
+            nn.functional.mse_loss(model.forward(ids), tensor(new float[] { 100f })).backward();
+            optimizer.Step();
+        }
+        optimizer.CatchUpAllRows();
+        var trained = model.Table.Weight.data<float>().ToArray();
+
+        optimizer.UseAveragedWeights();
+        var averaged = model.Table.Weight.data<float>().ToArray();
+        optimizer.RestoreTrainingWeights();
+        var restored = model.Table.Weight.data<float>().ToArray();
+
+        Assert.IsTrue(optimizer.Averaging);
+        CollectionAssert.AreEqual(trained, restored, "the raw weights come back bit for bit");
+        for (int i = 4; i < 20; i++)
+        {
+            double travelled = trained[i] - start[i], lag = trained[i] - averaged[i];
+            Assert.IsTrue(Math.Abs(travelled) > 0.5, $"element {i} moved {travelled}");
+            // A 40-step window behind 100 steps of steady motion: the average sits roughly 20 steps back.
+            Assert.IsTrue(lag * travelled > 0 && Math.Abs(lag) < 0.5 * Math.Abs(travelled), $"element {i}: travelled {travelled}, average lags {lag}");
+        }
+    }
+
+    [TestMethod]
     public void ClippingScalesTheRowGradientsWithTheDenseOnes()
     {
         manual_seed(7);
