@@ -23,6 +23,13 @@ internal static class Presets
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },
             Training = new TrainingOptions { Precision = TrainingPrecision.Float32 },
         },
+        // Attention straight over token + hashed-bigram embeddings (no encoder), 1M bigram buckets updated row by row,
+        // all training data (no held-out split: run it with a fixed --epochs, 5 on poetry) and linear decay to 0.
+        ["ngram"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Encoder = EncoderKind.None, Pooling = PoolingKind.Attention, BigramBuckets = 1_000_000, BigramDim = 32, BigramDropout = 0, TokenDropout = 0 },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear, ValidationFraction = 0 },
+        },
         ["multihead"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.MultiHead, Heads = 4 } },
         ["attention-decay"] = () => new AttentionClassifierOptions
         {
