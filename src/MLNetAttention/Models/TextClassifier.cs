@@ -23,7 +23,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     private readonly SequenceEncoder encoder;
     private readonly PoolingLayer pooling;
     private readonly InvertedDropout pooled_dropout;
-    private readonly Linear dense;
+    private readonly Linear? dense;
     private readonly Linear output;
 
     /// <summary>Builds the model described by <paramref name="options"/> with fresh weights.</summary>
@@ -51,8 +51,10 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             _ => new MaskedMeanPooling1D(),
         };
         pooled_dropout = new InvertedDropout(options.Dropout);
-        dense = nn.Linear(pooling.OutputSize(pooledDim), options.DenseDim);
-        output = nn.Linear(options.DenseDim, options.NumClasses);
+        int pooledSize = pooling.OutputSize(pooledDim);
+        // DenseDim 0: the pooled vector goes straight to the output layer (a linear read-out, as fastText's).
+        dense = options.DenseDim > 0 ? nn.Linear(pooledSize, options.DenseDim) : null;
+        output = nn.Linear(options.DenseDim > 0 ? options.DenseDim : pooledSize, options.NumClasses);
         RegisterComponents();
     }
 
@@ -83,7 +85,8 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     {
         var encoded = encoder.forward(embedding_dropout.forward(x), mask);
         var (pooled, weights) = pooling.forward(encoded, mask);
-        var hidden = nn.functional.gelu(dense.forward(pooled_dropout.forward(pooled)));
+        var dropped = pooled_dropout.forward(pooled);
+        var hidden = dense is null ? dropped : nn.functional.gelu(dense.forward(dropped));
         return (output.forward(hidden), weights);
     }
 
@@ -113,7 +116,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         {
             embedding.Dispose(); bigram_embedding?.Dispose(); bigram_projection?.Dispose(); bigram_dropout?.Dispose();
             embedding_dropout.Dispose(); encoder.Dispose(); pooling.Dispose();
-            pooled_dropout.Dispose(); dense.Dispose(); output.Dispose();
+            pooled_dropout.Dispose(); dense?.Dispose(); output.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -60,7 +60,7 @@ public sealed class TextClassifierOptions
     /// <summary>Width of the attention scoring projection (the original's hdims).</summary>
     public int AttentionHiddenDim { get; set; } = 128;
 
-    /// <summary>Width of the dense layer before the output.</summary>
+    /// <summary>Width of the dense layer (with GELU) before the output; 0 = none, a linear read-out of the pooled vector as fastText's.</summary>
     public int DenseDim { get; set; } = 128;
 
     /// <summary>Dropout after the embeddings and after the pooling.</summary>
@@ -105,7 +105,7 @@ public sealed class TextClassifierOptions
         Require(Encoder != EncoderKind.BiLstm || EncoderDim % 2 == 0, nameof(EncoderDim), EncoderDim, "even for the BiLstm encoder (two directions)");
         Require(Heads >= 1, nameof(Heads), Heads, "at least 1");
         Require(AttentionHiddenDim >= 1, nameof(AttentionHiddenDim), AttentionHiddenDim, "at least 1");
-        Require(DenseDim >= 1, nameof(DenseDim), DenseDim, "at least 1");
+        Require(DenseDim >= 0, nameof(DenseDim), DenseDim, "0 (no hidden layer) or more");
         Require(Dropout is >= 0 and < 1, nameof(Dropout), Dropout, "in [0, 1)");
         Require(TokenDropout is >= 0 and < 1, nameof(TokenDropout), TokenDropout, "in [0, 1)");
         Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");

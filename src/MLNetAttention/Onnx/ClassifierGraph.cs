@@ -29,7 +29,7 @@ internal static class ClassifierGraph
             _ => throw new NotSupportedException($"The ONNX exporter does not know the pooling {options.Pooling}."),
         };
 
-        var hidden = ModuleGraphs.Gelu(g, ModuleGraphs.Linear(g, p, "dense", pooled));
+        var hidden = options.DenseDim > 0 ? ModuleGraphs.Gelu(g, ModuleGraphs.Linear(g, p, "dense", pooled)) : pooled;
         var logits = ModuleGraphs.Linear(g, p, "output", hidden);
         g.Output(g.Softmax(logits, -1), OnnxModelInfo.ProbabilitiesName, DataType.Float, OnnxModelInfo.BatchAxis, (long)options.NumClasses);
         if (options.Pooling == PoolingKind.MultiHead)

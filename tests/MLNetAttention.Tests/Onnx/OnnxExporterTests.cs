@@ -52,6 +52,23 @@ public sealed class OnnxExporterTests
     }
 
     [TestMethod]
+    [DataRow(EncoderKind.None, PoolingKind.Attention, 97)]
+    [DataRow(EncoderKind.Conv, PoolingKind.MultiHead, 0)]
+    public void ALinearReadOutWithoutTheDenseLayerExportsToo(EncoderKind encoder, PoolingKind pooling, int bigrams)
+    {
+        using var classifier = Build(encoder, pooling, bigrams, denseDim: 0);
+        using var session = new InferenceSession(OnnxExporter.ExportToBytes(classifier));
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+
+        var (torchProbabilities, torchWeights) = RunTorch(classifier, ids);
+        var (onnxProbabilities, onnxWeights, _) = RunOnnx(session, ids);
+
+        Assert.IsFalse(classifier.Network.named_parameters().Any(p => p.name.StartsWith("dense.", StringComparison.Ordinal)), "no dense layer");
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(torchProbabilities, onnxProbabilities), "probabilities differ");
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(torchWeights, onnxWeights), "attention weights differ");
+    }
+
+    [TestMethod]
     public void ATextScoresTheSameAloneAndPaddedInOnnxRuntime()
     {
         using var classifier = Build(EncoderKind.BiLstm, PoolingKind.Attention);
