@@ -28,6 +28,13 @@ public sealed class StepOptimizerTests
         public override Tensor forward(Tensor ids) => readout.forward(table.forward(ids).sum(1)).squeeze(-1);
     }
 
+    // Rows 1-2 only on even steps, rows 4-5 only on odd steps, row 3 always (0 is padding).
+    private static readonly long[] EvenIds = { 1, 2, 3, 0, 2, 3, 1, 0 };
+    private static readonly long[] OddIds = { 4, 5, 3, 0, 5, 3, 4, 0 };
+
+    // A fresh tensor per call: callers create it inside a step's dispose scope.
+    private static Tensor AlternatingIds(int step) => tensor(step % 2 == 0 ? EvenIds : OddIds, new long[] { 2, 4 });
+
     private static float[] Train(TinyModel model, TrainingOptions options, Tensor ids, int steps, bool rowSparse) =>
         Train(model, options, _ => ids, steps, rowSparse);
 
@@ -90,18 +97,14 @@ public sealed class StepOptimizerTests
     public void RowsLookedUpEveryOtherStepCatchUpWithDenseAdam(OptimizerKind kind)
     {
         var options = new TrainingOptions { Optimizer = kind, LearningRate = 0.01, WeightDecay = kind == OptimizerKind.AdamW ? 0.01 : 0 };
-        // Rows 1-2 only on even steps, rows 4-5 only on odd steps, row 3 always.
-        var even = tensor(new long[] { 1, 2, 3, 0, 2, 3, 1, 0 }, new long[] { 2, 4 });
-        var odd = tensor(new long[] { 4, 5, 3, 0, 5, 3, 4, 0 }, new long[] { 2, 4 });
-        Tensor IdsAt(int step) => step % 2 == 0 ? even : odd;
         manual_seed(11);
         using var dense = new TinyModel();
         manual_seed(11);
         using var rows = new TinyModel();
         var start = dense.Table.Weight.data<float>().ToArray();
 
-        var expected = Train(dense, options, IdsAt, 300, rowSparse: false);
-        var actual = Train(rows, options, IdsAt, 300, rowSparse: true);
+        var expected = Train(dense, options, AlternatingIds, 300, rowSparse: false);
+        var actual = Train(rows, options, AlternatingIds, 300, rowSparse: true);
 
         // Each row moved and, after catching up, sits within one learning rate of dense Adam's value. Without the
         // catch-up, rows 1-2 and 4-5 would each miss 150 momentum moves of up to a learning rate apiece.
@@ -118,9 +121,6 @@ public sealed class StepOptimizerTests
     public void AdagradAndSgdRowsEqualTheDenseRulesEvenWithIntermittentLookups(EmbeddingOptimizerKind kind)
     {
         var options = new TrainingOptions { LearningRate = 0.01, EmbeddingOptimizer = kind, EmbeddingLearningRate = 0.1 };
-        var even = tensor(new long[] { 1, 2, 3, 0, 2, 3, 1, 0 }, new long[] { 2, 4 });
-        var odd = tensor(new long[] { 4, 5, 3, 0, 5, 3, 4, 0 }, new long[] { 2, 4 });
-        Tensor IdsAt(int step) => step % 2 == 0 ? even : odd;
         manual_seed(13);
         using var dense = new TinyModel();
         manual_seed(13);
@@ -138,12 +138,12 @@ public sealed class StepOptimizerTests
         {
             using var scope = NewDisposeScope();
             tableOptimizer.zero_grad(); readoutOptimizer.zero_grad();
-            nn.functional.mse_loss(dense.forward(IdsAt(s)), target).backward();
+            nn.functional.mse_loss(dense.forward(AlternatingIds(s)), target).backward();
             // The padding row is never updated: torch's optimizers would leave a zero gradient as it is.
             tableOptimizer.step(); readoutOptimizer.step();
         }
         var expected = dense.Table.Weight.data<float>().ToArray();
-        var actual = Train(rows, options, IdsAt, 20, rowSparse: true);
+        var actual = Train(rows, options, AlternatingIds, 20, rowSparse: true);
 
         for (int i = 0; i < expected.Length; i++) Assert.AreEqual(expected[i], actual[i], 1e-5, $"element {i}: dense {expected[i]}, rows {actual[i]}, all dense {string.Join(",", expected.Take(12))} rows {string.Join(",", actual.Take(12))}");
     }
