@@ -26,6 +26,12 @@ internal static class TrainCommand
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => 128, Description = "Encoder output width." };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.2, Description = "Dropout after the embeddings and after the pooling." };
         var bigrams = new Option<int>("--bigram-buckets") { DefaultValueFactory = _ => 0, Description = "Hash buckets for token-bigram embeddings (0 = off)." };
+        var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => 32, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
+        var bigramDropout = new Option<double>("--bigram-dropout") { DefaultValueFactory = _ => 0.5, Description = "Dropout on the bigram embeddings." };
+        var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => 0, Description = "Share of training tokens replaced by <unk> (word dropout)." };
+        var denseDim = new Option<int>("--dense-dim") { DefaultValueFactory = _ => 128, Description = "Width of the Dense + GELU layer before the output; 0 = a linear read-out of the pooled vector." };
+        var decay = new Option<LearningRateDecay>("--lr-decay") { DefaultValueFactory = _ => LearningRateDecay.None, Description = "none | linear: the rate falls step by step to 0 at the last epoch, as fastText." };
+        var averageSteps = new Option<int>("--average-steps") { DefaultValueFactory = _ => 0, Description = "Validate and keep a moving average of the weights over about this many steps (0 = off)." };
         var tokenizer = new Option<TokenizationMode>("--tokenizer") { DefaultValueFactory = _ => TokenizationMode.Char, Description = "char (every non-space character) | mixed (CJK characters, Latin words, punctuation)." };
         var minFrequency = new Option<int>("--min-freq") { DefaultValueFactory = _ => 16, Description = "Tokens seen fewer times become <unk> (the original's 16)." };
         var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 0, Description = "Maximum tokens per text; 0 = choose from the data (see --length-percentile), capped at 512." };
@@ -51,7 +57,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
             data, validation, test, output, task, matcher, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
-            tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
+            bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, resume, textColumn, labelColumn, lenient,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(CommandRunner.Run(() =>
@@ -81,6 +87,7 @@ internal static class TrainCommand
                         Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
                         Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
                         LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip), Precision = parse.GetValue(precision),
+                        Decay = parse.GetValue(decay), AverageWeightsOverSteps = parse.GetValue(averageSteps),
                         ValidationFraction = parse.GetValue(validFraction), Patience = parse.GetValue(patience),
                         Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
                     },
@@ -103,12 +110,15 @@ internal static class TrainCommand
                     Encoder = parse.GetValue(encoder), Pooling = parse.GetValue(pooling), Heads = parse.GetValue(heads),
                     DiversityPenalty = parse.GetValue(diversity), EmbeddingDim = parse.GetValue(embeddingDim),
                     EncoderDim = parse.GetValue(hiddenDim), Dropout = parse.GetValue(dropout), BigramBuckets = parse.GetValue(bigrams),
+                    BigramDim = parse.GetValue(bigramDim), BigramDropout = parse.GetValue(bigramDropout),
+                    TokenDropout = parse.GetValue(tokenDropout), DenseDim = parse.GetValue(denseDim),
                 },
                 Training = new TrainingOptions
                 {
                     Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
                     Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
                     LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip), Precision = parse.GetValue(precision),
+                        Decay = parse.GetValue(decay), AverageWeightsOverSteps = parse.GetValue(averageSteps),
                     ClassWeights = parse.GetValue(classWeights), ValidationFraction = parse.GetValue(validFraction),
                     Patience = parse.GetValue(patience), Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
                 },
