@@ -15,7 +15,11 @@ namespace MLNetAttention.Training;
 /// it first gets those k momentum steps in closed form (a geometric sum, exact but for epsilon and the bias
 /// corrections, which are taken at the current step), its moments decay by beta^k, and AdamW's decay is
 /// applied k times. Adam's L2 decay (<see cref="TrainingOptions.WeightDecay"/> with Adam) is applied to
-/// looked-up rows only. Gradient clipping covers both kinds of parameter with one global norm.
+/// looked-up rows only. <see cref="TrainingOptions.EmbeddingOptimizer"/> can give the rows Adagrad or SGD instead
+/// (exact row by row: neither has momentum), at <see cref="TrainingOptions.EmbeddingLearningRate"/>. Gradient
+/// clipping covers both kinds of parameter with one global norm. With
+/// <see cref="TrainingOptions.AverageWeightsOverSteps"/> it also keeps a moving average of all weights, which the
+/// epoch loop swaps in for validation and keeps as the model.
 /// </summary>
 internal sealed class StepOptimizer : IDisposable
 {
