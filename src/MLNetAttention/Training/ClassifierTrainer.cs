@@ -128,7 +128,7 @@ public static class ClassifierTrainer
                 var target = LengthBuckets.Labels(train, batch);
                 optimizer.ZeroGrad();
                 var (logits, weights) = model.forward(ids);
-                var loss = nn.functional.cross_entropy(logits, target, classWeights);
+                var loss = nn.functional.cross_entropy(logits, target, classWeights, label_smoothing: options.LabelSmoothing);
                 var regularizer = model.Regularizer(weights);
                 var total = regularizer is null ? loss : loss + regularizer;
                 total.backward();

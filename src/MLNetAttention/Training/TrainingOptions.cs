@@ -109,6 +109,9 @@ public sealed class TrainingOptions
     /// <summary>Clip the gradient norm to this value (0 = no clipping).</summary>
     public double GradientClipNorm { get; set; } = 5.0;
 
+    /// <summary>Label smoothing of the classifiers' training loss: the target keeps 1 - s and spreads s over all classes (0 = off).</summary>
+    public double LabelSmoothing { get; set; }
+
     /// <summary>Weight classes by (N / C) / count, as the original did for unbalanced data.</summary>
     public bool ClassWeights { get; set; }
 
@@ -135,6 +138,7 @@ public sealed class TrainingOptions
         if (ValidationFraction is < 0 or >= 1) throw new ArgumentException($"ValidationFraction is {ValidationFraction}; it must be in [0, 1).", nameof(ValidationFraction));
         if (Patience < 0) throw new ArgumentException($"Patience is {Patience}; it must be 0 (off) or more.", nameof(Patience));
         if (Threads < 0) throw new ArgumentException($"Threads is {Threads}; it must be 0 (default) or more.", nameof(Threads));
+        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException($"LabelSmoothing is {LabelSmoothing}; it must be in [0, 1).", nameof(LabelSmoothing));
         if (AverageWeightsOverSteps < 0) throw new ArgumentException($"AverageWeightsOverSteps is {AverageWeightsOverSteps}; it must be 0 (off) or more.", nameof(AverageWeightsOverSteps));
         if (!(EmbeddingLearningRate >= 0)) throw new ArgumentException($"EmbeddingLearningRate is {EmbeddingLearningRate}; it must be 0 (the model's rate) or positive.", nameof(EmbeddingLearningRate));
         if (EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel && !RowSparseEmbeddingUpdates)

@@ -20,6 +20,28 @@ public sealed class AttentionClassifierTests
     };
 
     [TestMethod]
+    public void LabelSmoothingMakesTheTrainedModelLessConfident()
+    {
+        var rows = Train.Take(40 * 32).ToList();
+        var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
+        var labels = rows.Select(r => r.Label).Distinct().Order().ToList();
+        var data = new EncodedExamples(rows.Select(r => tokenizer.EncodeToIds(r.Text, 128, out _)).ToArray(), rows.Select(r => labels.IndexOf(r.Label)).ToArray());
+        double MeanTopProbability(double smoothing)
+        {
+            manual_seed(1);
+            using var model = new TextClassifier(new TextClassifierOptions { VocabularySize = tokenizer.VocabularySize, NumClasses = labels.Count, MaxLength = 128 });
+            ClassifierTrainer.Train(model, data, null, new TrainingOptions { Epochs = 3, Threads = 1, LabelSmoothing = smoothing });
+            return ClassifierTrainer.PredictProbabilities(model, data).Average(p => p.Max());
+        }
+
+        double plain = MeanTopProbability(0), smoothed = MeanTopProbability(0.4);
+
+        // With s = 0.4 over two classes the loss is lowest at a top probability of 0.8; plain training heads for 1.
+        Assert.IsTrue(smoothed < plain - 0.02, $"mean top probability {smoothed:0.000} with smoothing vs {plain:0.000} without");
+        Assert.ThrowsExactly<ArgumentException>(() => new TrainingOptions { LabelSmoothing = 1 }.Validate());
+    }
+
+    [TestMethod]
     [DataRow(true)]
     [DataRow(false)]
     public void FiftyStepsOnTheBundledSampleLowerTheLoss(bool rowSparse)
