@@ -12,9 +12,6 @@ namespace MLNetAttention.Models;
 /// </summary>
 public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor Weights)>
 {
-    // A large prime so that (left * prime + right) spreads adjacent-id pairs over the buckets.
-    internal const long BigramHashMultiplier = 1_000_003;
-
     private readonly RowSparseEmbedding embedding;
     private readonly RowSparseEmbedding? bigram_embedding;
     private readonly Linear? bigram_projection;
@@ -104,7 +101,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         // Bigram of each token with the next one; the step after the last token is padding (0)
         // whether or not the batch is padded, so this stays padding-invariant.
         var next = nn.functional.pad(ids[.., 1..], new long[] { 0, 1 });
-        var buckets = (ids * BigramHashMultiplier + next).remainder(Options.BigramBuckets);
+        var buckets = (ids * Options.BigramHashStride + next).remainder(Options.BigramBuckets);
         var bigrams = bigram_projection.forward(bigram_dropout.forward(bigram_embedding.forward(buckets)));
         return x + bigrams * Masking.FromIds(ids).unsqueeze(-1);
     }

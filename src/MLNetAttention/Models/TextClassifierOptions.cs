@@ -81,6 +81,17 @@ public sealed class TextClassifierOptions
     /// </summary>
     public int BigramBuckets { get; set; }
 
+    /// <summary>The default <see cref="BigramHashStride"/>, the one every model saved before the option used.</summary>
+    public const long LegacyBigramHashStride = 1_000_003;
+
+    /// <summary>
+    /// A bigram's bucket is (id x stride + next id) mod <see cref="BigramBuckets"/>. With the default stride the hash
+    /// reduces to (3 x id + next) mod buckets for 100k or 1M buckets, so pairs share about 3 x vocabulary buckets
+    /// whatever the table size; that sharing regularises: on poetry-dynasty the collision-free stride (the
+    /// vocabulary size, which makes id x stride + next distinct for distinct pairs) scored 0.859 against 0.867.
+    /// </summary>
+    public long BigramHashStride { get; set; } = LegacyBigramHashStride;
+
     /// <summary>Width of the bigram embeddings before their projection to <see cref="EmbeddingDim"/>.</summary>
     public int BigramDim { get; set; } = 32;
 
@@ -111,6 +122,7 @@ public sealed class TextClassifierOptions
         Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
         Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
+        Require(BigramHashStride >= 1, nameof(BigramHashStride), BigramHashStride, "at least 1");
         Require(BigramDim >= 1, nameof(BigramDim), BigramDim, "at least 1");
         Require(BigramDropout is >= 0 and < 1, nameof(BigramDropout), BigramDropout, "in [0, 1)");
     }
