@@ -69,6 +69,22 @@ public sealed class OnnxExporterTests
     }
 
     [TestMethod]
+    public void TheBigramHashStrideIsPartOfTheExportedGraph()
+    {
+        using var legacy = Build(EncoderKind.Conv, PoolingKind.Attention, bigrams: 97);
+        using var strided = Build(EncoderKind.Conv, PoolingKind.Attention, bigrams: 97, bigramHashStride: 1_009);
+        var ids = PaddedIds(strided.Tokenizer, Texts);
+        using var session = new InferenceSession(OnnxExporter.ExportToBytes(strided));
+
+        var (torchProbabilities, _) = RunTorch(strided, ids);
+        var (onnxProbabilities, _, _) = RunOnnx(session, ids);
+        var (legacyProbabilities, _) = RunTorch(legacy, ids);
+
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(torchProbabilities, onnxProbabilities), "the graph hashes as the network does");
+        Assert.IsGreaterThan(1e-4f, MaxAbsDiff(torchProbabilities, legacyProbabilities), "same weights, another stride: other buckets, other scores");
+    }
+
+    [TestMethod]
     public void ATextScoresTheSameAloneAndPaddedInOnnxRuntime()
     {
         using var classifier = Build(EncoderKind.BiLstm, PoolingKind.Attention);

@@ -29,7 +29,8 @@ internal static class OnnxTestModels
             new AttentionTokenizerOptions { Mode = mode, MinFrequency = 2, MaxLength = MaxLength });
 
     public static AttentionClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0,
-        TokenizationMode mode = TokenizationMode.Char, long seed = 7, int denseDim = 10)
+        TokenizationMode mode = TokenizationMode.Char, long seed = 7, int denseDim = 10,
+        long bigramHashStride = TextClassifierOptions.LegacyBigramHashStride)
     {
         var tokenizer = Tokenizer(mode);
         manual_seed(seed);
@@ -37,7 +38,7 @@ internal static class OnnxTestModels
         {
             VocabularySize = tokenizer.VocabularySize, NumClasses = 3, EmbeddingDim = 16, EncoderDim = 12,
             AttentionHiddenDim = 8, DenseDim = denseDim, Heads = 3, Encoder = encoder, Pooling = pooling,
-            MaxLength = MaxLength, BigramBuckets = bigrams, BigramDim = 6, Dropout = 0.3,
+            MaxLength = MaxLength, BigramBuckets = bigrams, BigramDim = 6, Dropout = 0.3, BigramHashStride = bigramHashStride,
         });
         return AttentionClassifier.Create(network, tokenizer, ["negative", "neutral", "positive"]);
     }
