@@ -88,7 +88,8 @@ public sealed class TextClassifierOptions
     /// A bigram's bucket is (id x stride + next id) mod <see cref="BigramBuckets"/>. With the default stride the hash
     /// reduces to (3 x id + next) mod buckets for 100k or 1M buckets, so pairs share about 3 x vocabulary buckets
     /// whatever the table size; that sharing regularises: on poetry-dynasty the collision-free stride (the
-    /// vocabulary size, which makes id x stride + next distinct for distinct pairs) scored 0.859 against 0.867.
+    /// vocabulary size, which makes id x stride + next distinct for distinct pairs) scored 0.859 against 0.867
+    /// without bigram dropout, 0.866 with dropout 0.5.
     /// </summary>
     public long BigramHashStride { get; set; } = LegacyBigramHashStride;
 
