@@ -86,7 +86,8 @@ public sealed class TrainingOptions
 
     /// <summary>
     /// Validate and keep an exponential moving average of the weights whose window is about this many steps
-    /// (0 = off, the raw weights). Averaging smooths the epoch-to-epoch swings of validation accuracy.
+    /// (0 = off, the raw weights). Averaging smooths the epoch-to-epoch swings of validation accuracy. A run resumed
+    /// from a checkpoint starts a fresh average.
     /// </summary>
     public int AverageWeightsOverSteps { get; set; }
 
