@@ -2,7 +2,6 @@ using MLNetAttention.Data;
 using System.Diagnostics;
 using System.Text.Json;
 using MLNetAttention.Models;
-using MLNetAttention.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -107,7 +106,6 @@ public static class ClassifierTrainer
         CancellationToken cancellation)
     {
         model.train();
-        using var precision = options.UsesBFloat16 ? MixedPrecision.Enable() : null;
         // A fresh stream per epoch: a resumed run shuffles exactly as an uninterrupted one.
         var batches = LengthBuckets.Plan(train, options.BatchSize, SplitMix64.ForStream(options.Seed, epoch + 1));
         var clock = Stopwatch.StartNew();

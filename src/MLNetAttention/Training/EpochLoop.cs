@@ -1,3 +1,4 @@
+using MLNetAttention.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,7 +43,10 @@ internal static class EpochLoop
             {
                 double rate = options.LearningRateAt(epoch);
                 optimizer.LearningRate = rate;
-                var epochResult = runEpoch(optimizer, epoch, rate);
+                EpochResult? epochResult;
+                // Training steps only: validation below always runs in float32.
+                using (options.UsesBFloat16 ? MixedPrecision.Enable() : null)
+                    epochResult = runEpoch(optimizer, epoch, rate);
                 if (epochResult is null)
                 {
                     result.Interrupted = true;

@@ -1,7 +1,6 @@
 using MLNetAttention.Data;
 using System.Diagnostics;
 using MLNetAttention.Models;
-using MLNetAttention.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -174,7 +173,6 @@ public static class MatcherTrainer
         TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
-        using var precision = options.UsesBFloat16 ? MixedPrecision.Enable() : null;
         // A fresh stream per epoch: the shuffle depends only on the seed and the epoch.
         var batches = PairBatches.Plan(train, options.BatchSize, SplitMix64.ForStream(options.Seed, epoch + 1));
         var clock = Stopwatch.StartNew();
@@ -208,7 +206,6 @@ public static class MatcherTrainer
         TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
-        using var precision = options.UsesBFloat16 ? MixedPrecision.Enable() : null;
         var triplets = sampler.Sample(SplitMix64.ForStream(options.Seed, 0x7121 + epoch));
         var texts = sampler.Texts;
         var lengths = triplets.Select(t => Math.Max(texts[t.Anchor].Length, Math.Max(texts[t.Positive].Length, texts[t.Negative].Length))).ToArray();
