@@ -79,10 +79,7 @@ public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
             else
             {
                 // The same row looked up by several passes (a siamese matcher's two texts) sums its gradients.
-                var (merged, inverse, _) = unique(cat(reached.Select(l => l.Rows).ToArray()), sorted: true, return_inverse: true);
-                var all = cat(reached.Select(l => l.Values.grad!).ToArray());
-                gradient = zeros(merged.shape[0], all.shape[1]).index_add_(0, inverse!, all, 1.0);
-                rows = merged;
+                (rows, gradient) = SumByRow(reached.Select(l => l.Rows).ToArray(), reached.Select(l => l.Values.grad!).ToArray());
             }
             if (PaddingIndex is int padding)
             {
@@ -96,6 +93,19 @@ public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
         {
             ClearLookups();
         }
+    }
+
+    /// <summary>
+    /// Row gradients from several sources as one: the distinct rows (sorted) and, for each, the sum of the gradient
+    /// rows that name it. <paramref name="rows"/>[i] (n_i) indexes the rows of <paramref name="gradients"/>[i] (n_i, dim).
+    /// </summary>
+    public static (Tensor Rows, Tensor Gradient) SumByRow(Tensor[] rows, Tensor[] gradients)
+    {
+        using var scope = NewDisposeScope();
+        var (distinct, inverse, _) = unique(cat(rows), sorted: true, return_inverse: true);
+        var all = cat(gradients);
+        var summed = zeros(distinct.shape[0], all.shape[1]).index_add_(0, inverse!, all, 1.0);
+        return (distinct.MoveToOuterDisposeScope(), summed.MoveToOuterDisposeScope());
     }
 
     /// <summary>Forgets the rows recorded since the last <see cref="TakeRowGradients"/>.</summary>

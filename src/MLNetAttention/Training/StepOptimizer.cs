@@ -274,8 +274,7 @@ internal sealed class StepOptimizer : IDisposable
             if (pending[i] is { } earlier)
             {
                 // A second backward before the step: add to what is pending.
-                var (rows, inverse, _) = unique(cat(new[] { earlier.Rows, taken.Rows }), sorted: true, return_inverse: true);
-                var gradient = zeros(rows.shape[0], taken.Gradient.shape[1]).index_add_(0, inverse!, cat(new[] { earlier.Gradient, taken.Gradient }), 1.0);
+                var (rows, gradient) = RowSparseEmbedding.SumByRow([earlier.Rows, taken.Rows], [earlier.Gradient, taken.Gradient]);
                 Release(i);
                 taken.Rows.Dispose(); taken.Gradient.Dispose();
                 pending[i] = (rows.DetachFromDisposeScope(), gradient.DetachFromDisposeScope());
