@@ -100,16 +100,19 @@ internal sealed class StepOptimizer : IDisposable
         CollectRowGradients();
         dense.step();
         steps++;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        double rate = LearningRate * RowRateFactor, decay = options.WeightDecay;
-        double stepSize = rate / (1 - Math.Pow(Beta1, steps));
-        double secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, steps));
-        if (options.EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel)
+        using (NewDisposeScope())
+        using (no_grad())
         {
-            StepWithoutMomentum(rate, decay);
-            return;
+            if (options.EmbeddingOptimizer == EmbeddingOptimizerKind.SameAsModel) StepRowsWithAdam();
+            else StepWithoutMomentum(LearningRate * RowRateFactor, options.WeightDecay);
         }
+        if (averageEvery > 0 && steps % averageEvery == 0) SampleAverage();
+    }
+
+    // Adam on the looked-up rows, after catching each up on the steps it missed.
+    private void StepRowsWithAdam()
+    {
+        double rate = LearningRate * RowRateFactor, decay = options.WeightDecay;
         for (int i = 0; i < tables.Length; i++)
         {
             if (pending[i] is not (var rows, var gradient)) continue;
@@ -126,11 +129,18 @@ internal sealed class StepOptimizer : IDisposable
             v.mul_(Beta2).addcmul_(gradient, gradient, 1 - Beta2);
             firstMoments[i].index_copy_(0, rows, m);
             secondMoments[i].index_copy_(0, rows, v);
-            var updated = current.sub_(m.div(v.sqrt().div_(secondCorrection).add_(Epsilon)).mul_(stepSize));
-            table.index_copy_(0, rows, updated);
+            table.index_copy_(0, rows, current.sub_(AdamMove(m, v)));
             Release(i);
         }
-        if (averageEvery > 0 && steps % averageEvery == 0) SampleAverage();
+    }
+
+    // Adam's move at the current step, bias corrections included: stepSize x m / (sqrt(v) / c2 + eps).
+    private Tensor AdamMove(Tensor m, Tensor v)
+    {
+        double stepSize = LearningRate * RowRateFactor / (1 - Math.Pow(Beta1, steps));
+        double secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, steps));
+        using var denominator = v.sqrt().div_(secondCorrection).add_(Epsilon);
+        return m.div(denominator).mul_(stepSize);
     }
 
     /// <summary>Whether the optimizer keeps an average of the weights (<see cref="TrainingOptions.AverageWeightsOverSteps"/>).</summary>
@@ -222,12 +232,10 @@ internal sealed class StepOptimizer : IDisposable
     private void CatchUp(Tensor row, Tensor m, Tensor v, Tensor missed)
     {
         if (steps == 0) return;
-        double rate = LearningRate * RowRateFactor, stepSize = rate / (1 - Math.Pow(Beta1, steps));
-        double secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, steps));
+        double rate = LearningRate * RowRateFactor;
         double ratio = Beta1 / Math.Sqrt(Beta2);
         using var momentumSum = pow(ratio, missed).neg_().add_(1).mul_(ratio / (1 - ratio));
-        using var denominator = v.sqrt().div_(secondCorrection).add_(Epsilon);
-        using var move = m.div(denominator).mul_(momentumSum).mul_(stepSize);
+        using var move = AdamMove(m, v).mul_(momentumSum);
         row.sub_(move);
         if (options.WeightDecay > 0 && options.Optimizer == OptimizerKind.AdamW)
             using (var decay = pow(1 - rate * options.WeightDecay, missed)) row.mul_(decay);

@@ -166,14 +166,16 @@ public sealed class StepOptimizerTests
     }
 
     [TestMethod]
-    public void AveragedWeightsTrailTheTrainingWeightsAndSwapBackExactly()
+    [DataRow(EmbeddingOptimizerKind.SameAsModel, 0.0)]
+    [DataRow(EmbeddingOptimizerKind.Adagrad, 0.05)]
+    public void AveragedWeightsTrailTheTrainingWeightsAndSwapBackExactly(EmbeddingOptimizerKind rows, double rowRate)
     {
         manual_seed(17);
         using var model = new TinyModel();
         model.train();
         var start = model.Table.Weight.data<float>().ToArray();
         var ids = tensor(new long[] { 1, 2, 3, 4 }, new long[] { 1, 4 });
-        using var optimizer = new StepOptimizer(model, new TrainingOptions { LearningRate = 0.01, AverageWeightsOverSteps = 40 });
+        using var optimizer = new StepOptimizer(model, new TrainingOptions { LearningRate = 0.01, AverageWeightsOverSteps = 40, EmbeddingOptimizer = rows, EmbeddingLearningRate = rowRate });
         for (int s = 0; s < 100; s++)
         {
             using var scope = NewDisposeScope();
