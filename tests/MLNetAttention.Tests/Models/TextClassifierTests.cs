@@ -17,11 +17,20 @@ public sealed class TextClassifierTests
     private static TextClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0)
     {
         manual_seed(11);
-        return new TextClassifier(new TextClassifierOptions
+        var model = new TextClassifier(new TextClassifierOptions
         {
             VocabularySize = 50, NumClasses = 3, EmbeddingDim = 16, EncoderDim = 12, AttentionHiddenDim = 8,
             DenseDim = 10, Heads = 2, Encoder = encoder, Pooling = pooling, MaxLength = 600, BigramBuckets = bigrams,
         });
+        // A fresh bigram table is zero; random rows make the bigram path matter to what a test checks.
+        if (bigrams > 0) RandomiseBigrams(model);
+        return model;
+    }
+
+    private static void RandomiseBigrams(TextClassifier model)
+    {
+        using var noGrad = no_grad();
+        model.named_parameters().Single(p => p.name == "bigram_embedding.weight").parameter.normal_(0, 1);
     }
 
     [TestMethod]
@@ -80,5 +89,57 @@ public sealed class TextClassifierTests
         StringAssert.Contains(error.Message, "NumClasses");
         error = Assert.ThrowsExactly<ArgumentException>(() => new TextClassifier(new TextClassifierOptions { VocabularySize = 10, NumClasses = 2, Encoder = EncoderKind.BiLstm, EncoderDim = 7 }));
         StringAssert.Contains(error.Message, "EncoderDim");
+    }
+
+    [TestMethod]
+    public void AFreshModelsBigramsAddNothingUntilTrained()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var model = new TextClassifier(new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, BigramBuckets = 97 });
+        var ids = tensor(new long[,] { { 5, 9, 2, 33, 0 } });
+        var tokens = model.named_parameters().Single(p => p.name == "embedding.weight").parameter.index_select(0, ids[0]).unsqueeze(0);
+        using var noGrad = no_grad();
+        Assert.IsTrue(model.Embed(ids).allclose(tokens, rtol: 0, atol: 0), "a fresh bigram row should be zero");
+    }
+
+    [TestMethod]
+    public void TheDefaultStrideSeparatesPairsTheLegacyStrideMerges()
+    {
+        // With 1,000 buckets the legacy stride hashes (a, b) to 3a + b: (5, 9) and (6, 6) share a bucket.
+        float BigramGap(long stride)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(5);
+            using var model = new TextClassifier(new TextClassifierOptions
+            {
+                VocabularySize = 50, NumClasses = 2, BigramBuckets = 1_000, BigramHashStride = stride,
+            });
+            RandomiseBigrams(model);
+            model.eval();
+            using var noGrad = no_grad();
+            var tokens = model.named_parameters().Single(p => p.name == "embedding.weight").parameter;
+            var first = model.Embed(tensor(new long[,] { { 5, 9 } }))[0, 0] - tokens[5];
+            var second = model.Embed(tensor(new long[,] { { 6, 6 } }))[0, 0] - tokens[6];
+            return (first - second).abs().max().item<float>();
+        }
+
+        Assert.AreEqual(0f, BigramGap(TextClassifierOptions.LegacyBigramHashStride), 1e-6f, "the legacy stride merges the two pairs");
+        Assert.IsGreaterThan(1e-2f, BigramGap(0), "the default stride (the vocabulary size) keeps them apart");
+    }
+
+    [TestMethod]
+    public void SavedOptionsWithoutAStrideReadBackAsTheLegacyHash()
+    {
+        var fresh = new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, BigramBuckets = 97 };
+        Assert.AreEqual(50L, fresh.EffectiveBigramHashStride);
+        string json = System.Text.Json.JsonSerializer.Serialize(fresh, ModelJson.Options);
+        var roundTrip = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(json, ModelJson.Options)!;
+        Assert.AreEqual(50L, roundTrip.EffectiveBigramHashStride, "a new model keeps the vocabulary-size stride");
+
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        Assert.IsTrue(node.Remove("bigramHashStride"), "the stride is written");
+        var old = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(node.ToJsonString(), ModelJson.Options)!;
+        Assert.AreEqual(TextClassifierOptions.LegacyBigramHashStride, old.EffectiveBigramHashStride, "a model saved before the option scores as it was trained");
     }
 }

@@ -71,7 +71,7 @@ public sealed class OnnxExporterTests
     [TestMethod]
     public void TheBigramHashStrideIsPartOfTheExportedGraph()
     {
-        using var legacy = Build(EncoderKind.Conv, PoolingKind.Attention, bigrams: 97);
+        using var legacy = Build(EncoderKind.Conv, PoolingKind.Attention, bigrams: 97, bigramHashStride: TextClassifierOptions.LegacyBigramHashStride);
         using var strided = Build(EncoderKind.Conv, PoolingKind.Attention, bigrams: 97, bigramHashStride: 1_009);
         var ids = PaddedIds(strided.Tokenizer, Texts);
         using var session = new InferenceSession(OnnxExporter.ExportToBytes(strided));
