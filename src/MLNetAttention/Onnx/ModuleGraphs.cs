@@ -112,7 +112,7 @@ internal static class ModuleGraphs
         g.Gather(p.Add(g, Join(prefix, "weight")), ids);
 
     /// <summary>
-    /// TextClassifier's hashed bigrams added to <paramref name="x"/>: bucket_t = (id_t * 1_000_003 + id_{t+1}) mod
+    /// TextClassifier's hashed bigrams added to <paramref name="x"/>: bucket_t = (id_t * <paramref name="multiplier"/> + id_{t+1}) mod
     /// <paramref name="buckets"/>, with id 0 after the last step, embedded, projected and zeroed on padding.
     /// </summary>
     public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string ids, string x, string maskU, int buckets, long multiplier)
