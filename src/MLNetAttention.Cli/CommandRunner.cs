@@ -12,6 +12,7 @@ internal static class CommandRunner
         {
             return body();
         }
+        catch (UsageException e) { return Fail(e.Message, ExitCodes.Usage); }
         catch (DataFormatException e) { return Fail(e.Message, ExitCodes.Data); }
         catch (FileNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
@@ -34,6 +35,9 @@ internal static class CommandRunner
         return code;
     }
 }
+
+/// <summary>Options that cannot go together, which the parser itself does not catch (exit code 1).</summary>
+internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>An external program the command needed failed or is missing.</summary>
 internal sealed class ExternalToolException(string message) : Exception(message);

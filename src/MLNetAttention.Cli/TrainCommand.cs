@@ -7,47 +7,65 @@ using MLNetAttention.Training.Matching;
 
 namespace MLNetAttention.Cli;
 
+/// <summary>Where a classifier's options start before the flags given on the command line apply.</summary>
+internal enum TrainPreset
+{
+    /// <summary>The original's architecture and the library defaults.</summary>
+    Default,
+
+    /// <summary><see cref="AttentionClassifierOptions.Ngram"/>: our most accurate configuration.</summary>
+    Ngram,
+}
+
 internal static class TrainCommand
 {
     public static Command Create()
     {
+        // The flags' displayed defaults are the library's, which a classifier without --preset starts from.
+        var defaults = new AttentionClassifierOptions();
         var data = new Option<string>("--data") { Description = DataSources.Help, Required = true };
         var validation = new Option<string?>("--valid") { Description = "Validation file; default: hold out --valid-fraction of the training data." };
         var test = new Option<string?>("--test") { Description = "Test file scored after training; default: the dataset's test split, if it has one." };
         var output = new Option<string>("--out") { Description = "The model directory to write.", DefaultValueFactory = _ => "model" };
+        var preset = new Option<TrainPreset>("--preset")
+        {
+            DefaultValueFactory = _ => TrainPreset.Default,
+            Description = "default | ngram: where the options start; flags given explicitly override them. ngram = attention over token + "
+                + "4M hashed-bigram embeddings, no encoder, all data, 5 epochs decaying linearly (our most accurate; a 260 MB model).",
+        };
         var task = new Option<string>("--task") { Description = "classify (one text, a label) | match (a pair of sentences, 0/1).", DefaultValueFactory = _ => "classify" };
         task.AcceptOnlyFromAmong("classify", "match");
         var matcher = new Option<MatcherKind>("--matcher") { Description = "With --task match: siamese | interactive | triplet.", DefaultValueFactory = _ => MatcherKind.Siamese };
         var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none (default conv; resconv for --task match).", DefaultValueFactory = _ => EncoderKind.Conv };
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
-        var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => 4 };
+        var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
         var diversity = new Option<double>("--diversity-penalty") { Description = "Weight of the multi-head diversity penalty (0 = off).", DefaultValueFactory = _ => 0 };
-        var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => 128, Description = "Token embedding width." };
-        var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => 128, Description = "Encoder output width." };
-        var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.2, Description = "Dropout after the embeddings and after the pooling." };
+        var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
+        var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
+        var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => defaults.Model.Dropout, Description = "Dropout after the embeddings and after the pooling." };
         var bigrams = new Option<int>("--bigram-buckets") { DefaultValueFactory = _ => 0, Description = "Hash buckets for token-bigram embeddings (0 = off)." };
-        var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => 32, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
-        var bigramDropout = new Option<double>("--bigram-dropout") { DefaultValueFactory = _ => 0.5, Description = "Dropout on the bigram embeddings." };
+        var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => defaults.Model.BigramDim, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
+        var bigramDropout = new Option<double>("--bigram-dropout") { DefaultValueFactory = _ => defaults.Model.BigramDropout, Description = "Dropout on the bigram embeddings." };
         var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => 0, Description = "Share of training tokens replaced by <unk> (word dropout)." };
-        var denseDim = new Option<int>("--dense-dim") { DefaultValueFactory = _ => 128, Description = "Width of the Dense + GELU layer before the output; 0 = a linear read-out of the pooled vector." };
+        var denseDim = new Option<int>("--dense-dim") { DefaultValueFactory = _ => defaults.Model.DenseDim, Description = "Width of the Dense + GELU layer before the output; 0 = a linear read-out of the pooled vector." };
         var decay = new Option<LearningRateDecay>("--lr-decay") { DefaultValueFactory = _ => LearningRateDecay.None, Description = "none | linear: the rate falls step by step to 0 at the last epoch, as fastText." };
         var averageSteps = new Option<int>("--average-steps") { DefaultValueFactory = _ => 0, Description = "Validate and keep a moving average of the weights over about this many steps (0 = off)." };
         var tokenizer = new Option<TokenizationMode>("--tokenizer") { DefaultValueFactory = _ => TokenizationMode.Char, Description = "char (every non-space character) | mixed (CJK characters, Latin words, punctuation)." };
-        var minFrequency = new Option<int>("--min-freq") { DefaultValueFactory = _ => 16, Description = "Tokens seen fewer times become <unk> (the original's 16)." };
+        var minFrequency = new Option<int>("--min-freq") { DefaultValueFactory = _ => defaults.Tokenizer.MinFrequency, Description = "Tokens seen fewer times become <unk> (the original's 16)." };
         var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 0, Description = "Maximum tokens per text; 0 = choose from the data (see --length-percentile), capped at 512." };
-        var percentile = new Option<double>("--length-percentile") { DefaultValueFactory = _ => 100, Description = "Percentile of training lengths the chosen maximum length covers." };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10, Description = "Maximum epochs." };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32, Description = "Examples per step." };
-        var learningRate = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3, Description = "Learning rate." };
+        var percentile = new Option<double>("--length-percentile") { DefaultValueFactory = _ => defaults.MaxLengthPercentile, Description = "Percentile of training lengths the chosen maximum length covers." };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => defaults.Training.Epochs, Description = "Maximum epochs." };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.Training.BatchSize, Description = "Examples per step." };
+        var learningRate = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Training.LearningRate, Description = "Learning rate." };
         var optimizer = new Option<OptimizerKind>("--optimizer") { DefaultValueFactory = _ => OptimizerKind.Adam, Description = "adam | adamw." };
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => 0, Description = "Weight decay." };
         var schedule = new Option<string?>("--lr-schedule") { Description = "Learning rate by epoch, e.g. \"0:1e-3,5:1e-4\"." };
         var precision = new Option<TrainingPrecision>("--precision") { DefaultValueFactory = _ => TrainingPrecision.Auto, Description = "auto | float32 | bfloat16: format of the training steps' large matrix products (auto = bfloat16 where the CPU has it natively; prediction is always float32)." };
-        var clip = new Option<double>("--clip") { DefaultValueFactory = _ => 5.0, Description = "Gradient-norm clip (0 = off)." };
+        var clip = new Option<double>("--clip") { DefaultValueFactory = _ => defaults.Training.GradientClipNorm, Description = "Gradient-norm clip (0 = off)." };
         var classWeights = new Option<bool>("--class-weights") { Description = "Weight classes by (N/C)/count, for unbalanced data." };
-        var validFraction = new Option<double>("--valid-fraction") { DefaultValueFactory = _ => 0.1, Description = "Held-out fraction when --valid is not given." };
-        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => 3, Description = "Epochs without a better validation accuracy before stopping (0 = never)." };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 42, Description = "Seed: the same seed and --threads give identical models on CPU." };
+        var validFraction = new Option<double>("--valid-fraction") { DefaultValueFactory = _ => defaults.Training.ValidationFraction, Description = "Held-out fraction when --valid is not given." };
+        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.Training.Patience, Description = "Epochs without a better validation accuracy before stopping (0 = never)." };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Training.Seed, Description = "Seed: the same seed and --threads give identical models on CPU." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0, Description = "libtorch threads (0 = default)." };
         var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint an interrupted run wrote." };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
@@ -56,7 +74,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, task, matcher, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, task, matcher, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
             bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, resume, textColumn, labelColumn, lenient,
         };
@@ -67,8 +85,10 @@ internal static class TrainCommand
             string text = parse.GetValue(textColumn)!, label = parse.GetValue(labelColumn)!;
             if (parse.GetValue(task) == "match")
             {
+                if (parse.GetResult(preset) is { Implicit: false })
+                    throw new UsageException("--preset applies to --task classify; matchers take their options from the flags alone.");
                 if (parse.GetValue(resume) is not null)
-                    throw new ArgumentException("--resume is not supported with --task match yet: matchers train without checkpoints.");
+                    throw new UsageException("--resume is not supported with --task match yet: matchers train without checkpoints.");
                 var matchOptions = new AttentionMatcherOptions
                 {
                     Tokenizer = new AttentionTokenizerOptions
@@ -98,31 +118,47 @@ internal static class TrainCommand
             var source = DataSources.Resolve(parse.GetValue(data)!, readerOptions, report, text, label);
             string? validationPath = parse.GetValue(validation);
             string? testPath = parse.GetValue(test);
-            var options = new AttentionClassifierOptions
+            // The preset's values stand unless a flag was given; without a preset these are the library defaults,
+            // which the flags' displayed defaults repeat.
+            T Given<T>(Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
+            var mode = parse.GetValue(tokenizer);
+            var options = parse.GetValue(preset) == TrainPreset.Ngram
+                ? AttentionClassifierOptions.Ngram(mode)
+                : new AttentionClassifierOptions { Tokenizer = new AttentionTokenizerOptions { Mode = mode } };
+            options.Tokenizer = options.Tokenizer with
             {
-                Tokenizer = new AttentionTokenizerOptions
-                {
-                    Mode = parse.GetValue(tokenizer), MinFrequency = parse.GetValue(minFrequency), MaxLength = parse.GetValue(maxLength),
-                },
-                MaxLengthPercentile = parse.GetValue(percentile),
-                Model = new TextClassifierOptions
-                {
-                    Encoder = parse.GetValue(encoder), Pooling = parse.GetValue(pooling), Heads = parse.GetValue(heads),
-                    DiversityPenalty = parse.GetValue(diversity), EmbeddingDim = parse.GetValue(embeddingDim),
-                    EncoderDim = parse.GetValue(hiddenDim), Dropout = parse.GetValue(dropout), BigramBuckets = parse.GetValue(bigrams),
-                    BigramDim = parse.GetValue(bigramDim), BigramDropout = parse.GetValue(bigramDropout),
-                    TokenDropout = parse.GetValue(tokenDropout), DenseDim = parse.GetValue(denseDim),
-                },
-                Training = new TrainingOptions
-                {
-                    Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
-                    Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
-                    LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip), Precision = parse.GetValue(precision),
-                        Decay = parse.GetValue(decay), AverageWeightsOverSteps = parse.GetValue(averageSteps),
-                    ClassWeights = parse.GetValue(classWeights), ValidationFraction = parse.GetValue(validFraction),
-                    Patience = parse.GetValue(patience), Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
-                },
+                MinFrequency = Given(minFrequency, options.Tokenizer.MinFrequency), MaxLength = Given(maxLength, options.Tokenizer.MaxLength),
             };
+            options.MaxLengthPercentile = Given(percentile, options.MaxLengthPercentile);
+            var model = options.Model;
+            model.Encoder = Given(encoder, model.Encoder);
+            model.Pooling = Given(pooling, model.Pooling);
+            model.Heads = Given(heads, model.Heads);
+            model.DiversityPenalty = Given(diversity, model.DiversityPenalty);
+            model.EmbeddingDim = Given(embeddingDim, model.EmbeddingDim);
+            model.EncoderDim = Given(hiddenDim, model.EncoderDim);
+            model.Dropout = Given(dropout, model.Dropout);
+            model.BigramBuckets = Given(bigrams, model.BigramBuckets);
+            model.BigramDim = Given(bigramDim, model.BigramDim);
+            model.BigramDropout = Given(bigramDropout, model.BigramDropout);
+            model.TokenDropout = Given(tokenDropout, model.TokenDropout);
+            model.DenseDim = Given(denseDim, model.DenseDim);
+            var training = options.Training;
+            training.Epochs = Given(epochs, training.Epochs);
+            training.BatchSize = Given(batchSize, training.BatchSize);
+            training.LearningRate = Given(learningRate, training.LearningRate);
+            training.Optimizer = Given(optimizer, training.Optimizer);
+            training.WeightDecay = Given(weightDecay, training.WeightDecay);
+            training.LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)) ?? training.LearningRateSchedule;
+            training.GradientClipNorm = Given(clip, training.GradientClipNorm);
+            training.Precision = Given(precision, training.Precision);
+            training.Decay = Given(decay, training.Decay);
+            training.AverageWeightsOverSteps = Given(averageSteps, training.AverageWeightsOverSteps);
+            training.ClassWeights = Given(classWeights, training.ClassWeights);
+            training.ValidationFraction = Given(validFraction, training.ValidationFraction);
+            training.Patience = Given(patience, training.Patience);
+            training.Seed = Given(seed, training.Seed);
+            training.Threads = Given(threads, training.Threads);
             string outputDirectory = parse.GetValue(output)!;
             string checkpoint = Path.Combine(outputDirectory, "checkpoint");
 

@@ -94,4 +94,34 @@ public sealed class CliTests
         (code, _, _) = Run("train", "--data", "sample:poetry-dynasty", "--encoder", "transformer");
         Assert.AreEqual(1, code, "an invalid option value is a usage error");
     }
+
+    [TestMethod]
+    public void PresetNgramSetsItsOptionsAndExplicitFlagsOverrideThem()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        // A small bigram table and embedding keep the test quick; everything else comes from the preset.
+        var (code, output, error) = Run("train", "--preset", "ngram", "--data", "sample:poetry-dynasty", "--bigram-buckets", "20000",
+            "--embedding-dim", "32", "--threads", "1", "--out", directory);
+        Assert.AreEqual(0, code, error);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "model.json")));
+        var model = json.RootElement.GetProperty("model");
+        var training = json.RootElement.GetProperty("training");
+        Assert.AreEqual("None", model.GetProperty("encoder").GetString());
+        Assert.AreEqual(16, model.GetProperty("bigramDim").GetInt32());
+        Assert.AreEqual(0, model.GetProperty("bigramDropout").GetDouble());
+        Assert.AreEqual("Linear", training.GetProperty("decay").GetString());
+        Assert.AreEqual(0, training.GetProperty("validationFraction").GetDouble());
+        Assert.AreEqual(5, training.GetProperty("epochs").GetInt32());
+        Assert.AreEqual(0, json.RootElement.GetProperty("summary").GetProperty("validationCount").GetInt32(), "the preset trains on all the data");
+        // The flags given explicitly win over the preset.
+        Assert.AreEqual(20000, model.GetProperty("bigramBuckets").GetInt32());
+        Assert.AreEqual(32, model.GetProperty("embeddingDim").GetInt32());
+        var accuracy = double.Parse(output.Split('\n').First(l => l.StartsWith("accuracy ")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+            System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsGreaterThan(0.65, accuracy, "the preset learns the bundled Tang/Song sample (800 held-out poems)");
+
+        (code, _, error) = Run("train", "--preset", "ngram", "--task", "match", "--data", "sample:couplet-match");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "--preset applies to --task classify");
+    }
 }
