@@ -19,22 +19,26 @@ internal static class TrainSpeedBenchmark
         var dataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "poetry-dynasty", Description = "Dataset or sample:NAME." };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
-        var pooling = new Option<PoolingKind>("--pooling") { DefaultValueFactory = _ => PoolingKind.Attention };
+        var preset = new Option<string>("--preset") { DefaultValueFactory = _ => "attention", Description = "The configuration: attention (the seed architecture: conv + attention) or another preset, e.g. ngram." };
+        var pooling = new Option<PoolingKind?>("--pooling") { Description = "Overrides the preset's pooling." };
         var clip = new Option<double>("--clip") { DefaultValueFactory = _ => new TrainingOptions().GradientClipNorm, Description = "Gradient-norm clip (0 = off)." };
-        var minFrequency = new Option<int>("--min-freq") { DefaultValueFactory = _ => new AttentionTokenizerOptions().MinFrequency, Description = "Tokenizer minimum frequency (the library's default unless given)." };
+        var minFrequency = new Option<int?>("--min-freq") { Description = "Tokenizer minimum frequency (default: the library's for the attention preset, the preset's own otherwise)." };
         var precision = new Option<TrainingPrecision>("--precision") { DefaultValueFactory = _ => TrainingPrecision.Auto, Description = "Matrix-product format of training steps (Auto = bfloat16 where the CPU has it natively)." };
-        var command = new Command("train-speed", "Training texts/s at batch 32, data pipeline included.") { dataset, epochs, threads, pooling, clip, minFrequency, precision };
+        var command = new Command("train-speed", "Training texts/s at batch 32, data pipeline included.") { dataset, epochs, threads, preset, pooling, clip, minFrequency, precision };
         command.SetAction(parse =>
         {
             string name = parse.GetValue(dataset)!;
             var (train, _) = DatasetLoader.Load(name);
-            var options = Presets.Create("attention", DatasetProfile.For(DatasetLoader.ProfileName(name)), 1, parse.GetValue(epochs), parse.GetValue(threads));
-            options.Model.Pooling = parse.GetValue(pooling);
+            string presetName = parse.GetValue(preset)!;
+            var options = Presets.Create(presetName, DatasetProfile.For(DatasetLoader.ProfileName(name)), 1, parse.GetValue(epochs), parse.GetValue(threads));
+            if (parse.GetValue(pooling) is { } poolingKind) options.Model.Pooling = poolingKind;
             options.Training.ValidationFraction = 0;
             options.Training.BatchSize = 32;
             options.Training.GradientClipNorm = parse.GetValue(clip);
             options.Training.Precision = parse.GetValue(precision);
-            options.Tokenizer = options.Tokenizer with { MinFrequency = parse.GetValue(minFrequency) };
+            // The seed architecture keeps the library's minimum frequency (16), as `train` without a preset.
+            int? minimum = parse.GetValue(minFrequency) ?? (presetName == "attention" ? new AttentionTokenizerOptions().MinFrequency : null);
+            if (minimum is { } value) options.Tokenizer = options.Tokenizer with { MinFrequency = value };
             var clock = Stopwatch.StartNew();
             using var classifier = AttentionClassifier.Train(train, null, options);
             double total = clock.Elapsed.TotalSeconds;
@@ -44,7 +48,7 @@ internal static class TrainSpeedBenchmark
             int texts = train.Count * classifier.Summary.History.Count;
             Console.WriteLine(string.Create(c, $"vocabulary {classifier.Tokenizer.VocabularySize} tokens (min frequency {options.Tokenizer.MinFrequency}), max length {classifier.MaxLength}"));
             Console.WriteLine(string.Create(c, $"machine check: 2048x2048 matmul {MatmulGflops():0} GFLOP/s on {parse.GetValue(threads)} threads (about 208 on a quiet 2-core machine of this kind; lower means a busy host)"));
-            Console.WriteLine(string.Create(c, $"{name}: {train.Count} texts x {classifier.Summary.History.Count} epochs in {total:0.0} s end to end = {texts / total:0} texts/s (tokenizer, encoding, batching and training; {parse.GetValue(threads)} threads, batch 32, {parse.GetValue(pooling)}, {(options.Training.UsesBFloat16 ? "bfloat16 products" : "float32")})"));
+            Console.WriteLine(string.Create(c, $"{name}: {train.Count} texts x {classifier.Summary.History.Count} epochs in {total:0.0} s end to end = {texts / total:0} texts/s (tokenizer, encoding, batching and training; {parse.GetValue(threads)} threads, batch 32, {presetName}: {options.Model.Encoder} encoder, {options.Model.Pooling} pooling, {(options.Training.UsesBFloat16 ? "bfloat16 products" : "float32")})"));
             return 0;
         });
         return command;
