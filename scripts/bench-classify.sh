@@ -23,4 +23,5 @@ for dataset in $datasets; do
   "$bench" classify --dataset "$dataset" --presets ngram --seeds "$seeds" --epochs 5 --results "$results"
   "$bench" classify --dataset "$dataset" --presets ngram --seeds "$seeds" --epochs 5 --set Model.Pooling=MultiHead --results "$results"
 done
-"$bench" train-speed --dataset poetry-dynasty --epochs 3
+"$bench" train-speed --dataset poetry-dynasty --epochs 3                    # the seed architecture (conv + attention)
+"$bench" train-speed --dataset poetry-dynasty --preset ngram --epochs 5     # the most accurate preset, its full run
