@@ -27,7 +27,8 @@ internal static class TrainProfileBenchmark
         var pooling = new Option<PoolingKind?>("--pooling") { Description = "Overrides the preset's pooling." };
         var precisionOption = new Option<TrainingPrecision>("--precision") { DefaultValueFactory = _ => TrainingPrecision.Auto };
         var width = new Option<int>("--width") { DefaultValueFactory = _ => 0, Description = "Overrides every layer width (embedding, encoder, attention, dense); a tiny width leaves only the per-op overhead." };
-        var command = new Command("train-profile", "Per-phase time of a training step at batch 32 (forward, backward, clip, optimizer step) with the trainers' optimizer.") { dataset, steps, threads, preset, dropout, encoder, pooling, width, precisionOption };
+        var batchSize = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "Texts per step (the time of one half of a split step: --batch 16 --threads 1)." };
+        var command = new Command("train-profile", "Per-phase time of a training step at batch 32 (forward, backward, clip, optimizer step) with the trainers' optimizer.") { dataset, steps, threads, preset, dropout, encoder, pooling, width, precisionOption, batchSize };
         command.SetAction(parse =>
         {
             string name = parse.GetValue(dataset)!;
@@ -56,7 +57,8 @@ internal static class TrainProfileBenchmark
             model.train();
             var parameters = model.parameters().ToList();
             using var optimizer = new StepOptimizer(model, options.Training);
-            var batches = LengthBuckets.Plan(data, 32, new SplitMix64(1));
+            int size = parse.GetValue(batchSize);
+            var batches = LengthBuckets.Plan(data, size, new SplitMix64(1));
             var rng = new Random(1);
             var phases = new Stopwatch[5].Select(_ => new Stopwatch()).ToArray();
             string[] names = { "batch tensors", "forward+loss", "backward", "clip", "optimizer" };
@@ -92,7 +94,7 @@ internal static class TrainProfileBenchmark
             Console.WriteLine(string.Create(c, $"precision {(options.Training.UsesBFloat16 ? "bfloat16 products" : "float32")}, vocabulary {tokenizer.VocabularySize}, max length {maxLength}, mean {ids.Average(a => a.Length):0.0} tokens, {parameters.Sum(p => p.numel())} parameters, {timed} steps"));
             for (int i = 0; i < names.Length; i++)
                 Console.WriteLine(string.Create(c, $"{names[i],-14} {phases[i].Elapsed.TotalMilliseconds / timed,7:0.00} ms/step"));
-            Console.WriteLine(string.Create(c, $"total          {total.Elapsed.TotalMilliseconds / timed,7:0.00} ms/step = {timed * 32 / total.Elapsed.TotalSeconds:0} texts/s; process CPU {cpu.TotalMilliseconds / timed:0.00} ms/step"));
+            Console.WriteLine(string.Create(c, $"total          {total.Elapsed.TotalMilliseconds / timed,7:0.00} ms/step = {timed * size / total.Elapsed.TotalSeconds:0} texts/s; process CPU {cpu.TotalMilliseconds / timed:0.00} ms/step"));
             return 0;
         });
         return command;

@@ -24,7 +24,8 @@ internal static class TrainSpeedBenchmark
         var clip = new Option<double>("--clip") { DefaultValueFactory = _ => new TrainingOptions().GradientClipNorm, Description = "Gradient-norm clip (0 = off)." };
         var minFrequency = new Option<int?>("--min-freq") { Description = "Tokenizer minimum frequency (default: the library's for the attention preset, the preset's own otherwise)." };
         var precision = new Option<TrainingPrecision>("--precision") { DefaultValueFactory = _ => TrainingPrecision.Auto, Description = "Matrix-product format of training steps (Auto = bfloat16 where the CPU has it natively)." };
-        var command = new Command("train-speed", "Training texts/s at batch 32, data pipeline included.") { dataset, epochs, threads, preset, pooling, clip, minFrequency, precision };
+        var split = new Option<bool>("--split-batch") { DefaultValueFactory = _ => new TrainingOptions().SplitBatchAcrossThreads, Description = "Run each batch as two concurrent halves (TrainingOptions.SplitBatchAcrossThreads); false runs it whole." };
+        var command = new Command("train-speed", "Training texts/s at batch 32, data pipeline included.") { dataset, epochs, threads, preset, pooling, clip, minFrequency, precision, split };
         command.SetAction(parse =>
         {
             string name = parse.GetValue(dataset)!;
@@ -36,6 +37,7 @@ internal static class TrainSpeedBenchmark
             options.Training.BatchSize = 32;
             options.Training.GradientClipNorm = parse.GetValue(clip);
             options.Training.Precision = parse.GetValue(precision);
+            options.Training.SplitBatchAcrossThreads = parse.GetValue(split);
             // The seed architecture keeps the library's minimum frequency (16), as `train` without a preset.
             int? minimum = parse.GetValue(minFrequency) ?? (presetName == "attention" ? new AttentionTokenizerOptions().MinFrequency : null);
             if (minimum is { } value) options.Tokenizer = options.Tokenizer with { MinFrequency = value };
@@ -48,7 +50,7 @@ internal static class TrainSpeedBenchmark
             int texts = train.Count * classifier.Summary.History.Count;
             Console.WriteLine(string.Create(c, $"vocabulary {classifier.Tokenizer.VocabularySize} tokens (min frequency {options.Tokenizer.MinFrequency}), max length {classifier.MaxLength}"));
             Console.WriteLine(string.Create(c, $"machine check: 2048x2048 matmul {MatmulGflops():0} GFLOP/s on {parse.GetValue(threads)} threads (about 208 on a quiet 2-core machine of this kind; lower means a busy host)"));
-            Console.WriteLine(string.Create(c, $"{name}: {train.Count} texts x {classifier.Summary.History.Count} epochs in {total:0.0} s end to end = {texts / total:0} texts/s (tokenizer, encoding, batching and training; {parse.GetValue(threads)} threads, batch 32, {presetName}: {options.Model.Encoder} encoder, {options.Model.Pooling} pooling, {(options.Training.UsesBFloat16 ? "bfloat16 products" : "float32")})"));
+            Console.WriteLine(string.Create(c, $"{name}: {train.Count} texts x {classifier.Summary.History.Count} epochs in {total:0.0} s end to end = {texts / total:0} texts/s (tokenizer, encoding, batching and training; {parse.GetValue(threads)} threads, batch 32, {presetName}: {options.Model.Encoder} encoder, {options.Model.Pooling} pooling, {(options.Training.UsesBFloat16 ? "bfloat16 products" : "float32")}, {(options.Training.SplitBatchAcrossThreads ? "batch split in two concurrent halves" : "whole batches")})"));
             return 0;
         });
         return command;

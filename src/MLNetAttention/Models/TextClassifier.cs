@@ -70,7 +70,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         if (training && Options.TokenDropout > 0)
         {
             // Word dropout: real tokens become unknown (id 1), padding stays padding.
-            var dropped = rand(ids.shape, device: ids.device).lt(Options.TokenDropout).logical_and(ids.gt(0L));
+            var dropped = TrainingStepContext.Bernoulli(ids.shape, Options.TokenDropout).to(ids.device).logical_and(ids.gt(0L));
             ids = ids.masked_fill(dropped, 1L);
         }
         var (logits, weights) = FromEmbeddings(Embed(ids), mask);

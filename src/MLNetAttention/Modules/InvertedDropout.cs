@@ -12,7 +12,8 @@ namespace MLNetAttention.Modules;
 /// 1 / (1 - p); in eval it is the identity. On CPU the mask is drawn in managed code: libtorch's Bernoulli
 /// sampler took 2-4 ms for one (32, 64, 128) batch, a quarter of a training step, and its uniform sampler
 /// about 1 ms; 16-bit SplitMix64 draws compared in SIMD lanes take about 0.2 ms. Each call seeds its draws
-/// from torch's generator, so <c>manual_seed</c> still fixes every mask. p is applied in steps of 1/65,536.
+/// from <see cref="TrainingStepContext.NextSeed"/> (torch's generator, or the stream of a split step's part), so
+/// <c>manual_seed</c> still fixes every mask. p is applied in steps of 1/65,536.
 /// </summary>
 public sealed class InvertedDropout : nn.Module<Tensor, Tensor>
 {
@@ -39,9 +40,8 @@ public sealed class InvertedDropout : nn.Module<Tensor, Tensor>
         Tensor keep;
         if (input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32)
         {
-            long seed = randint(long.MaxValue, new long[] { 1 }, dtype: ScalarType.Int64).item<long>();
             keep = empty(input.shape, ScalarType.Float32);
-            FillKeepMask(MemoryMarshal.Cast<byte, float>(keep.bytes), new SplitMix64((ulong)seed), threshold, scale);
+            FillKeepMask(MemoryMarshal.Cast<byte, float>(keep.bytes), new SplitMix64(TrainingStepContext.NextSeed()), threshold, scale);
         }
         else
         {

@@ -14,7 +14,9 @@ namespace MLNetAttention.Modules;
 public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
-    private readonly List<(Tensor Rows, Tensor Values)> lookups = new();
+    // Each lookup with the batch part that made it: two parts of a split step look up concurrently.
+    private readonly List<(int Part, Tensor Rows, Tensor Values)> lookups = new();
+    private readonly Lock lookupsLock = new();
 
     /// <summary>Creates a table of <paramref name="rows"/> x <paramref name="dim"/>, initialised as torch's embedding (standard normal).</summary>
     /// <param name="rows">Number of rows (ids or hash buckets).</param>
@@ -54,7 +56,7 @@ public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
         }
         var (rows, inverse, _) = unique(ids, sorted: true, return_inverse: true);
         var values = weight.detach().index_select(0, rows).requires_grad_(true);
-        lookups.Add((rows.DetachFromDisposeScope(), values.DetachFromDisposeScope()));
+        lock (lookupsLock) lookups.Add((TrainingStepContext.Part, rows.DetachFromDisposeScope(), values.DetachFromDisposeScope()));
         return values.index_select(0, inverse!.flatten()).reshape(shape).MoveToOuterDisposeScope();
     }
 
@@ -66,7 +68,8 @@ public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
     {
         try
         {
-            var reached = lookups.Where(l => l.Values.grad is not null).ToList();
+            // In part order (stable within a part), so merged gradients do not depend on which thread finished first.
+            var reached = lookups.Where(l => l.Values.grad is not null).OrderBy(l => l.Part).ToList();
             if (reached.Count == 0) return null;
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
@@ -111,8 +114,11 @@ public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
     /// <summary>Forgets the rows recorded since the last <see cref="TakeRowGradients"/>.</summary>
     public void ClearLookups()
     {
-        foreach (var (rows, values) in lookups) { rows.Dispose(); values.Dispose(); }
-        lookups.Clear();
+        lock (lookupsLock)
+        {
+            foreach (var (_, rows, values) in lookups) { rows.Dispose(); values.Dispose(); }
+            lookups.Clear();
+        }
     }
 
     /// <inheritdoc/>

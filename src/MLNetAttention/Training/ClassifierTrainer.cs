@@ -2,6 +2,7 @@ using MLNetAttention.Data;
 using System.Diagnostics;
 using System.Text.Json;
 using MLNetAttention.Models;
+using MLNetAttention.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -108,6 +109,8 @@ public static class ClassifierTrainer
         model.train();
         // A fresh stream per epoch: a resumed run shuffles exactly as an uninterrupted one.
         var batches = LengthBuckets.Plan(train, options.BatchSize, SplitMix64.ForStream(options.Seed, epoch + 1));
+        using var halves = BatchHalves.Create(options);
+        var weightOfClass = classWeights?.data<float>().ToArray();
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         long correct = 0, seen = 0;
@@ -120,22 +123,16 @@ public static class ClassifierTrainer
                 optimizer.LearningRate = rate * (1 - done);
             }
             var batch = batches[step];
-            using (var scope = NewDisposeScope())
+            optimizer.ZeroGrad();
+            var (loss, right) = ComputeGradients(model, train, batch, classWeights, weightOfClass, options, halves);
+            lossSum += loss * batch.Length;
+            correct += right;
+            using (NewDisposeScope())
             {
-                var ids = LengthBuckets.Ids(train, batch);
-                var target = LengthBuckets.Labels(train, batch);
-                optimizer.ZeroGrad();
-                var (logits, weights) = model.forward(ids);
-                var loss = nn.functional.cross_entropy(logits, target, classWeights, label_smoothing: options.LabelSmoothing);
-                var regularizer = model.Regularizer(weights);
-                var total = regularizer is null ? loss : loss + regularizer;
-                total.backward();
                 if (options.GradientClipNorm > 0) optimizer.ClipGradientNorm(options.GradientClipNorm);
                 optimizer.Step();
-                lossSum += loss.item<float>() * batch.Length;
-                correct += logits.argmax(-1).eq(target).sum().item<long>();
-                seen += batch.Length;
             }
+            seen += batch.Length;
             if (progress is not null && ((step + 1) % ReportEverySteps == 0 || step + 1 == batches.Count))
             {
                 double seconds = clock.Elapsed.TotalSeconds;
@@ -150,7 +147,51 @@ public static class ClassifierTrainer
             seen / Math.Max(elapsed, 1e-9), Environment.WorkingSet / 1048576.0);
     }
 
-    private static Tensor ClassWeightsOf(EncodedExamples train, int classes)
+    /// <summary>
+    /// Forward and backward of one step's <paramref name="batch"/>: whole, or as two halves at once when
+    /// <paramref name="halves"/> is given. The gradients land on the parameters (and recorded embedding rows) as the
+    /// whole batch's mean loss would put them. Returns that mean loss and how many texts were classified right.
+    /// </summary>
+    internal static (double Loss, long Correct) ComputeGradients(TextClassifier model, EncodedExamples train, int[] batch,
+        Tensor? classWeights, float[]? weightOfClass, TrainingOptions options, BatchHalves? halves)
+    {
+        // The batch's mean loss is the sum over its parts of each part's summed loss over this (cross-entropy's own
+        // normaliser: the batch's total class weight), so the parts' gradients add up to the whole batch's.
+        double normaliser = weightOfClass is null ? batch.Length : batch.Sum(i => (double)weightOfClass[train.Labels[i]]);
+        if (halves is null || batch.Length < 2) return ForwardBackward(model, train, batch, classWeights, normaliser, 1, options);
+        var parts = BatchHalves.Split(batch);
+        // Drawn here, in step order, from torch's generator: each part's dropout masks are fixed by the seed.
+        var seeds = new[] { TrainingStepContext.NextSeed(), TrainingStepContext.NextSeed() };
+        var outcomes = new (double Loss, long Correct)[2];
+        halves.Run(part =>
+        {
+            using var context = TrainingStepContext.Enter(part, seeds[part]);
+            outcomes[part] = ForwardBackward(model, train, parts[part], classWeights, normaliser,
+                (double)parts[part].Length / batch.Length, options);
+        });
+        return (outcomes[0].Loss + outcomes[1].Loss, outcomes[0].Correct + outcomes[1].Correct);
+    }
+
+    // Forward and backward of one part of a step (the whole batch, or one half). Its loss is summed over the part and
+    // divided by the whole batch's normaliser, and the regulariser (a mean over texts) weighted by the part's share.
+    // Returns the part's contribution to the batch's mean loss and how many of its texts were classified right.
+    private static (double Loss, long Correct) ForwardBackward(TextClassifier model, EncodedExamples train, int[] indices,
+        Tensor? classWeights, double normaliser, double share, TrainingOptions options)
+    {
+        using var scope = NewDisposeScope();
+        var ids = LengthBuckets.Ids(train, indices);
+        var target = LengthBuckets.Labels(train, indices);
+        var (logits, weights) = model.forward(ids);
+        var perText = nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.None,
+            label_smoothing: options.LabelSmoothing);
+        var loss = perText.sum() / normaliser;
+        var regularizer = model.Regularizer(weights);
+        var total = regularizer is null ? loss : loss + regularizer * share;
+        total.backward();
+        return (loss.item<float>(), logits.argmax(-1).eq(target).sum().item<long>());
+    }
+
+    internal static Tensor ClassWeightsOf(EncodedExamples train, int classes)
     {
         var counts = new double[classes];
         foreach (var label in train.Labels) counts[label]++;

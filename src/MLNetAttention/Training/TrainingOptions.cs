@@ -125,6 +125,14 @@ public sealed class TrainingOptions
     /// <summary>Seed for initialisation, shuffling and dropout: the same seed and threads give bit-identical models on CPU.</summary>
     public long Seed { get; set; } = 42;
 
+    /// <summary>
+    /// With two or more libtorch threads, run each step's batch as two halves at the same time, each on its own
+    /// thread with half of the threads (the classifier trainer). The gradient is the whole batch's; only the dropout
+    /// masks are drawn differently. A small model's step is mostly short ops that libtorch's thread pool barely
+    /// speeds up, so this trains the seed architecture about a third faster on 2 cores. False runs each batch whole.
+    /// </summary>
+    public bool SplitBatchAcrossThreads { get; set; } = true;
+
     /// <summary>Threads for libtorch (0 = leave libtorch's default).</summary>
     public int Threads { get; set; }
 
