@@ -23,11 +23,14 @@ public static class MixedPrecision
     /// <summary>Turns bfloat16 products on for the current thread until the returned scope is disposed.</summary>
     public static IDisposable Enable() => new Scope();
 
+    /// <summary>Whether <paramref name="input"/> should be computed in bfloat16 here: inside a scope, a float32 CPU tensor.</summary>
+    public static bool AppliesTo(Tensor input) =>
+        active && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU;
+
     /// <summary>x W^T + b: in bfloat16 inside an <see cref="Enable"/> scope for float32 CPU tensors, else as torch's linear.</summary>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
-        if (!active || input.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU)
-            return nn.functional.linear(input, weight, bias);
+        if (!AppliesTo(input)) return nn.functional.linear(input, weight, bias);
         using var scope = NewDisposeScope();
         var product = nn.functional.linear(input.to_type(ScalarType.BFloat16), weight.to_type(ScalarType.BFloat16)).to_type(ScalarType.Float32);
         if (bias is not null) product = product + bias;

@@ -219,4 +219,59 @@ public sealed class StepOptimizerTests
         Assert.IsTrue(norm > 1, $"the unclipped norm was {norm}");
         Assert.AreEqual(1e-3, clipped, 1e-6, "a second clip sees the scaled gradients, row gradients included");
     }
+
+    [TestMethod]
+    [DataRow(OptimizerKind.Adam, 0.0)]
+    [DataRow(OptimizerKind.Adam, 0.05)]
+    [DataRow(OptimizerKind.AdamW, 0.05)]
+    public void DenseParametersFollowTorchsAdamStepForStep(OptimizerKind kind, double decay)
+    {
+        // Two layers without tables: every parameter goes through the managed dense pass.
+        var options = new TrainingOptions { Optimizer = kind, LearningRate = 0.02, WeightDecay = decay };
+        manual_seed(4);
+        using var ours = nn.Sequential(nn.Linear(5, 3), nn.Tanh(), nn.Linear(3, 1));
+        manual_seed(4);
+        using var torchs = nn.Sequential(nn.Linear(5, 3), nn.Tanh(), nn.Linear(3, 1));
+        manual_seed(8);
+        var inputs = randn(6, 5);
+        var targets = randn(6, 1);
+        using var optimizer = new StepOptimizer(ours, options);
+        using OptimizerHelper reference = kind == OptimizerKind.AdamW
+            ? optim.AdamW(torchs.parameters(), options.LearningRate, weight_decay: decay)
+            : optim.Adam(torchs.parameters(), options.LearningRate, weight_decay: decay);
+        for (int step = 0; step < 25; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            reference.zero_grad();
+            nn.functional.mse_loss(ours.forward(inputs), targets).backward();
+            nn.functional.mse_loss(torchs.forward(inputs), targets).backward();
+            optimizer.Step();
+            reference.step();
+        }
+
+        foreach (var ((name, a), (_, b)) in ours.named_parameters().Zip(torchs.named_parameters()))
+        {
+            var actual = a.data<float>().ToArray();
+            var expected = b.data<float>().ToArray();
+            for (int i = 0; i < actual.Length; i++) Assert.AreEqual(expected[i], actual[i], 1e-5, $"{name}[{i}]");
+        }
+    }
+
+    [TestMethod]
+    public void ClippingMatchesTorchsGlobalNorm()
+    {
+        manual_seed(2);
+        using var model = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2));
+        nn.functional.mse_loss(model.forward(randn(3, 4)), full(3, 2, 40f)).backward();
+        double expected = Math.Sqrt(model.parameters().Sum(p => p.grad!.pow(2).sum().item<float>()));
+        var before = model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToList();
+        using var optimizer = new StepOptimizer(model, new TrainingOptions());
+
+        double norm = optimizer.ClipGradientNorm(0.5);
+
+        Assert.AreEqual(expected, norm, 1e-4 * expected);
+        foreach (var (gradient, original) in model.parameters().Select(p => p.grad!.data<float>().ToArray()).Zip(before))
+            for (int i = 0; i < gradient.Length; i++) Assert.AreEqual(original[i] * 0.5 / expected, gradient[i], 1e-6);
+    }
 }
