@@ -27,6 +27,9 @@ internal sealed class MaskedConvolution : autograd.SingleTensorFunction<MaskedCo
     {
         var (x, mask, weight, bias, format) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (ScalarType)vars[4]);
         using var noGrad = no_grad();
+        // TorchSharp would fill an unused output's gradient from a tensor it allocates here, which the caller's dispose
+        // scope may free before backward runs; an undefined gradient is handled in backward instead.
+        ctx.set_materialize_grads(false);
         long batch = x.shape[0], steps = x.shape[1], dim = x.shape[2], outputs = weight.shape[0], kernel = weight.shape[2];
         long half = kernel / 2;
         var stepMask = mask.to_type(format).view(batch, steps, 1);
@@ -52,6 +55,7 @@ internal sealed class MaskedConvolution : autograd.SingleTensorFunction<MaskedCo
         var types = (ScalarType[])ctx.get_data("types");
         long batch = shape[0], steps = shape[1], dim = shape[2], outputs = shape[3], kernel = shape[4];
         long half = kernel / 2;
+        if (gradOutput is null || gradOutput.IsInvalid) return new List<Tensor> { null!, null!, null!, null!, null! };
         // Through the padding mask and ReLU at once: a kept feature is exactly one that came out positive.
         var gradient = gradOutput.reshape(batch * steps, outputs).to_type(features.dtype).mul(features.gt(0));
         var weightGradient = gradient.t().mm(columns).view(outputs, kernel, dim).permute(0, 2, 1).to_type(types[1]).contiguous();
