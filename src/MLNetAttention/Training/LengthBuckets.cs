@@ -10,8 +10,10 @@ namespace MLNetAttention.Training;
 /// </summary>
 public static class LengthBuckets
 {
-    // Shuffle, then sort windows of this many batches by length: batches stay random across epochs.
-    private const int BatchesPerSortWindow = 50;
+    // Shuffle, then sort windows of this many batches by length: batches stay random across epochs. Poetry's long tail
+    // made windows of 50 batches compute 9 % padding (lengths spread widely among a window's longest texts); windows
+    // of 200 compute 3 %.
+    private const int BatchesPerSortWindow = 200;
 
     /// <summary>Batches of example indices for one epoch: shuffled with <paramref name="random"/>, or in length order when it is null.</summary>
     public static List<int[]> Plan(EncodedExamples data, int batchSize, SplitMix64? random)
