@@ -28,7 +28,7 @@ public sealed class InvertedDropout : nn.Module<Tensor, Tensor>
         if (!(probability >= 0 && probability < 1))
             throw new ArgumentOutOfRangeException(nameof(probability), probability, "A dropout probability must be in [0, 1).");
         this.probability = probability;
-        threshold = (ushort)Math.Min(ushort.MaxValue, Math.Round(probability * 65536));
+        threshold = ThresholdOf(probability);
         scale = (float)(65536.0 / (65536 - threshold));
     }
 
@@ -49,6 +49,9 @@ public sealed class InvertedDropout : nn.Module<Tensor, Tensor>
         }
         return (input * keep).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The 16-bit draw below which an element is dropped with <paramref name="probability"/>.</summary>
+    internal static ushort ThresholdOf(double probability) => (ushort)Math.Min(ushort.MaxValue, Math.Round(probability * 65536));
 
     /// <summary>Writes <paramref name="scale"/> where a 16-bit draw is at least <paramref name="threshold"/>, else 0.</summary>
     internal static void FillKeepMask(Span<float> mask, SplitMix64 random, ushort threshold, float scale)

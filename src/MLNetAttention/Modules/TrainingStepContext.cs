@@ -40,18 +40,11 @@ public static class TrainingStepContext
     /// </summary>
     public static Tensor Bernoulli(long[] shape, double probability)
     {
-        ushort threshold = (ushort)Math.Min(ushort.MaxValue, Math.Round(probability * 65536));
-        var random = new SplitMix64(NextSeed());
-        var result = empty(shape, ScalarType.Bool);
-        // Written in place: the span covers the tensor's own storage.
-        var bits = MemoryMarshal.Cast<byte, bool>(result.bytes);
-        ulong word = 0;
-        for (int i = 0; i < bits.Length; i++)
-        {
-            if (i % 4 == 0) word = random.Next();
-            bits[i] = (ushort)(word >> (16 * (i % 4))) < threshold;
-        }
-        return result;
+        // InvertedDropout's sampler with a scale of 1: an element is drawn true exactly where it would be dropped.
+        using var keep = empty(shape, ScalarType.Float32);
+        InvertedDropout.FillKeepMask(MemoryMarshal.Cast<byte, float>(keep.bytes), new SplitMix64(NextSeed()),
+            InvertedDropout.ThresholdOf(probability), 1f);
+        return keep.eq(0f);
     }
 
     private sealed class Scope : IDisposable

@@ -173,19 +173,12 @@ internal sealed class StepOptimizer : IDisposable
     private void StepDenseInPlace()
     {
         using var scope = NewDisposeScope();
-        double rate = LearningRate, decay = options.WeightDecay;
-        bool adamW = decay > 0 && options.Optimizer == OptimizerKind.AdamW, l2 = decay > 0 && options.Optimizer == OptimizerKind.Adam;
         for (int j = 0; j < denseParameters.Count; j++)
         {
             // As torch's optimizer: a parameter without a gradient is skipped and keeps its own step count.
             if (denseParameters[j].grad is not { } gradient) continue;
             var g = gradient.is_contiguous() ? gradient : gradient.contiguous();
-            long t = ++denseSteps![j];
-            var factors = new AdamFactors(
-                StepSize: (float)(rate / (1 - Math.Pow(Beta1, t))),
-                SecondCorrection: (float)Math.Sqrt(1 - Math.Pow(Beta2, t)),
-                Shrink: adamW ? (float)(1 - rate * decay) : 1f,
-                L2: l2 ? (float)decay : 0f);
+            var factors = FactorsAt(LearningRate, ++denseSteps![j]);
             AdamRow(MemoryMarshal.Cast<byte, float>(denseParameters[j].bytes), MemoryMarshal.Cast<byte, float>(denseFirst![j].bytes),
                 MemoryMarshal.Cast<byte, float>(denseSecond![j].bytes), MemoryMarshal.Cast<byte, float>(g.bytes), factors);
         }
@@ -226,12 +219,7 @@ internal sealed class StepOptimizer : IDisposable
         var gradients = MemoryMarshal.Cast<byte, float>(gradient.bytes);
         int dim = (int)tables[i].Weight.shape[1];
         double rate = LearningRate * RowRateFactor, decay = options.WeightDecay;
-        bool adamW = decay > 0 && options.Optimizer == OptimizerKind.AdamW, l2 = decay > 0 && options.Optimizer == OptimizerKind.Adam;
-        var factors = new AdamFactors(
-            StepSize: (float)(rate / (1 - Math.Pow(Beta1, steps))),
-            SecondCorrection: (float)Math.Sqrt(1 - Math.Pow(Beta2, steps)),
-            Shrink: adamW ? (float)(1 - rate * decay) : 1f,
-            L2: l2 ? (float)decay : 0f);
+        var factors = FactorsAt(rate, steps);
         double ratio = Beta1 / Math.Sqrt(Beta2);
         for (int k = 0; k < ids.Length; k++)
         {
@@ -244,7 +232,7 @@ internal sealed class StepOptimizer : IDisposable
             {
                 // The momentum moves dense Adam made while the row was absent (CatchUp, closed form).
                 float momentumSum = (float)((1 - Math.Pow(ratio, missed)) * (ratio / (1 - ratio)));
-                float absentShrink = adamW ? (float)Math.Pow(1 - rate * decay, missed) : 1f;
+                float absentShrink = decay > 0 && options.Optimizer == OptimizerKind.AdamW ? (float)Math.Pow(1 - rate * decay, missed) : 1f;
                 CatchUpRow(w, m, v, factors.StepSize * momentumSum, factors.SecondCorrection, absentShrink,
                     (float)Math.Pow(Beta1, missed), (float)Math.Pow(Beta2, missed));
             }
@@ -254,6 +242,18 @@ internal sealed class StepOptimizer : IDisposable
     }
 
     private readonly record struct AdamFactors(float StepSize, float SecondCorrection, float Shrink, float L2);
+
+    // Adam's constants at a step: the bias-corrected step size, sqrt of the second bias correction, AdamW's decay
+    // factor and Adam's L2 coefficient (1 and 0 when they do not apply).
+    private AdamFactors FactorsAt(double rate, long step)
+    {
+        double decay = options.WeightDecay;
+        return new AdamFactors(
+            StepSize: (float)(rate / (1 - Math.Pow(Beta1, step))),
+            SecondCorrection: (float)Math.Sqrt(1 - Math.Pow(Beta2, step)),
+            Shrink: decay > 0 && options.Optimizer == OptimizerKind.AdamW ? (float)(1 - rate * decay) : 1f,
+            L2: decay > 0 && options.Optimizer == OptimizerKind.Adam ? (float)decay : 0f);
+    }
 
     private static void CatchUpRow(Span<float> w, Span<float> m, Span<float> v, float moveScale, float secondCorrection,
         float shrink, float decay1, float decay2)
@@ -306,10 +306,9 @@ internal sealed class StepOptimizer : IDisposable
     // Adam's move at the current step, bias corrections included: stepSize x m / (sqrt(v) / c2 + eps).
     private Tensor AdamMove(Tensor m, Tensor v)
     {
-        double stepSize = LearningRate * RowRateFactor / (1 - Math.Pow(Beta1, steps));
-        double secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, steps));
-        using var denominator = v.sqrt().div_(secondCorrection).add_(Epsilon);
-        return m.div(denominator).mul_(stepSize);
+        var factors = FactorsAt(LearningRate * RowRateFactor, steps);
+        using var denominator = v.sqrt().div_(factors.SecondCorrection).add_(Epsilon);
+        return m.div(denominator).mul_(factors.StepSize);
     }
 
     /// <summary>Whether the optimizer keeps an average of the weights (<see cref="TrainingOptions.AverageWeightsOverSteps"/>).</summary>
