@@ -7,6 +7,7 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
     BaselineBenchmark.Create(),
     TrainSpeedBenchmark.Create(),
     TrainProfileBenchmark.Create(),
+    ConvProfileBenchmark.Create(),
     MlNetScoringBenchmark.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -7,8 +7,9 @@ namespace MLNetAttention.Modules;
 /// (batch, seq, dim) inputs. The forward builds the k shifted copies as one strided view of a single padded copy and
 /// multiplies them with the bias folded into the product; the backward is written out (two products, a shifted sum
 /// and the ReLU and padding masks). libtorch's generic graph for the same computation (two pads, a concatenation,
-/// a separate bias add, ReLU and two mask products, each with its own backward) took about a quarter more time:
-/// at batch 16 and 64 steps on one thread, 5.8 against 4.6 ms in float32 and 3.6 against 2.9 ms in bfloat16.
+/// a separate bias add, ReLU and two mask products, each with its own backward) took a few per cent more, all of it
+/// in the forward: at batch 16 and 64 steps on one thread, 4.55 against 4.24-4.30 ms in float32 and 2.67-3.14 against
+/// 2.55-2.88 ms in bfloat16 (benchmarks' <c>conv-profile</c>).
 /// </summary>
 internal sealed class MaskedConvolution : autograd.SingleTensorFunction<MaskedConvolution>
 {
