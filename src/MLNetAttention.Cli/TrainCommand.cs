@@ -35,7 +35,7 @@ internal static class TrainCommand
         };
         var task = new Option<string>("--task") { Description = "classify (one text, a label) | match (a pair of sentences, 0/1).", DefaultValueFactory = _ => "classify" };
         task.AcceptOnlyFromAmong("classify", "match");
-        var matcher = new Option<MatcherKind>("--matcher") { Description = "With --task match: siamese | interactive | triplet.", DefaultValueFactory = _ => MatcherKind.Siamese };
+        var matcher = new Option<MatcherKind>("--matcher") { Description = "With --task match: siamese | interactive | triplet | cross (soft alignment, the most accurate).", DefaultValueFactory = _ => MatcherKind.Siamese };
         var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none (default conv; resconv for --task match).", DefaultValueFactory = _ => EncoderKind.Conv };
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };

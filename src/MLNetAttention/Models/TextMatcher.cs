@@ -34,6 +34,7 @@ public abstract class TextMatcher : nn.Module<Tensor, Tensor, (Tensor Logits, Te
         {
             MatcherKind.Interactive => new InteractiveMatcher(options),
             MatcherKind.Triplet => new TripletMatcher(options),
+            MatcherKind.Cross => new CrossAttentionMatcher(options),
             _ => new SiameseMatcher(options),
         };
     }

@@ -12,6 +12,8 @@ public enum MatcherKind
     Interactive,
     /// <summary><see cref="TripletMatcher"/>: cosine of projected pooled vectors, trained with a hinge on (anchor, positive, negative).</summary>
     Triplet,
+    /// <summary><see cref="CrossAttentionMatcher"/>: every token attends over the other sentence (soft alignment), is compared with its aligned summary, then pooled.</summary>
+    Cross,
 }
 
 /// <summary>
@@ -56,6 +58,12 @@ public sealed class TextMatcherOptions
     /// <summary>Triplet matcher: the hinge margin, loss = max(0, margin - cos(a, p) + cos(a, n)).</summary>
     public double TripletMargin { get; set; } = 0.3;
 
+    /// <summary>Cross-attention matcher: width of the compared token vectors that are pooled.</summary>
+    public int CompareDim { get; set; } = 128;
+
+    /// <summary>Cross-attention matcher: relative positions further apart than this share one alignment bias.</summary>
+    public int MaxRelativeDistance { get; set; } = 16;
+
     /// <summary>Width of the vectors the encoder hands to the pooling.</summary>
     [JsonIgnore]
     public int EncodedDim => Encoder is EncoderKind.ResConv or EncoderKind.None ? EmbeddingDim : EncoderDim;
@@ -63,7 +71,7 @@ public sealed class TextMatcherOptions
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first option that cannot build a model.</summary>
     public void Validate()
     {
-        Require(Enum.IsDefined(Kind), nameof(Kind), Kind, "siamese, interactive or triplet");
+        Require(Enum.IsDefined(Kind), nameof(Kind), Kind, "siamese, interactive, triplet or cross");
         Require(VocabularySize >= 2, nameof(VocabularySize), VocabularySize, "at least 2 (padding and unknown)");
         Require(EmbeddingDim >= 1, nameof(EmbeddingDim), EmbeddingDim, "at least 1");
         Require(EncoderDim >= 1, nameof(EncoderDim), EncoderDim, "at least 1");
@@ -74,6 +82,8 @@ public sealed class TextMatcherOptions
         Require(Dropout is >= 0 and < 1, nameof(Dropout), Dropout, "in [0, 1)");
         Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
         Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
+        Require(CompareDim >= 1, nameof(CompareDim), CompareDim, "at least 1");
+        Require(MaxRelativeDistance is >= 0 and <= 512, nameof(MaxRelativeDistance), MaxRelativeDistance, "in [0, 512]");
         Require(TripletMargin is > 0 and <= 2, nameof(TripletMargin), TripletMargin, "in (0, 2] (cosines differ by at most 2)");
     }
 

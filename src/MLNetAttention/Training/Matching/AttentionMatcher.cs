@@ -138,7 +138,13 @@ public sealed partial class AttentionMatcher : IDisposable
         foreach (var batch in PairBatches.Plan(lengths, PredictionBatchSize, random: null))
         {
             using var scope = NewDisposeScope();
-            var (logits, weights1, weights2) = Network.forward(PairBatches.Ids(ids1, batch), PairBatches.Ids(ids2, batch));
+            Tensor logits, weights1, weights2;
+            Tensor? alignment = null;
+            if (Network is CrossAttentionMatcher cross)
+                (logits, weights1, weights2, alignment) = cross.Align(PairBatches.Ids(ids1, batch), PairBatches.Ids(ids2, batch));
+            else
+                (logits, weights1, weights2) = Network.forward(PairBatches.Ids(ids1, batch), PairBatches.Ids(ids2, batch));
+            var a = alignment?.data<float>().ToArray();
             var probabilities = logits.softmax(-1)[.., 1].data<float>().ToArray();
             var w1 = weights1.data<float>().ToArray();
             var w2 = weights2.data<float>().ToArray();
@@ -154,6 +160,7 @@ public sealed partial class AttentionMatcher : IDisposable
                     Tokens2 = Tokens(text2, windows2[index], w2.AsSpan(r * length2, length2)),
                     TruncatedTokens1 = windows1[index].TextTokenCount - windows1[index].Ids.Length,
                     TruncatedTokens2 = windows2[index].TextTokenCount - windows2[index].Ids.Length,
+                    Alignment = a is null ? null : AlignmentOf(a, r, length1, length2, ids1[index].Length, ids2[index].Length),
                 };
             }
         }
@@ -183,6 +190,17 @@ public sealed partial class AttentionMatcher : IDisposable
         if (window.Ids.Length == 0)
             throw new ArgumentException($"Pair {index}: {side} has no tokens; there is nothing to match.", side);
         return window;
+    }
+
+    // Row r of a (batch, length1, length2) alignment, cut to the pair's real tokens.
+    private static float[,] AlignmentOf(float[] values, int row, int length1, int length2, int tokens1, int tokens2)
+    {
+        var result = new float[tokens1, tokens2];
+        int start = row * length1 * length2;
+        for (int i = 0; i < tokens1; i++)
+            for (int j = 0; j < tokens2; j++)
+                result[i, j] = values[start + i * length2 + j];
+        return result;
     }
 
     private TokenWeight[] Tokens(string text, TokenWindow window, ReadOnlySpan<float> weights) =>

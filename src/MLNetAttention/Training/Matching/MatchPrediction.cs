@@ -9,7 +9,7 @@ public sealed class MatchPrediction
     /// <summary>The second sentence.</summary>
     public required string Text2 { get; init; }
 
-    /// <summary>"1" when the pair matches (<see cref="Probability"/> ≥ 0.5), else "0".</summary>
+    /// <summary>"1" when the pair matches (<see cref="Probability"/> ≥ 0.5), else "0" (shown as "match" / "no match").</summary>
     public string Label => IsMatch ? "1" : "0";
 
     /// <summary>Whether the pair matches (<see cref="Probability"/> ≥ 0.5).</summary>
@@ -29,4 +29,10 @@ public sealed class MatchPrediction
 
     /// <summary>Tokens of <see cref="Text2"/> past the model's maximum length that were not scored.</summary>
     public required int TruncatedTokens2 { get; init; }
+
+    /// <summary>
+    /// For the cross-attention matcher: how each token of <see cref="Tokens1"/> attends over the tokens of
+    /// <see cref="Tokens2"/>, row-major [Tokens1.Count, Tokens2.Count] (each row sums to 1); null for the other matchers.
+    /// </summary>
+    public float[,]? Alignment { get; init; }
 }
