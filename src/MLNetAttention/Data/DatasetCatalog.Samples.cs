@@ -8,6 +8,9 @@ public static partial class DatasetCatalog
     /// <summary>Longest poem (cleaned text, in characters) taken into the poetry samples.</summary>
     internal const int SamplePoemChars = 48;
 
+    /// <summary>Training pairs per label in the couplet sample: enough for the demo's matcher to learn the task.</summary>
+    internal const int SampleCoupletPairsPerLabel = 12000;
+
     /// <summary>Longest review taken into the IMDB samples.</summary>
     internal const int SampleReviewChars = 800;
 
@@ -17,7 +20,7 @@ public static partial class DatasetCatalog
     /// first rows of its split file in order (the split is already shuffled), the same number per label:
     /// poetry-dynasty and poetry-dynasty-clean 3000/800 (the same poems, cleaned text at most 48 characters),
     /// imdb 400/100 (reviews of at most 800 characters), spam 400/100 (cut to 900 characters),
-    /// couplet-match 2000/500. The output is deterministic; the repository keeps it in data/samples.
+    /// couplet-match 24000/500 (training pairs from couplet-match-full). The output is deterministic; the repository keeps it in data/samples.
     /// </summary>
     /// <param name="outputDirectory">The directory to write to (created if needed).</param>
     /// <param name="cacheDirectory">The dataset cache; null for <see cref="DefaultCacheDirectory"/>.</param>
@@ -55,8 +58,10 @@ public static partial class DatasetCatalog
         Write("spam", "train", Take(spam.ReadTrain(), r => r.Label, _ => true, 200).Select(Cut));
         Write("spam", "test", Take(spam.ReadTest(), r => r.Label, _ => true, 50).Select(Cut));
 
-        var couplets = Fetch("couplet-match", cacheDirectory, log);
-        foreach (var (split, perLabel) in new[] { ("train", 1000), ("test", 250) })
+        // Training pairs come from couplet-match-full (more poems than couplet-match's 20,000 to draw from); its test
+        // split is couplet-match's.
+        var couplets = Fetch("couplet-match-full", cacheDirectory, log);
+        foreach (var (split, perLabel) in new[] { ("train", SampleCoupletPairsPerLabel), ("test", 250) })
         {
             string path = Path.Combine(outputDirectory, $"couplet-match.{split}.jsonl");
             Jsonl.Write(path, Take(split == "train" ? couplets.ReadTrainPairs() : couplets.ReadTestPairs(), p => p.Label, _ => true, perLabel));

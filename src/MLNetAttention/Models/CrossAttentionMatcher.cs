@@ -17,6 +17,7 @@ namespace MLNetAttention.Models;
 public sealed class CrossAttentionMatcher : TextMatcher
 {
     private readonly MatchTokenEncoder encoder;
+    private readonly LayerNorm layer_norm;
     private readonly Parameter relative_position_bias;
     private readonly Linear compare;
     private readonly AttentionPooling1D pooling;
@@ -28,9 +29,12 @@ public sealed class CrossAttentionMatcher : TextMatcher
     public CrossAttentionMatcher(TextMatcherOptions options) : base(nameof(CrossAttentionMatcher), options)
     {
         encoder = new MatchTokenEncoder(Options);
+        layer_norm = nn.LayerNorm(encoder.OutputDim);
         maxDistance = Options.MaxRelativeDistance;
-        // Starts at zero: alignment begins as pure content similarity.
-        relative_position_bias = new Parameter(zeros(2 * maxDistance + 1));
+        // Starts as a linear distance penalty (as ALiBi): before the content scores mean anything, a token attends
+        // mostly near its own position in the other sentence, which gives the compare step a signal from the first
+        // steps; training moves it where the data wants (it can flatten it for unordered pairs).
+        relative_position_bias = new Parameter(arange(-maxDistance, maxDistance + 1, dtype: ScalarType.Float32).abs().neg() * (float)Options.InitialDistancePenalty);
         compare = nn.Linear(4 * encoder.OutputDim, Options.CompareDim);
         pooling = new AttentionPooling1D(Options.CompareDim, Options.AttentionHiddenDim);
         head = new MatchHead(Options.CompareDim, Options);
@@ -54,8 +58,8 @@ public sealed class CrossAttentionMatcher : TextMatcher
     public (Tensor Logits, Tensor Weights1, Tensor Weights2, Tensor Alignment) Align(Tensor ids1, Tensor ids2)
     {
         using var scope = NewDisposeScope();
-        var (x1, mask1) = encoder.forward(ids1);
-        var (x2, mask2) = encoder.forward(ids2);
+        var (x1, mask1) = Encode(ids1);
+        var (x2, mask2) = Encode(ids2);
         var scores = bmm(x1, x2.transpose(1, 2)) * scale + RelativeBias(x1.shape[1], x2.shape[1], x1.device);
         var alignment12 = Masking.MaskedSoftmax(scores, mask2);                  // (batch, seq1, seq2)
         var alignment21 = Masking.MaskedSoftmax(scores.transpose(1, 2), mask1);  // (batch, seq2, seq1)
@@ -66,6 +70,14 @@ public sealed class CrossAttentionMatcher : TextMatcher
         var logits = head.forward(u, v);
         var shown = alignment12 * mask1.unsqueeze(2);
         return (logits.MoveToOuterDisposeScope(), w1.MoveToOuterDisposeScope(), w2.MoveToOuterDisposeScope(), shown.MoveToOuterDisposeScope());
+    }
+
+    // Normalised token vectors: the products of the alignment and the comparison carry signal from the first step
+    // (raw embeddings start near 0.02, and their products near nothing). Padded steps are zeroed again.
+    private (Tensor Encoded, Tensor Mask) Encode(Tensor ids)
+    {
+        var (x, mask) = encoder.forward(ids);
+        return (layer_norm.forward(x) * mask.unsqueeze(2), mask);
     }
 
     // (seq1, seq2): b[clip(j - i, -D, D) + D]; it depends on positions only, so padding cannot change it.
@@ -90,7 +102,7 @@ public sealed class CrossAttentionMatcher : TextMatcher
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { encoder.Dispose(); relative_position_bias.Dispose(); compare.Dispose(); pooling.Dispose(); head.Dispose(); }
+        if (disposing) { encoder.Dispose(); layer_norm.Dispose(); relative_position_bias.Dispose(); compare.Dispose(); pooling.Dispose(); head.Dispose(); }
         base.Dispose(disposing);
     }
 }

@@ -64,6 +64,9 @@ public sealed class TextMatcherOptions
     /// <summary>Cross-attention matcher: relative positions further apart than this share one alignment bias.</summary>
     public int MaxRelativeDistance { get; set; } = 16;
 
+    /// <summary>Cross-attention matcher: the alignment bias starts at -penalty * |j - i| (0 = no positional prior).</summary>
+    public double InitialDistancePenalty { get; set; } = 1.0;
+
     /// <summary>Width of the vectors the encoder hands to the pooling.</summary>
     [JsonIgnore]
     public int EncodedDim => Encoder is EncoderKind.ResConv or EncoderKind.None ? EmbeddingDim : EncoderDim;
@@ -84,6 +87,7 @@ public sealed class TextMatcherOptions
         Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
         Require(CompareDim >= 1, nameof(CompareDim), CompareDim, "at least 1");
         Require(MaxRelativeDistance is >= 0 and <= 512, nameof(MaxRelativeDistance), MaxRelativeDistance, "in [0, 512]");
+        Require(InitialDistancePenalty is >= 0 and <= 100, nameof(InitialDistancePenalty), InitialDistancePenalty, "in [0, 100]");
         Require(TripletMargin is > 0 and <= 2, nameof(TripletMargin), TripletMargin, "in (0, 2] (cosines differ by at most 2)");
     }
 
