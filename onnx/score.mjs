@@ -15,6 +15,8 @@
 // or, for a matcher, one per pair:
 //   {"text1", "text2", "label" ("1" = match, when p >= 0.5), "probability" (of a match), "probabilities": {"0", "1"},
 //    "truncatedTokens1", "truncatedTokens2", "tokens1", "weights1", "tokens2", "weights2"}
+// plus, for a cross-attention matcher (mlnet_attention.matcher_kind "Cross": the graph has an "alignment" output),
+//   "alignment": one row per token of text1, each with one weight per token of text2 (each row sums to 1).
 // Offsets and lengths are in UTF-16 code units, like .NET and JavaScript strings.
 
 import { readFileSync } from 'node:fs';
@@ -193,6 +195,9 @@ export async function loadModel(path) {
     tokenizer: new Tokenizer(metadata['mlnet_attention.tokenizer']),
     maxLength: Number(metadata['mlnet_attention.max_length']),
     heads: Number(metadata['mlnet_attention.heads']),
+    // "Siamese", "Interactive", "Triplet" or "Cross" (null for a classifier or a file written before the key existed).
+    matcherKind: metadata['mlnet_attention.matcher_kind'] ?? null,
+    hasAlignment: session.outputNames.includes('alignment'),
   };
 }
 
@@ -252,9 +257,13 @@ export async function scorePairs(model, pairs) {
   const probabilities = outputs.probabilities.data;
   const weights1 = outputs.attention_weights_1.data;
   const weights2 = outputs.attention_weights_2.data;
+  const alignment = model.hasAlignment ? outputs.alignment.data : null;
+  // Row r of the [batch, length1, length2] alignment, cut to the pair's tokens: one array per token of text1.
+  const alignmentRows = (row) => encoded1[row].tokens.map((_, i) =>
+    Array.from(alignment.subarray((row * length1 + i) * length2, (row * length1 + i) * length2 + encoded2[row].tokens.length)));
   return pairs.map(([text1, text2], row) => {
     const probability = probabilities[row * 2 + 1];
-    return {
+    const result = {
       text1,
       text2,
       label: model.labels[probability >= 0.5 ? 1 : 0],
@@ -267,6 +276,8 @@ export async function scorePairs(model, pairs) {
       tokens2: encoded2[row].tokens,
       weights2: encoded2[row].tokens.map((_, t) => weights2[row * length2 + t]),
     };
+    if (alignment) result.alignment = alignmentRows(row);
+    return result;
   });
 }
 

@@ -16,7 +16,7 @@ internal static class ExportCommand
             "Export a model directory to one self-contained ONNX file (opset 17): input input_ids int64 [batch, seq] (0 = padding); " +
             "outputs probabilities [batch, classes] and attention_weights [batch, seq] ([batch, heads, seq] for multihead). " +
             "A matcher directory exports inputs input_ids_1 [batch, seq1] and input_ids_2 [batch, seq2], outputs probabilities [batch, 2], " +
-            "attention_weights_1 and attention_weights_2. " +
+            "attention_weights_1 and attention_weights_2 (a cross matcher adds alignment [batch, seq1, seq2]). " +
             "Labels, vocabulary and options are in the model's metadata (mlnet_attention.*).")
         {
             model, output, skipValidation,

@@ -75,7 +75,8 @@ public static class AttentionPoolCatalog
     /// Create an <see cref="AttentionMatchEstimator"/>, which scores the text pair in <paramref name="text1ColumnName"/> and
     /// <paramref name="text2ColumnName"/> with the matcher in <paramref name="modelPath"/> and adds <c>Tokens1</c>,
     /// <c>TokenOffsets1</c>, <c>AttentionWeights1</c>, <c>Tokens2</c>, <c>TokenOffsets2</c>, <c>AttentionWeights2</c>,
-    /// <c>Score</c> (probabilities, slot 1 = match) and <c>PredictedLabel</c> (a key over "0", "1"; see <see cref="AttentionMatchColumns"/>).
+    /// <c>Score</c> (probabilities, slot 1 = match) and <c>PredictedLabel</c> (a key over "0", "1"), and for a cross-attention
+    /// matcher <c>Alignment</c> (row-major tokens1 × tokens2; see <see cref="AttentionMatchColumns"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="modelPath">An .onnx matcher exported by MLNetAttention (<see cref="OnnxExporter"/>).</param>

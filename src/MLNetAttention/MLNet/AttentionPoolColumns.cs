@@ -48,6 +48,15 @@ public static class AttentionMatchColumns
     /// <summary>The attention weights of the second text (one per token of <see cref="Tokens2"/>).</summary>
     public const string AttentionWeights2 = "AttentionWeights2";
 
+    /// <summary>
+    /// A cross-attention matcher's alignment (Single vector; only for models of matcher kind "Cross"): row-major
+    /// <c>T1 × T2</c> over the scored tokens, where slot <c>i * T2 + j</c> is how much token i of the first text attends
+    /// to token j of the second (each row sums to 1), as <see cref="Training.Matching.MatchPrediction.Alignment"/>.
+    /// T1 and T2 are the lengths of <see cref="AttentionWeights1"/> and <see cref="AttentionWeights2"/> (an empty text,
+    /// scored as one unknown token, counts 1).
+    /// </summary>
+    public const string Alignment = "Alignment";
+
     /// <summary>The probabilities, a known-size Single vector of 2: slot 0 = no match (label "0"), slot 1 = match (label "1").</summary>
     public const string Score = AttentionPoolColumns.Score;
 

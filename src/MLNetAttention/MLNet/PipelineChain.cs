@@ -62,7 +62,7 @@ internal static class PipelineChain
         }
 
         string file = WriteModelFile(PipelineGraph.Build(model, info), options.CacheDirectory);
-        chain = chain.Append(catalog.ApplyOnnxModel(OnnxOptionsFor(file, PipelineGraph.InputColumns(info.Kind), PipelineGraph.OutputColumns(info.Kind), gpuDeviceId, options)));
+        chain = chain.Append(catalog.ApplyOnnxModel(OnnxOptionsFor(file, PipelineGraph.InputColumns(info.Kind), PipelineGraph.OutputColumns(info), gpuDeviceId, options)));
         chain = pair
             ? chain
                 .Append(catalog.CustomMapping(new Tokens1Factory().GetMapping(), Tokens1Factory.ContractName))

@@ -46,8 +46,12 @@ internal static class PipelineGraph
     /// <summary>The ONNX step's input columns for a model of <paramref name="kind"/>.</summary>
     public static string[] InputColumns(string kind) => [.. SidesOf(kind).Select(s => s.Ids)];
 
-    /// <summary>The ONNX step's output columns for a model of <paramref name="kind"/>.</summary>
-    public static string[] OutputColumns(string kind) => [ScoreName, .. SidesOf(kind).SelectMany(s => new[] { s.Weights, s.KeptIds })];
+    /// <summary>The ONNX step's output columns for the model <paramref name="info"/> describes (with <c>Alignment</c> for a cross matcher).</summary>
+    public static string[] OutputColumns(OnnxModelInfo info) =>
+        [ScoreName, .. SidesOf(info.Kind).SelectMany(s => new[] { s.Weights, s.KeptIds }), .. info.HasAlignment ? [AlignmentName] : Array.Empty<string>()];
+
+    /// <summary>A cross matcher's alignment, float [1, L1 * L2]: row-major over the kept tokens of both texts.</summary>
+    public const string AlignmentName = AttentionMatchColumns.Alignment;
 
     /// <summary>Builds the variant of <paramref name="exported"/> (an .onnx file written by <see cref="OnnxExporter"/>).</summary>
     public static byte[] Build(byte[] exported, OnnxModelInfo info)
@@ -82,6 +86,16 @@ internal static class PipelineGraph
                 ? ValueInfo(side.Weights, DataType.Float, 1L, (long)info.Heads, OnnxModelInfo.SequenceAxis + side.Ids)
                 : ValueInfo(side.Weights, DataType.Float, 1L, OnnxModelInfo.SequenceAxis + side.Ids));
             graph.Output.Add(ValueInfo(side.KeptIds, DataType.Int64, 1L, OnnxModelInfo.SequenceAxis + side.Ids));
+        }
+        if (info.HasAlignment)
+        {
+            // [1, L1, L2] flattened to [1, L1 * L2]: ML.NET's column is a vector, row-major as MatchPrediction.Alignment.
+            if (!graph.Node.Any(n => n.Output.Contains(OnnxModelInfo.AlignmentName)))
+                throw new InvalidOperationException($"The matcher graph has no '{OnnxModelInfo.AlignmentName}' output although its metadata say it is a cross matcher.");
+            var flat = Int64s("flat_shape", [1, -1]);
+            graph.Initializer.Add(flat);
+            graph.Node.Add(Node("Reshape", [OnnxModelInfo.AlignmentName, flat.Name], AlignmentName));
+            graph.Output.Add(ValueInfo(AlignmentName, DataType.Float, 1L, OnnxModelInfo.SequenceAxis + AlignmentName));
         }
         return model.ToByteArray();
     }

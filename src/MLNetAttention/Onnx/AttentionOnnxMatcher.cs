@@ -7,8 +7,9 @@ using MLNetAttention.Training.Matching;
 namespace MLNetAttention.Onnx;
 
 /// <summary>
-/// An exported matcher (siamese, interactive or triplet) loaded in ONNX Runtime, with the tokenizer read from its
-/// metadata: scores sentence pairs like <see cref="AttentionMatcher.Predict(string, string)"/> without TorchSharp weights.
+/// An exported matcher (siamese, interactive, triplet or cross) loaded in ONNX Runtime, with the tokenizer read from its
+/// metadata: scores sentence pairs like <see cref="AttentionMatcher.Predict(string, string)"/> without TorchSharp weights,
+/// including the cross-attention matcher's <see cref="MatchPrediction.Alignment"/>.
 /// </summary>
 public sealed class AttentionOnnxMatcher : IDisposable
 {
@@ -20,6 +21,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
         Info = info;
         Tokenizer = info.CreateTokenizer();
         _session = session;
+        HasAlignment = session.OutputMetadata.ContainsKey(OnnxModelInfo.AlignmentName);
     }
 
     /// <summary>The model's metadata (<see cref="OnnxModelInfo.MatcherOptions"/> holds the architecture).</summary>
@@ -27,6 +29,12 @@ public sealed class AttentionOnnxMatcher : IDisposable
 
     /// <summary>The tokenizer rebuilt from the metadata.</summary>
     public AttentionTokenizer Tokenizer { get; }
+
+    /// <summary>
+    /// Whether the graph has the <see cref="OnnxModelInfo.AlignmentName"/> output (a cross-attention matcher):
+    /// <see cref="Run"/> then returns it and <see cref="Predict(string, string)"/> fills <see cref="MatchPrediction.Alignment"/>.
+    /// </summary>
+    public bool HasAlignment { get; }
 
     /// <summary>Loads an .onnx file written by <see cref="OnnxExporter.Export(AttentionMatcher, string, OnnxExportOptions?)"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -59,7 +67,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
         }
     }
 
-    /// <summary>Scores one pair: match or not, the probability and both sentences' token weights.</summary>
+    /// <summary>Scores one pair: match or not, the probability, both sentences' token weights and, for a cross-attention matcher, the alignment.</summary>
     /// <exception cref="ArgumentException">A sentence is null, empty or has no token.</exception>
     public MatchPrediction Predict(string text1, string text2) => Predict([(text1, text2)])[0];
 
@@ -83,7 +91,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
             int count = Math.Min(BatchSize, inputs.Count - first);
             var (ids1, length1) = Pad(windows1, first, count);
             var (ids2, length2) = Pad(windows2, first, count);
-            var (probabilities, weights1, weights2) = Run(ids1, ids2, count, length1, length2);
+            var (probabilities, weights1, weights2, alignment) = Run(ids1, ids2, count, length1, length2);
             for (int r = 0; r < count; r++)
             {
                 int index = first + r;
@@ -95,6 +103,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
                     Tokens2 = Tokens(text2, windows2[index], weights2.AsSpan(r * length2, length2)),
                     TruncatedTokens1 = windows1[index].TextTokenCount - windows1[index].Ids.Length,
                     TruncatedTokens2 = windows2[index].TextTokenCount - windows2[index].Ids.Length,
+                    Alignment = alignment is null ? null : AlignmentOf(alignment, r, length1, length2, windows1[index].Ids.Length, windows2[index].Ids.Length),
                 });
             }
         }
@@ -104,10 +113,11 @@ public sealed class AttentionOnnxMatcher : IDisposable
     /// <summary>
     /// Runs the graph on both sides' token ids (row-major, <paramref name="batch"/> x <paramref name="length1"/> and
     /// <paramref name="batch"/> x <paramref name="length2"/>, 0 = padding) and returns the probabilities (batch x 2,
-    /// column 1 = match) and both weight matrices (batch x length1, batch x length2).
+    /// column 1 = match), both weight matrices (batch x length1, batch x length2) and, when the model has it
+    /// (<see cref="HasAlignment"/>), the alignment (batch x length1 x length2, row-major), else null.
     /// </summary>
     /// <exception cref="ArgumentException">The ids do not fill their shapes, or a side is longer than the model's maximum length.</exception>
-    public (float[] Probabilities, float[] Weights1, float[] Weights2) Run(long[] ids1, long[] ids2, int batch, int length1, int length2)
+    public (float[] Probabilities, float[] Weights1, float[] Weights2, float[]? Alignment) Run(long[] ids1, long[] ids2, int batch, int length1, int length2)
     {
         ArgumentNullException.ThrowIfNull(ids1);
         ArgumentNullException.ThrowIfNull(ids2);
@@ -123,7 +133,8 @@ public sealed class AttentionOnnxMatcher : IDisposable
             NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIds2Name, new DenseTensor<long>(ids2, [batch, length2])),
         ]);
         float[] Output(string name) => results.First(r => r.Name == name).AsTensor<float>().ToArray();
-        return (Output(OnnxModelInfo.ProbabilitiesName), Output(OnnxModelInfo.AttentionWeights1Name), Output(OnnxModelInfo.AttentionWeights2Name));
+        return (Output(OnnxModelInfo.ProbabilitiesName), Output(OnnxModelInfo.AttentionWeights1Name), Output(OnnxModelInfo.AttentionWeights2Name),
+            HasAlignment ? Output(OnnxModelInfo.AlignmentName) : null);
     }
 
     /// <inheritdoc/>
@@ -149,6 +160,17 @@ public sealed class AttentionOnnxMatcher : IDisposable
             for (int t = 0; t < row.Length; t++) ids[r * length + t] = row[t];
         }
         return (ids, length);
+    }
+
+    // Row r of a (batch, length1, length2) alignment, cut to the pair's real tokens.
+    private static float[,] AlignmentOf(float[] values, int row, int length1, int length2, int tokens1, int tokens2)
+    {
+        var result = new float[tokens1, tokens2];
+        int start = row * length1 * length2;
+        for (int i = 0; i < tokens1; i++)
+            for (int j = 0; j < tokens2; j++)
+                result[i, j] = values[start + i * length2 + j];
+        return result;
     }
 
     private TokenWeight[] Tokens(string text, TokenWindow window, ReadOnlySpan<float> weights) =>

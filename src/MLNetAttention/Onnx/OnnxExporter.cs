@@ -57,11 +57,13 @@ public static class OnnxExporter
     }
 
     /// <summary>
-    /// Exports <paramref name="matcher"/> (siamese, interactive or triplet) to <paramref name="path"/>, replacing the
-    /// file atomically. Inputs <c>input_ids_1</c> [batch, seq1] and <c>input_ids_2</c> [batch, seq2] (int64, 0 =
+    /// Exports <paramref name="matcher"/> (siamese, interactive, triplet or cross) to <paramref name="path"/>, replacing
+    /// the file atomically. Inputs <c>input_ids_1</c> [batch, seq1] and <c>input_ids_2</c> [batch, seq2] (int64, 0 =
     /// padding); outputs <c>probabilities</c> [batch, 2] (column 1 = match; for the triplet matcher the softmax of
     /// the calibrated logits [0, a cos + b]), <c>attention_weights_1</c> [batch, seq1] and <c>attention_weights_2</c>
-    /// [batch, seq2]. The metadata has kind "matcher", the labels "0" and "1" and the <see cref="TextMatcherOptions"/>.
+    /// [batch, seq2]; the cross-attention matcher adds <c>alignment</c> [batch, seq1, seq2] (as
+    /// <see cref="CrossAttentionMatcher.Align"/>). The metadata has kind "matcher", the matcher kind
+    /// (<c>mlnet_attention.matcher_kind</c>), the labels "0" and "1" and the <see cref="TextMatcherOptions"/>.
     /// </summary>
     /// <exception cref="IOException">The file cannot be written (the message names the path).</exception>
     public static void Export(AttentionMatcher matcher, string path, OnnxExportOptions? options = null)
@@ -76,10 +78,12 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(matcher);
         var modelOptions = matcher.Network.Options;
+        string alignment = modelOptions.Kind == MatcherKind.Cross ? " and alignment [batch, seq1, seq2]" : "";
         return Build(MatcherGraph.Build(matcher.Network), options,
-            $"MLNetAttention {modelOptions.Kind.ToString().ToLowerInvariant()} sentence-pair matcher ({modelOptions.Encoder} encoder). Inputs input_ids_1 int64 [batch, seq1] and input_ids_2 int64 [batch, seq2], 0 = padding; outputs probabilities [batch, 2] (column 1 = match), attention_weights_1 and attention_weights_2.",
+            $"MLNetAttention {modelOptions.Kind.ToString().ToLowerInvariant()} sentence-pair matcher ({modelOptions.Encoder} encoder). Inputs input_ids_1 int64 [batch, seq1] and input_ids_2 int64 [batch, seq2], 0 = padding; outputs probabilities [batch, 2] (column 1 = match), attention_weights_1, attention_weights_2{alignment}.",
             OnnxModelInfo.MatcherKindName, AttentionMatcher.Labels, matcher.Tokenizer.ToJson(),
-            JsonSerializer.Serialize(modelOptions, ModelJson.Options), heads: 1, modelOptions.MaxLength);
+            JsonSerializer.Serialize(modelOptions, ModelJson.Options), heads: 1, modelOptions.MaxLength,
+            new Dictionary<string, string> { [OnnxModelInfo.MatcherKindKey] = modelOptions.Kind.ToString() });
     }
 
     private static void Write(string path, byte[] bytes)
@@ -95,7 +99,8 @@ public static class OnnxExporter
     }
 
     private static byte[] Build(GraphProto graph, OnnxExportOptions? options, string description, string kind,
-        IReadOnlyList<string> labels, string tokenizerJson, string optionsJson, int heads, int maxLength)
+        IReadOnlyList<string> labels, string tokenizerJson, string optionsJson, int heads, int maxLength,
+        IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         options ??= new OnnxExportOptions();
         var model = new ModelProto
@@ -120,6 +125,7 @@ public static class OnnxExporter
             [OnnxModelInfo.HeadsKey] = heads.ToString(CultureInfo.InvariantCulture),
             [OnnxModelInfo.MaxLengthKey] = maxLength.ToString(CultureInfo.InvariantCulture),
         });
+        if (extraMetadata is not null) AddMetadata(model, extraMetadata);
 
         byte[] bytes = model.ToByteArray();
         if (options.Validate) ValidateInOnnxRuntime(bytes);

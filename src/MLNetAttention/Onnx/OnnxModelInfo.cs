@@ -22,7 +22,9 @@ namespace MLNetAttention.Onnx;
 /// A matcher (<see cref="Kind"/> = <see cref="MatcherKindName"/>, labels "0" and "1") has two inputs,
 /// <see cref="InputIds1Name"/> [batch, seq1] and <see cref="InputIds2Name"/> [batch, seq2], and three outputs:
 /// <see cref="ProbabilitiesName"/> [batch, 2] (column 1 = match), <see cref="AttentionWeights1Name"/> [batch, seq1]
-/// and <see cref="AttentionWeights2Name"/> [batch, seq2].
+/// and <see cref="AttentionWeights2Name"/> [batch, seq2]; the cross-attention matcher (<see cref="MatcherKind"/> =
+/// <see cref="Models.MatcherKind.Cross"/>, metadata <see cref="MatcherKindKey"/> = "Cross") has a fourth,
+/// <see cref="AlignmentName"/> [batch, seq1, seq2] (see <see cref="HasAlignment"/>).
 /// </remarks>
 public sealed class OnnxModelInfo
 {
@@ -54,6 +56,11 @@ public sealed class OnnxModelInfo
     public const string HeadsKey = "mlnet_attention.heads";
     /// <summary>Metadata key of the maximum number of tokens per input.</summary>
     public const string MaxLengthKey = "mlnet_attention.max_length";
+    /// <summary>
+    /// Metadata key of a matcher's <see cref="Models.MatcherKind"/> ("Siamese", "Interactive", "Triplet" or "Cross");
+    /// "Cross" means the model has the <see cref="AlignmentName"/> output. Absent from classifiers.
+    /// </summary>
+    public const string MatcherKindKey = "mlnet_attention.matcher_kind";
 
     /// <summary>Name of the token-id input.</summary>
     public const string InputIdsName = "input_ids";
@@ -69,6 +76,12 @@ public sealed class OnnxModelInfo
     public const string AttentionWeights1Name = "attention_weights_1";
     /// <summary>Name of a matcher's second-sentence attention-weights output.</summary>
     public const string AttentionWeights2Name = "attention_weights_2";
+    /// <summary>
+    /// Name of the cross-attention matcher's alignment output, float [batch, seq1, seq2]: row i is how token i of
+    /// sentence 1 attends over sentence 2 (it sums to 1 over the real tokens of sentence 2); rows of padded steps and
+    /// columns of padding are 0.
+    /// </summary>
+    public const string AlignmentName = "alignment";
     /// <summary>The symbolic batch dimension.</summary>
     public const string BatchAxis = "batch";
     /// <summary>The symbolic sequence dimension.</summary>
@@ -116,6 +129,12 @@ public sealed class OnnxModelInfo
 
     /// <summary>The matcher architecture the model was exported from; null for a classifier.</summary>
     public TextMatcherOptions? MatcherOptions { get; }
+
+    /// <summary>The matcher kind (from <see cref="MatcherKindKey"/>, else from the options); null for a classifier.</summary>
+    public MatcherKind? MatcherKind => MatcherOptions?.Kind;
+
+    /// <summary>Whether the model has the <see cref="AlignmentName"/> output (a cross-attention matcher).</summary>
+    public bool HasAlignment => MatcherKind == Models.MatcherKind.Cross;
 
     /// <summary>Weight rows per text: the heads of multi-head pooling, else 1.</summary>
     public int Heads { get; }
@@ -192,7 +211,16 @@ public sealed class OnnxModelInfo
             if (kind == ClassifierKindName)
                 options = JsonSerializer.Deserialize<TextClassifierOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
             else if (kind == MatcherKindName)
+            {
                 matcherOptions = JsonSerializer.Deserialize<TextMatcherOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
+                if (metadata.TryGetValue(MatcherKindKey, out string? matcherKind))
+                {
+                    if (!Enum.GetNames<Models.MatcherKind>().Contains(matcherKind, StringComparer.Ordinal))
+                        throw new ModelLoadException(source, $"the matcher kind '{matcherKind}' is unknown to this MLNetAttention (it reads {string.Join(", ", Enum.GetNames<Models.MatcherKind>())}). Upgrade MLNetAttention to read it.");
+                    if (matcherKind != matcherOptions.Kind.ToString())
+                        throw new ModelLoadException(source, $"the metadata disagree: '{MatcherKindKey}' is '{matcherKind}' but the options say '{matcherOptions.Kind}'. Export the model again with `mlnet-attention export`.");
+                }
+            }
             else
                 throw new ModelLoadException(source, $"the model kind '{kind}' is unknown to this MLNetAttention (it reads '{ClassifierKindName}' and '{MatcherKindName}'). Upgrade MLNetAttention to read it.");
             int heads = int.Parse(metadata[HeadsKey], NumberStyles.None, CultureInfo.InvariantCulture);

@@ -36,6 +36,16 @@ public sealed class ScoredPairRow
     public string PredictedText { get; set; } = "";
 }
 
+public sealed class ScoredCrossPairRow
+{
+    public string[] Tokens1 { get; set; } = [];
+    public float[] AttentionWeights1 { get; set; } = [];
+    public string[] Tokens2 { get; set; } = [];
+    public float[] AttentionWeights2 { get; set; } = [];
+    public float[] Alignment { get; set; } = [];
+    public float[] Score { get; set; } = [];
+}
+
 [TestClass]
 public sealed class AttentionMatchTests
 {
@@ -47,6 +57,8 @@ public sealed class AttentionMatchTests
     private static string _charPath = "";
     private static string _mixedPath = "";
     private static string _classifierPath = "";
+    private static AttentionMatcher _cross = null!;
+    private static string _crossPath = "";
 
     [ClassInitialize]
     public static void BuildModels(TestContext context)
@@ -58,6 +70,9 @@ public sealed class AttentionMatchTests
         _mixedPath = Path.Combine(_directory, "mixed-matcher.onnx");
         OnnxExporter.Export(_char, _charPath);
         OnnxExporter.Export(_mixed, _mixedPath);
+        _cross = OnnxTestModels.BuildMatcher(MatcherKind.Cross, EncoderKind.ResConv, mode: TokenizationMode.Mixed);
+        _crossPath = Path.Combine(_directory, "cross-matcher.onnx");
+        OnnxExporter.Export(_cross, _crossPath);
         using var classifier = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention);
         _classifierPath = Path.Combine(_directory, "classifier.onnx");
         OnnxExporter.Export(classifier, _classifierPath);
@@ -68,6 +83,7 @@ public sealed class AttentionMatchTests
     {
         _char.Dispose();
         _mixed.Dispose();
+        _cross.Dispose();
     }
 
     private static (string Text1, string Text2)[] MixedPairs =>
@@ -168,6 +184,74 @@ public sealed class AttentionMatchTests
         var chain = AttentionPoolModelLoader.Load(fresh.Model, path, out _, new AttentionPoolOptions(), out int replaced);
         Assert.AreEqual(1, replaced, "LoadAttentionPool should re-create the matcher's ONNX step");
         Assert.HasCount(before.Count, Score(fresh, chain, WithEmpty));
+    }
+
+    private static List<ScoredCrossPairRow> ScoreCross(MLContext ml, ITransformer model, IEnumerable<(string Text1, string Text2)> pairs) =>
+        ml.Data.CreateEnumerable<ScoredCrossPairRow>(
+            model.Transform(ml.Data.LoadFromEnumerable(pairs.Select(p => new PairRow { Text1 = p.Text1, Text2 = p.Text2 }))), reuseRowObject: false).ToList();
+
+    [TestMethod]
+    public void ACrossMatcherAddsTheAlignmentAndItSurvivesSaveAndLoad()
+    {
+        var ml = new MLContext(1);
+        var data = ml.Data.LoadFromEnumerable(WithEmpty.Select(p => new PairRow { Text1 = p.Text1, Text2 = p.Text2 }));
+        var model = ml.Transforms.AttentionMatch(_crossPath).Fit(data);
+        Assert.IsTrue(model.Info.HasAlignment);
+        var column = model.GetOutputSchema(data.Schema)[AttentionMatchColumns.Alignment];
+        Assert.IsInstanceOfType<VectorDataViewType>(column.Type);
+        Assert.AreEqual(NumberDataViewType.Single, ((VectorDataViewType)column.Type).ItemType);
+
+        var expected = _cross.Predict(MixedPairs);
+        using var onnx = AttentionOnnxMatcher.Load(_crossPath);
+        var viaOnnx = onnx.Predict(MixedPairs);
+        var before = ScoreCross(ml, model, WithEmpty);
+        Assert.IsTrue(expected.Any(p => p.TruncatedTokens1 > 0), "a truncated text should be scored");
+        for (int i = 0; i < MixedPairs.Length; i++)
+        {
+            var alignment = expected[i].Alignment!;
+            Assert.AreEqual(expected[i].Probability, before[i].Score[1], Tolerance, $"pair {i} match probability");
+            Assert.HasCount(alignment.Length, before[i].Alignment, $"pair {i}: alignment is T1 x T2 of the scored tokens");
+            Assert.AreEqual(before[i].Tokens1.Length * before[i].Tokens2.Length, before[i].Alignment.Length, $"pair {i}");
+            Assert.IsLessThanOrEqualTo(Tolerance, OnnxTestModels.MaxAbsDiff(alignment.Cast<float>().ToArray(), before[i].Alignment), $"pair {i} alignment");
+            Assert.IsLessThanOrEqualTo(Tolerance, OnnxTestModels.MaxAbsDiff(viaOnnx[i].Alignment!.Cast<float>().ToArray(), before[i].Alignment), $"pair {i} alignment (ONNX matcher)");
+            Assert.IsLessThanOrEqualTo(Tolerance, OnnxTestModels.MaxAbsDiff(expected[i].Tokens1.Select(t => t.Weight).ToArray(), before[i].AttentionWeights1), $"pair {i} weights 1");
+        }
+        // An empty text is one unknown token: its row (or column) is there, as its weight is.
+        foreach (var empty in before.Skip(MixedPairs.Length))
+        {
+            Assert.HasCount(empty.AttentionWeights1.Length * empty.AttentionWeights2.Length, empty.Alignment);
+            for (int r = 0; r < empty.AttentionWeights1.Length; r++)
+                Assert.AreEqual(1f, empty.Alignment.AsSpan(r * empty.AttentionWeights2.Length, empty.AttentionWeights2.Length).ToArray().Sum(), 1e-5f);
+        }
+
+        string path = Path.Combine(_directory, "cross-matcher.zip");
+        ml.Model.Save(model, data.Schema, path);
+        var fresh = new MLContext(2);
+        fresh.ComponentCatalog.RegisterAttentionPool();
+        foreach (var loaded in new[] { fresh.Model.Load(path, out _), fresh.Model.LoadAttentionPool(path, out _) })
+        {
+            var after = ScoreCross(fresh, loaded, WithEmpty);
+            Assert.HasCount(before.Count, after);
+            for (int i = 0; i < before.Count; i++)
+            {
+                CollectionAssert.AreEqual(before[i].Alignment, after[i].Alignment, $"pair {i} alignment after loading");
+                CollectionAssert.AreEqual(before[i].Score, after[i].Score);
+                CollectionAssert.AreEqual(before[i].AttentionWeights1, after[i].AttentionWeights1);
+                CollectionAssert.AreEqual(before[i].AttentionWeights2, after[i].AttentionWeights2);
+                CollectionAssert.AreEqual(before[i].Tokens1, after[i].Tokens1);
+                CollectionAssert.AreEqual(before[i].Tokens2, after[i].Tokens2);
+            }
+        }
+    }
+
+    [TestMethod]
+    public void OtherMatchersHaveNoAlignmentColumn()
+    {
+        var ml = new MLContext(1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new PairRow { Text1 = "月", Text2 = "春风" } });
+        var model = ml.Transforms.AttentionMatch(_charPath).Fit(data);
+        Assert.IsFalse(model.Info.HasAlignment);
+        Assert.IsNull(model.GetOutputSchema(data.Schema).GetColumnOrNull(AttentionMatchColumns.Alignment));
     }
 
     [TestMethod]

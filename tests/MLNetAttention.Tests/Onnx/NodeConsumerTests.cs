@@ -79,6 +79,7 @@ public sealed class NodeConsumerTests
     [TestMethod]
     [DataRow(MatcherKind.Siamese, EncoderKind.ResConv, TokenizationMode.Mixed)]
     [DataRow(MatcherKind.Triplet, EncoderKind.BiLstm, TokenizationMode.Char)]
+    [DataRow(MatcherKind.Cross, EncoderKind.ResConv, TokenizationMode.Mixed)]
     public void NodeScoresPairsLikeDotNet(MatcherKind kind, EncoderKind encoder, TokenizationMode mode)
     {
         string onnxDirectory = Path.Combine(RepositoryRoot(), "onnx");
@@ -113,6 +114,7 @@ public sealed class NodeConsumerTests
             Assert.AreEqual(want.TruncatedTokens2, root.GetProperty("truncatedTokens2").GetInt32());
             AssertSameTokens(want.Tokens1, torch[i].Tokens1, root.GetProperty("tokens1"), root.GetProperty("weights1"), $"text1 of pair {i}");
             AssertSameTokens(want.Tokens2, torch[i].Tokens2, root.GetProperty("tokens2"), root.GetProperty("weights2"), $"text2 of pair {i}");
+            AssertSameAlignment(want.Alignment, torch[i].Alignment, root, $"pair {i}");
         }
 
         // text1<TAB>text2 lines on standard input score the same.
@@ -120,6 +122,20 @@ public sealed class NodeConsumerTests
             standardInput: string.Join("\n", pairs.Take(3).Select(p => $"{p.First.Replace('\t', ' ')}\t{p.Second.Replace('\t', ' ')}")));
         Assert.AreEqual(0, stdinExitCode, stdinError);
         Assert.HasCount(3, stdinOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    // The "alignment" rows (one per token of text1, one weight per token of text2), present only for a cross matcher.
+    private static void AssertSameAlignment(float[,]? want, float[,]? torch, JsonElement root, string what)
+    {
+        bool printed = root.TryGetProperty("alignment", out var alignment);
+        Assert.AreEqual(want is not null, printed, $"{what}: alignment printed");
+        if (want is null) return;
+        Assert.IsNotNull(torch);
+        var rows = alignment.EnumerateArray().Select(r => r.EnumerateArray().Select(a => a.GetSingle()).ToArray()).ToArray();
+        Assert.HasCount(want.GetLength(0), rows, $"{what}: alignment rows");
+        Assert.IsTrue(rows.All(r => r.Length == want.GetLength(1)), $"{what}: alignment columns");
+        Assert.IsLessThanOrEqualTo(1e-5f, MaxAbsDiff(want.Cast<float>().ToArray(), rows.SelectMany(r => r).ToArray()), $"{what}: alignment");
+        Assert.IsLessThanOrEqualTo(1e-5f, MaxAbsDiff(torch.Cast<float>().ToArray(), want.Cast<float>().ToArray()), $"{what}: alignment (TorchSharp)");
     }
 
     private static void AssertSameTokens(IReadOnlyList<TokenWeight> want, IReadOnlyList<TokenWeight> torch, JsonElement tokens, JsonElement weights, string what)

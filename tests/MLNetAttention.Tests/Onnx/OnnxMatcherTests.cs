@@ -51,6 +51,96 @@ public sealed class OnnxMatcherTests
         Assert.IsLessThanOrEqualTo(Tolerance, probabilityDiff, "probabilities differ");
         Assert.IsLessThanOrEqualTo(Tolerance, weightDiff1, "weights of sentence 1 differ");
         Assert.IsLessThanOrEqualTo(Tolerance, weightDiff2, "weights of sentence 2 differ");
+
+        var outputs = session.OutputMetadata.Keys.ToArray();
+        Assert.AreEqual(kind == MatcherKind.Cross, outputs.Contains(OnnxModelInfo.AlignmentName), string.Join(", ", outputs));
+        if (kind != MatcherKind.Cross) return;
+        var torchAlignment = RunTorchAlignment(matcher, ids1, ids2);
+        var (onnxAlignment, alignmentShape) = RunOnnxAlignment(session, ids1, ids2);
+        CollectionAssert.AreEqual(new[] { batch, ids1.GetLength(1), ids2.GetLength(1) }, alignmentShape);
+        float alignmentDiff = MaxAbsDiff(torchAlignment, onnxAlignment);
+        TestContext.WriteLine($"{kind}/{encoder}: max |diff| alignment {alignmentDiff:E2}");
+        Assert.IsLessThanOrEqualTo(Tolerance, alignmentDiff, "alignments differ");
+    }
+
+    [TestMethod]
+    [DataRow(EncoderKind.ResConv)]
+    [DataRow(EncoderKind.Conv)]
+    public void ACrossPairScoresTheSameAloneAndInABatchPaddedLonger(EncoderKind encoder)
+    {
+        using var matcher = BuildMatcher(MatcherKind.Cross, encoder);
+        using var session = new InferenceSession(OnnxExporter.ExportToBytes(matcher));
+        var (ids1, ids2) = PaddedPairIds(matcher.Tokenizer, Pairs);
+        int Length(string text) => matcher.Tokenizer.EncodeToIds(text, MaxLength, out _).Length;
+        int row = Array.FindIndex(Pairs, p => Length(p.Text1) is > 1 and < MaxLength - 8 && Length(p.Text2) is > 1 and < MaxLength - 8 && Length(p.Text1) != Length(p.Text2));
+        Assert.IsGreaterThanOrEqualTo(0, row);
+        var (alone1, alone2) = PaddedPairIds(matcher.Tokenizer, [Pairs[row]]);
+        int length1 = alone1.GetLength(1), length2 = alone2.GetLength(1);
+        // The batch pads side 1 to the maximum length and side 2 further still than its longest sentence needs.
+        (ids1, ids2) = (PadTo(ids1, MaxLength), PadTo(ids2, MaxLength));
+        int seq1 = MaxLength, seq2 = MaxLength;
+
+        var (probabilities, weights1, weights2, _, _) = RunOnnx(session, ids1, ids2);
+        var (aloneProbabilities, aloneWeights1, aloneWeights2, _, _) = RunOnnx(session, alone1, alone2);
+        var (alignment, _) = RunOnnxAlignment(session, ids1, ids2);
+        var (aloneAlignment, aloneShape) = RunOnnxAlignment(session, alone1, alone2);
+        CollectionAssert.AreEqual(new[] { 1, length1, length2 }, aloneShape);
+
+        Assert.IsLessThanOrEqualTo(1e-6f, MaxAbsDiff(aloneProbabilities, probabilities.AsSpan(row * 2, 2).ToArray()));
+        Assert.IsLessThanOrEqualTo(1e-6f, MaxAbsDiff(aloneWeights1, weights1.AsSpan(row * seq1, length1).ToArray()));
+        Assert.IsLessThanOrEqualTo(1e-6f, MaxAbsDiff(aloneWeights2, weights2.AsSpan(row * seq2, length2).ToArray()));
+        for (int i = 0; i < seq1; i++)
+        {
+            var padded = alignment.AsSpan((row * seq1 + i) * seq2, seq2).ToArray();
+            if (i >= length1)
+            {
+                Assert.IsTrue(padded.All(a => a == 0f), $"padded row {i} of the alignment is not 0");
+                continue;
+            }
+            Assert.IsLessThanOrEqualTo(1e-6f, MaxAbsDiff(aloneAlignment.AsSpan(i * length2, length2).ToArray(), padded[..length2]), $"alignment row {i}");
+            Assert.IsTrue(padded[length2..].All(a => a == 0f), $"row {i} of the alignment gives weight to padding");
+            Assert.AreEqual(1f, padded.Sum(), 1e-5f, $"row {i} of the alignment does not sum to 1");
+        }
+
+        // The TorchSharp matcher agrees on the same padded batch.
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(RunTorchAlignment(matcher, ids1, ids2), alignment));
+    }
+
+    [TestMethod]
+    public void MetadataAndOutputsOfACrossMatcherAnnounceTheAlignment()
+    {
+        using var matcher = BuildMatcher(MatcherKind.Cross, EncoderKind.ResConv);
+        var bytes = OnnxExporter.ExportToBytes(matcher);
+        var info = OnnxModelInfo.Read(bytes);
+        Assert.AreEqual(OnnxModelInfo.MatcherKindName, info.Kind);
+        Assert.AreEqual(MatcherKind.Cross, info.MatcherKind);
+        Assert.IsTrue(info.HasAlignment);
+        Assert.AreEqual("Cross", info.Metadata[OnnxModelInfo.MatcherKindKey]);
+        Assert.AreEqual(matcher.Network.Options.MaxRelativeDistance, info.MatcherOptions!.MaxRelativeDistance);
+
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(bytes);
+        CollectionAssert.AreEqual(new[] { "probabilities", "attention_weights_1", "attention_weights_2", "alignment" }, model.Graph.Output.Select(o => o.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "batch", "seq1", "seq2" }, model.Graph.Output[3].Type.TensorType.Shape.Dim.Select(d => d.DimParam).ToArray());
+        Assert.AreEqual(17, info.Opset);
+
+        using var other = BuildMatcher(MatcherKind.Siamese, EncoderKind.Conv);
+        var siamese = OnnxModelInfo.Read(OnnxExporter.ExportToBytes(other));
+        Assert.AreEqual(MatcherKind.Siamese, siamese.MatcherKind);
+        Assert.IsFalse(siamese.HasAlignment);
+        Assert.AreEqual("Siamese", siamese.Metadata[OnnxModelInfo.MatcherKindKey]);
+    }
+
+    [TestMethod]
+    public void AMatcherKindThatDisagreesWithTheOptionsIsRefused()
+    {
+        using var matcher = BuildMatcher(MatcherKind.Cross, EncoderKind.Conv);
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(OnnxExporter.ExportToBytes(matcher));
+        model.MetadataProps.Single(p => p.Key == OnnxModelInfo.MatcherKindKey).Value = "Siamese";
+        var error = Assert.ThrowsExactly<ModelLoadException>(() => OnnxModelInfo.Read(Google.Protobuf.MessageExtensions.ToByteArray(model)));
+        StringAssert.Contains(error.Message, "'mlnet_attention.matcher_kind' is 'Siamese' but the options say 'Cross'");
+        model.MetadataProps.Single(p => p.Key == OnnxModelInfo.MatcherKindKey).Value = "Quantum";
+        error = Assert.ThrowsExactly<ModelLoadException>(() => OnnxModelInfo.Read(Google.Protobuf.MessageExtensions.ToByteArray(model)));
+        StringAssert.Contains(error.Message, "the matcher kind 'Quantum' is unknown");
     }
 
     [TestMethod]
@@ -118,6 +208,7 @@ public sealed class OnnxMatcherTests
     [DataRow(MatcherKind.Siamese, EncoderKind.Conv)]
     [DataRow(MatcherKind.Interactive, EncoderKind.None)]
     [DataRow(MatcherKind.Triplet, EncoderKind.BiLstm)]
+    [DataRow(MatcherKind.Cross, EncoderKind.ResConv)]
     public void TheOnnxMatcherPredictsLikeTheMatcher(MatcherKind kind, EncoderKind encoder)
     {
         using var matcher = BuildMatcher(kind, encoder);
@@ -134,12 +225,28 @@ public sealed class OnnxMatcherTests
             AssertSameTokens(expected[i].Tokens2, actual[i].Tokens2);
             Assert.AreEqual(expected[i].TruncatedTokens1, actual[i].TruncatedTokens1);
             Assert.AreEqual(expected[i].TruncatedTokens2, actual[i].TruncatedTokens2);
+            AssertSameAlignment(expected[i].Alignment, actual[i].Alignment, $"pair {i}");
         }
+        Assert.AreEqual(kind == MatcherKind.Cross, model.HasAlignment);
         Assert.IsTrue(actual.Any(p => p.TruncatedTokens1 > 0), "a sentence should be truncated");
 
         var single = model.Predict(Pairs[3].Text1, Pairs[3].Text2);
         Assert.AreEqual(expected[3].Probability, single.Probability, Tolerance);
+        AssertSameAlignment(expected[3].Alignment, single.Alignment, "the pair alone");
         Assert.ThrowsExactly<ArgumentException>(() => model.Predict("   ", "text"));
+    }
+
+    private static void AssertSameAlignment(float[,]? expected, float[,]? actual, string what)
+    {
+        if (expected is null)
+        {
+            Assert.IsNull(actual, what);
+            return;
+        }
+        Assert.IsNotNull(actual, what);
+        Assert.AreEqual(expected.GetLength(0), actual.GetLength(0), $"{what}: alignment rows");
+        Assert.AreEqual(expected.GetLength(1), actual.GetLength(1), $"{what}: alignment columns");
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(expected.Cast<float>().ToArray(), actual.Cast<float>().ToArray()), $"{what}: alignment");
     }
 
     private static void AssertSameTokens(IReadOnlyList<TokenWeight> expected, IReadOnlyList<TokenWeight> actual)

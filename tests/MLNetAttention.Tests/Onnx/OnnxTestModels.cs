@@ -53,7 +53,10 @@ internal static class OnnxTestModels
     /// </summary>
     public static readonly (string Text1, string Text2)[] Pairs = Texts.Zip(Texts.Reverse()).Append((Texts[2], Texts[2])).ToArray();
 
-    /// <summary>A small random-weight matcher (widths 8 to 16) on the real vocabulary; the triplet's calibration is set off its default.</summary>
+    /// <summary>
+    /// A small random-weight matcher (widths 8 to 16) on the real vocabulary; the triplet's calibration is set off its
+    /// default and the cross matcher's relative-position bias (5 steps each way) is random.
+    /// </summary>
     public static AttentionMatcher BuildMatcher(MatcherKind kind, EncoderKind encoder, int attentionHiddenDim = 8,
         TokenizationMode mode = TokenizationMode.Char, long seed = 7)
     {
@@ -63,8 +66,13 @@ internal static class OnnxTestModels
         {
             Kind = kind, VocabularySize = tokenizer.VocabularySize, EmbeddingDim = 16, Encoder = encoder, EncoderDim = 12,
             AttentionHiddenDim = attentionHiddenDim, DenseDim = 10, ProjectionDim = 6, Dropout = 0.3, MaxLength = MaxLength,
+            CompareDim = 10, MaxRelativeDistance = 5,
         });
         if (network is TripletMatcher triplet) triplet.SetCalibration(7.5f, -1.25f);
+        // A fresh relative-position bias is zero: random values make parity tests cover it (and its clipping).
+        if (network is CrossAttentionMatcher)
+            using (no_grad())
+                network.named_parameters().Single(p => p.name == "relative_position_bias").parameter.normal_(0, 1);
         return AttentionMatcher.Create(network, tokenizer);
     }
 
@@ -80,6 +88,41 @@ internal static class OnnxTestModels
         using var scope = NewDisposeScope();
         var (logits, weights1, weights2) = matcher.Network.forward(tensor(ids1), tensor(ids2));
         return (logits.softmax(-1).data<float>().ToArray(), weights1.contiguous().data<float>().ToArray(), weights2.contiguous().data<float>().ToArray());
+    }
+
+    /// <summary>The cross-attention matcher's alignment (batch x seq1 x seq2, flattened) from <see cref="CrossAttentionMatcher.Align"/> in eval mode.</summary>
+    public static float[] RunTorchAlignment(AttentionMatcher matcher, long[,] ids1, long[,] ids2)
+    {
+        var cross = (CrossAttentionMatcher)matcher.Network;
+        cross.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var (_, _, _, alignment) = cross.Align(tensor(ids1), tensor(ids2));
+        return alignment.contiguous().data<float>().ToArray();
+    }
+
+    /// <summary>The alignment output (batch x seq1 x seq2, flattened) from ONNX Runtime, with its shape.</summary>
+    public static (float[] Alignment, int[] Shape) RunOnnxAlignment(InferenceSession session, long[,] ids1, long[,] ids2)
+    {
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input_ids_1", Flat(ids1)), NamedOnnxValue.CreateFromTensor("input_ids_2", Flat(ids2))]);
+        var alignment = results.First(r => r.Name == "alignment").AsTensor<float>();
+        return (alignment.ToArray(), alignment.Dimensions.ToArray());
+    }
+
+    private static DenseTensor<long> Flat(long[,] ids)
+    {
+        var flat = new long[ids.Length];
+        Buffer.BlockCopy(ids, 0, flat, 0, flat.Length * sizeof(long));
+        return new DenseTensor<long>(flat, [ids.GetLength(0), ids.GetLength(1)]);
+    }
+
+    /// <summary><paramref name="ids"/> with <paramref name="length"/> steps, padded on the right with 0.</summary>
+    public static long[,] PadTo(long[,] ids, int length)
+    {
+        var padded = new long[ids.GetLength(0), length];
+        for (int r = 0; r < ids.GetLength(0); r++)
+            for (int t = 0; t < ids.GetLength(1); t++) padded[r, t] = ids[r, t];
+        return padded;
     }
 
     /// <summary>Probabilities and both weight rows from ONNX Runtime, with the weights' shapes.</summary>
