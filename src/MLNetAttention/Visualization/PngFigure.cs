@@ -105,7 +105,13 @@ public static class PngFigure
                     break;
                 case TextShape t:
                     fill.Color = Color(t.Fill);
+                    if (t.Rotation != 0)
+                    {
+                        canvas.Save();
+                        canvas.RotateDegrees(t.Rotation, t.X, t.Y);
+                    }
                     fonts.Draw(canvas, t.Text, t.X, t.Y, t.Size, t.Bold, t.Anchor, fill);
+                    if (t.Rotation != 0) canvas.Restore();
                     break;
                 case LineShape l:
                     stroke.Color = Color(l.Stroke);

@@ -86,6 +86,7 @@ public static class SvgFigure
                     string anchor = t.Anchor switch { Anchor.Middle => " text-anchor=\"middle\"", Anchor.End => " text-anchor=\"end\"", _ => "" };
                     svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(t.X)}\" y=\"{N(t.Y)}\" font-size=\"{N(t.Size)}\" fill=\"{t.Fill}\"{anchor}");
                     if (t.Bold) svg.Append(" font-weight=\"bold\"");
+                    if (t.Rotation != 0) svg.Append(CultureInfo.InvariantCulture, $" transform=\"rotate({N(t.Rotation)} {N(t.X)} {N(t.Y)})\"");
                     svg.Append(" xml:space=\"preserve\">").Append(Escape(t.Text)).Append("</text>\n");
                     break;
                 case LineShape l:
