@@ -15,7 +15,7 @@ public sealed class HtmlReportOptions
     /// <summary>How weights are coloured.</summary>
     public ColorTheme Theme { get; set; } = ColorTheme.Viridis;
 
-    /// <summary>Show the head × token heatmap of multi-head examples.</summary>
+    /// <summary>Show the head × token heatmap of multi-head examples and the alignment table of cross-attention pairs.</summary>
     public bool ShowHeatmap { get; set; } = true;
 
     /// <summary>Add the per-head line plot (weight against token index) under each example, folded.</summary>
@@ -41,7 +41,8 @@ public sealed record ReportFigure(string Title, string Svg, string? Note = null)
 /// One self-contained, offline HTML file (inline CSS, JavaScript and SVG; nothing fetched) with many examples:
 /// each with its true and predicted label and probability, its tokens coloured by weight (min-max normalised per
 /// text; the exact weight on hover), a colour legend, per-head tabs and a head × token heatmap for multi-head
-/// models, matched pairs side by side, and buttons to show only correct or misclassified examples.
+/// models, matched pairs side by side ("match" / "no match", with a cross-attention matcher's alignment as a table of
+/// coloured cells, the weight on hover), and buttons to show only correct or misclassified examples.
 /// All text from the examples is HTML-escaped.
 /// </summary>
 public static class HtmlReport

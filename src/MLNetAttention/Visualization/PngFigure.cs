@@ -32,7 +32,10 @@ public static class PngFigure
         return Rasterize(FigureLayout.Frame(FigureLayout.Grid(texts, o, fonts.Measure), o, fonts.Measure), o.Scale, fonts);
     }
 
-    /// <summary>The PNG bytes of a matched pair: both texts' weight rows, one above the other.</summary>
+    /// <summary>
+    /// The PNG bytes of a matched pair: both texts' weight rows, one above the other, and the alignment heatmap when the
+    /// pair has an <see cref="WeightedPair.Alignment"/> and <see cref="FigureOptions.ShowHeatmap"/> is on.
+    /// </summary>
     /// <param name="pair">The pair.</param>
     /// <param name="options">Options; null for the defaults.</param>
     public static byte[] Render(WeightedPair pair, FigureOptions? options = null)
