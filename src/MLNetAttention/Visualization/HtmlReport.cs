@@ -47,6 +47,9 @@ public sealed record ReportFigure(string Title, string Svg, string? Note = null)
 /// </summary>
 public static class HtmlReport
 {
+    // An alignment table above this many cells (64 × 64) would make the page megabytes per pair.
+    private const int MaxAlignmentCells = 4096;
+
     private const string FontStack = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', 'Noto Sans CJK TC', 'Microsoft YaHei', sans-serif";
 
     /// <summary>The report page for <paramref name="texts"/>.</summary>
@@ -151,6 +154,12 @@ public static class HtmlReport
     private static void AppendAlignment(StringBuilder html, WeightedText first, WeightedText second, float[,] alignment, HtmlReportOptions o)
     {
         int rows = alignment.GetLength(0), columns = alignment.GetLength(1);
+        if (alignment.Length > MaxAlignmentCells)
+        {
+            html.Append(CultureInfo.InvariantCulture,
+                $"<p class=\"more\">alignment {rows} × {columns}: too many cells for the page; SvgFigure and PngFigure draw it.</p>\n");
+            return;
+        }
         var all = new float[alignment.Length];
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < columns; j++) all[i * columns + j] = alignment[i, j];

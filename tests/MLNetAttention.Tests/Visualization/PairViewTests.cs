@@ -161,6 +161,13 @@ public sealed class PairViewTests
         var labels = Elements(longSvg, "text").Where(e => (string?)e.Attribute("font-size") == "11.2").Select(e => e.Value).ToList();
         CollectionAssert.Contains(labels, "50");
         CollectionAssert.DoesNotContain(labels, "w50", "60 tokens are too many to label each");
+
+        // The HTML table stops at 64 × 64 cells: past that a pair would add megabytes to the page.
+        StringAssert.Contains(HtmlReport.Render(Array.Empty<WeightedText>(), new[] { longPair }), "<table class=\"alignment\">");
+        var longer = VisualizationSamples.English(string.Join(' ', Enumerable.Range(0, 70).Select(i => "w" + i.ToString(CultureInfo.InvariantCulture))));
+        string page = HtmlReport.Render(Array.Empty<WeightedText>(), new[] { new WeightedPair(longer, longer) { Alignment = Uniform(70, 70) } });
+        Assert.IsFalse(page.Contains("<table class=\"alignment\">", StringComparison.Ordinal));
+        StringAssert.Contains(page, "alignment 70 × 70: too many cells for the page");
     }
 
     [TestMethod]
