@@ -29,7 +29,7 @@ internal static class EvaluateCommand
                 var pairs = DataSources.ResolvePairs(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report, parse.GetValue(labelColumn)!);
                 var pairRows = (pairs.Test ?? pairs.Train)().ToList();
                 using var matcher = AttentionMatcher.Load(parse.GetValue(model)!);
-                Print(matcher.Evaluate(pairRows), report, parse.GetValue(json));
+                Print(matcher.Evaluate(pairRows), report, parse.GetValue(json), MatchPrediction.NameOf);
                 return ExitCodes.Success;
             }
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
@@ -44,10 +44,10 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private static void Print(ClassificationMetrics metrics, ReadReport report, bool json)
+    private static void Print(ClassificationMetrics metrics, ReadReport report, bool json, Func<string, string>? name = null)
     {
         if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
-        if (json) MetricsPrinter.PrintJson(metrics, Console.Out);
-        else MetricsPrinter.PrintTable(metrics, Console.Out);
+        if (json) MetricsPrinter.PrintJson(metrics, Console.Out, name);
+        else MetricsPrinter.PrintTable(metrics, Console.Out, name);
     }
 }

@@ -73,16 +73,23 @@ internal static class PredictCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>Both sentences coloured by weight, one per line, then " => match/no-match (probability of that answer)".</summary>
+    /// <summary>
+    /// Both sentences coloured by weight, one per line, then " => match/no match (probability of that answer)"; for a
+    /// cross-attention matcher, the alignment grid under them.
+    /// </summary>
     public static string FormatPair(MatchPrediction prediction, bool color)
     {
         string Row(string text, IReadOnlyList<TokenWeight> tokens, int truncated) =>
             AnsiRenderer.Render(text, tokens.Select(t => (t.Offset, t.Length)).ToArray(), tokens.Select(t => t.Weight).ToArray(), color)
             + (truncated > 0 ? $" [{truncated} tokens past the maximum length not scored]" : "");
         float probability = prediction.IsMatch ? prediction.Probability : 1 - prediction.Probability;
-        return Row(prediction.Text1, prediction.Tokens1, prediction.TruncatedTokens1) + Environment.NewLine
+        string lines = Row(prediction.Text1, prediction.Tokens1, prediction.TruncatedTokens1) + Environment.NewLine
             + Row(prediction.Text2, prediction.Tokens2, prediction.TruncatedTokens2)
-            + string.Create(CultureInfo.InvariantCulture, $" => {(prediction.IsMatch ? "match" : "no-match")} ({probability:0.000})");
+            + string.Create(CultureInfo.InvariantCulture, $" => {prediction.LabelName} ({probability:0.000})");
+        if (prediction.Alignment is null) return lines;
+        return lines + Environment.NewLine + "alignment (rows: text 1, columns: text 2):" + Environment.NewLine
+            + AnsiRenderer.RenderAlignment(prediction.Tokens1.Select(t => prediction.Text1.Substring(t.Offset, t.Length)).ToArray(),
+                prediction.Tokens2.Select(t => prediction.Text2.Substring(t.Offset, t.Length)).ToArray(), prediction.Alignment, color);
     }
 
     private static object ToJson(MatchPrediction p) => new
@@ -90,12 +97,17 @@ internal static class PredictCommand
         text1 = p.Text1,
         text2 = p.Text2,
         label = p.Label,
+        labelName = p.LabelName,
         match = p.IsMatch,
         probability = p.Probability,
         truncatedTokens1 = p.TruncatedTokens1,
         truncatedTokens2 = p.TruncatedTokens2,
         tokens1 = p.Tokens1.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight }),
         tokens2 = p.Tokens2.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight }),
+        // One row per token of text1, one value per token of text2; null for matchers without an alignment.
+        alignment = p.Alignment is { } a
+            ? Enumerable.Range(0, a.GetLength(0)).Select(i => Enumerable.Range(0, a.GetLength(1)).Select(j => a[i, j]).ToArray()).ToArray()
+            : null,
     };
 
     /// <summary>The original's line: the text coloured by weight, then " => label (probability)".</summary>

@@ -215,7 +215,7 @@ internal static class TrainCommand
         MLNetAttention.Onnx.OnnxExporter.Export(matcher, onnxPath);
         Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
         var testRows = testPath is not null ? DataSources.ReadPairFile(testPath, readerOptions, report, label).ToList() : source.Test?.Invoke().ToList();
-        if (testRows is { Count: > 0 }) MetricsPrinter.PrintTable(matcher.Evaluate(testRows), Console.Out);
+        if (testRows is { Count: > 0 }) MetricsPrinter.PrintTable(matcher.Evaluate(testRows), Console.Out, MatchPrediction.NameOf);
         return ExitCodes.Success;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MLNetAttention.Training.Matching;
 
 namespace MLNetAttention.Visualization;
 
@@ -11,6 +12,9 @@ internal static class FigureLayout
 
     public const string Ink = "#222222", Muted = "#666666", AxisColor = "#444444", GridColor = "#e3e3e3", Bad = "#c62828", Good = "#2e7d32";
     private const float Margin = 16, SectionGap = 14, GridGap = 36;
+
+    // The alignment heatmap's longer side, in units, before its cells reach their largest size.
+    private const float AlignmentSide = 560;
 
     /// <summary>The default measure when no font is at hand: CJK and other wide characters are one em, the rest 0.6 em.</summary>
     public static float EstimateWidth(string text, float size, bool bold)
@@ -108,7 +112,7 @@ internal static class FigureLayout
     {
         var scene = new Scene();
         float size = o.FontSize, y = 0, labelSize = size * 0.85f;
-        var (label, color) = LabelLine(null, pair.TrueLabel, pair.PredictedLabel, pair.Probability, pair.IsCorrect);
+        var (label, color) = LabelLine(null, PairName(pair.TrueLabel), PairName(pair.PredictedLabel), pair.Probability, pair.IsCorrect);
         scene.Add(new TextShape(0, labelSize, label, labelSize, color, Bold: true));
         scene.Width = measure(label, labelSize, true);
         y += labelSize * 1.6f;
@@ -123,9 +127,83 @@ internal static class FigureLayout
             scene.Place(bar, tag, y);
             y += bar.Height + SectionGap;
         }
+        if (o.ShowHeatmap && pair.Alignment is { } alignment && alignment.Length > 0)
+        {
+            var heatmap = AlignmentHeatmap(pair.First, pair.Second, alignment, o, measure);
+            scene.Place(heatmap, 0, y);
+            y += heatmap.Height + SectionGap;
+        }
         scene.Height = y - SectionGap;
         return scene;
     }
+
+    /// <summary>A matcher label as the views show it: "1" is "match", "0" is "no match", others as given.</summary>
+    public static string? PairName(string? label) => label is null ? null : MatchPrediction.NameOf(label);
+
+    /// <summary>
+    /// The cross-attention alignment: the tokens of <paramref name="first"/> as rows, those of <paramref name="second"/>
+    /// as columns, each cell coloured by its weight min-max normalised over the whole matrix, with a colour bar.
+    /// Axes are labelled with the tokens when the cells are large enough, else with token indices.
+    /// </summary>
+    public static Scene AlignmentHeatmap(WeightedText first, WeightedText second, float[,] alignment, FigureOptions o, TextMeasure measure)
+    {
+        var scene = new Scene();
+        float size = o.FontSize * 0.7f;
+        int rows = alignment.GetLength(0), columns = alignment.GetLength(1);
+        float cell = Math.Clamp(AlignmentSide / Math.Max(rows, columns), 4, o.FontSize * 1.5f);
+        bool tokenLabels = cell >= size * 1.1f;
+        string[] rowLabels = Enumerable.Range(0, rows).Select(i => tokenLabels ? Shorten(OneLine(first.Token(i)), 12) : "").ToArray();
+        string[] columnLabels = Enumerable.Range(0, columns).Select(j => tokenLabels ? Shorten(OneLine(second.Token(j)), 12) : "").ToArray();
+        var rowTicks = tokenLabels ? Enumerable.Range(0, rows).ToArray() : IndexTicks(rows);
+        var columnTicks = tokenLabels ? Enumerable.Range(0, columns).ToArray() : IndexTicks(columns);
+        if (!tokenLabels)
+        {
+            foreach (int i in rowTicks) rowLabels[i] = i.ToString(CultureInfo.InvariantCulture);
+            foreach (int j in columnTicks) columnLabels[j] = j.ToString(CultureInfo.InvariantCulture);
+        }
+        // Column labels lie flat when each fits its column (one CJK character does), else they read upwards.
+        float widest = columnTicks.Select(j => measure(columnLabels[j], size, false)).DefaultIfEmpty(0).Max();
+        bool upright = widest <= cell * 1.05f;
+        float left = rowTicks.Select(i => measure(rowLabels[i], size, false)).DefaultIfEmpty(0).Max() + 8;
+        string heading = "alignment: how each token of A attends over B";
+        scene.Add(new TextShape(0, size, heading, size, Muted, Bold: true));
+        scene.Width = measure(heading, size, true);
+        float top = size * 1.6f + (upright ? size * 1.4f : widest + 6);
+        foreach (int j in columnTicks)
+        {
+            float x = left + (j + 0.5f) * cell;
+            scene.Add(upright
+                ? new TextShape(x, top - size * 0.45f, columnLabels[j], size, AxisColor, Anchor.Middle)
+                : new TextShape(x + size * 0.35f, top - 5, columnLabels[j], size, AxisColor, Rotation: -90));
+        }
+        var all = new float[alignment.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) all[i * columns + j] = alignment[i, j];
+        var normalized = ColorMap.Normalize(all);
+        for (int i = 0; i < rows; i++)
+        {
+            float y = top + i * cell;
+            string token1 = OneLine(first.Token(i));
+            for (int j = 0; j < columns; j++)
+            {
+                string title = string.Create(CultureInfo.InvariantCulture, $"{token1} → {OneLine(second.Token(j))} · weight {alignment[i, j]:0.######}");
+                scene.Add(new RectShape(left + j * cell, y, cell, cell, ColorMap.Hex(o.Theme, normalized[i * columns + j]), Title: title, Class: "align"));
+            }
+        }
+        foreach (int i in rowTicks)
+            scene.Add(new TextShape(left - 6, top + (i + 0.5f) * cell + size * 0.35f, rowLabels[i], size, AxisColor, Anchor.End));
+        float bottom = top + rows * cell;
+        scene.Add(new TextShape(left, bottom + size * 1.3f, "rows: A · columns: B · rows sum to 1", size, Muted));
+        var finite = all.Where(float.IsFinite).DefaultIfEmpty(0).ToArray();
+        var bar = ColorBar(finite.Min(), finite.Max(), "weight", o, measure);
+        scene.Place(bar, left, bottom + size * 2.1f);
+        scene.Width = Math.Max(scene.Width, left + columns * cell);
+        return scene;
+    }
+
+    // About ten evenly spaced indices in [0, count).
+    private static int[] IndexTicks(int count) =>
+        NiceTicks(0, Math.Max(1, count - 1), 8).Where(i => i <= count - 1 && i == Math.Floor(i)).Select(i => (int)i).Distinct().ToArray();
 
     public static (string Text, string Color) LabelLine(int? index, string? truth, string? predicted, float? probability, bool? correct)
     {

@@ -15,7 +15,7 @@ public sealed class FigureOptions
     /// <summary>Draw the per-head line plot of weight against token index.</summary>
     public bool ShowPlot { get; set; } = true;
 
-    /// <summary>Draw the head × token heatmap when the text has more than one head.</summary>
+    /// <summary>Draw the head × token heatmap when the text has more than one head, and a pair's alignment heatmap when it has one.</summary>
     public bool ShowHeatmap { get; set; } = true;
 
     /// <summary>Examples side by side in a grid of several examples.</summary>

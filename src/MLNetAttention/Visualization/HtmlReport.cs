@@ -15,7 +15,7 @@ public sealed class HtmlReportOptions
     /// <summary>How weights are coloured.</summary>
     public ColorTheme Theme { get; set; } = ColorTheme.Viridis;
 
-    /// <summary>Show the head × token heatmap of multi-head examples.</summary>
+    /// <summary>Show the head × token heatmap of multi-head examples and the alignment table of cross-attention pairs.</summary>
     public bool ShowHeatmap { get; set; } = true;
 
     /// <summary>Add the per-head line plot (weight against token index) under each example, folded.</summary>
@@ -41,11 +41,15 @@ public sealed record ReportFigure(string Title, string Svg, string? Note = null)
 /// One self-contained, offline HTML file (inline CSS, JavaScript and SVG; nothing fetched) with many examples:
 /// each with its true and predicted label and probability, its tokens coloured by weight (min-max normalised per
 /// text; the exact weight on hover), a colour legend, per-head tabs and a head × token heatmap for multi-head
-/// models, matched pairs side by side, and buttons to show only correct or misclassified examples.
+/// models, matched pairs side by side ("match" / "no match", with a cross-attention matcher's alignment as a table of
+/// coloured cells, the weight on hover), and buttons to show only correct or misclassified examples.
 /// All text from the examples is HTML-escaped.
 /// </summary>
 public static class HtmlReport
 {
+    // An alignment table above this many cells (64 × 64) would make the page megabytes per pair.
+    private const int MaxAlignmentCells = 4096;
+
     private const string FontStack = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', 'Noto Sans CJK TC', 'Microsoft YaHei', sans-serif";
 
     /// <summary>The report page for <paramref name="texts"/>.</summary>
@@ -134,12 +138,52 @@ public static class HtmlReport
     private static void AppendPair(StringBuilder html, WeightedPair pair, int number, HtmlReportOptions o)
     {
         html.Append(CultureInfo.InvariantCulture, $"<section class=\"item pair-item {Status(pair.IsCorrect)}\" data-status=\"{Status(pair.IsCorrect)}\" id=\"example-{number}\">\n");
-        AppendMeta(html, number, pair.TrueLabel, pair.PredictedLabel, pair.Probability, pair.IsCorrect, "pair");
+        AppendMeta(html, number, FigureLayout.PairName(pair.TrueLabel), FigureLayout.PairName(pair.PredictedLabel), pair.Probability, pair.IsCorrect,
+            pair.Alignment is null ? "pair" : "pair · cross-attention alignment");
         AppendTabs(html, Math.Max(pair.First.Heads, pair.Second.Heads));
         html.Append("<div class=\"pair\">\n");
         AppendPanel(html, pair.First, o, "Text A");
         AppendPanel(html, pair.Second, o, "Text B");
-        html.Append("</div>\n</section>\n");
+        html.Append("</div>\n");
+        if (o.ShowHeatmap && pair.Alignment is { } alignment && alignment.Length > 0) AppendAlignment(html, pair.First, pair.Second, alignment, o);
+        html.Append("</section>\n");
+    }
+
+    // The alignment as a table: text A's tokens as rows, text B's as columns, cells coloured by weight (min-max over the
+    // matrix), the exact weight on hover.
+    private static void AppendAlignment(StringBuilder html, WeightedText first, WeightedText second, float[,] alignment, HtmlReportOptions o)
+    {
+        int rows = alignment.GetLength(0), columns = alignment.GetLength(1);
+        if (alignment.Length > MaxAlignmentCells)
+        {
+            html.Append(CultureInfo.InvariantCulture,
+                $"<p class=\"more\">alignment {rows} × {columns}: too many cells for the page; SvgFigure and PngFigure draw it.</p>\n");
+            return;
+        }
+        var all = new float[alignment.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) all[i * columns + j] = alignment[i, j];
+        var normalized = ColorMap.Normalize(all);
+        html.Append("<details class=\"figure\" open><summary>alignment: how each token of text A (rows) attends over text B (columns)</summary>\n")
+            .Append("<table class=\"alignment\"><thead><tr><th></th>");
+        for (int j = 0; j < columns; j++)
+            html.Append("<th class=\"col\" scope=\"col\">").Append(E(FigureLayout.OneLine(second.Token(j)))).Append("</th>");
+        html.Append("</tr></thead>\n<tbody>\n");
+        for (int i = 0; i < rows; i++)
+        {
+            string token1 = FigureLayout.OneLine(first.Token(i));
+            html.Append("<tr><th class=\"row\" scope=\"row\">").Append(E(token1)).Append("</th>");
+            for (int j = 0; j < columns; j++)
+            {
+                string fill = ColorMap.Hex(o.Theme, normalized[i * columns + j]);
+                html.Append("<td style=\"background:").Append(fill).Append("\" title=\"")
+                    .Append(E(token1 + " → " + FigureLayout.OneLine(second.Token(j)) + " · weight " + W(alignment[i, j]))).Append("\"></td>");
+            }
+            html.Append("</tr>\n");
+        }
+        var finite = all.Where(float.IsFinite).DefaultIfEmpty(0).ToArray();
+        html.Append("</tbody></table>\n<div class=\"range\"><span>alignment weight</span> <span>").Append(W(finite.Min()))
+            .Append("</span> <span class=\"bar small\"></span> <span>").Append(W(finite.Max())).Append("</span> <span>(rows sum to 1)</span></div>\n</details>\n");
     }
 
     private static void AppendMeta(StringBuilder html, int number, string? truth, string? predicted, float? probability, bool? correct, string details)
@@ -277,6 +321,12 @@ public static class HtmlReport
         details.figure { margin-top: 6px; overflow-x: auto; }
         details.figure summary { cursor: pointer; font-size: 13px; color: #555; }
         details.figure svg, details.figure canvas { display: block; margin-top: 4px; }
+        table.alignment { border-collapse: collapse; margin-top: 4px; font-size: 13px; }
+        .alignment th { font-weight: normal; color: #444; padding: 0 4px; }
+        .alignment th.row { text-align: right; white-space: nowrap; }
+        .alignment th.col { writing-mode: vertical-rl; text-align: left; vertical-align: bottom; padding: 4px 0; line-height: 20px; }
+        .alignment td { width: 20px; min-width: 20px; height: 20px; padding: 0; border: 1px solid #fff; }
+        .alignment td:hover { outline: 2px solid #000; }
         .none { color: #777; }
         [hidden] { display: none !important; }
 

@@ -32,7 +32,10 @@ public static class PngFigure
         return Rasterize(FigureLayout.Frame(FigureLayout.Grid(texts, o, fonts.Measure), o, fonts.Measure), o.Scale, fonts);
     }
 
-    /// <summary>The PNG bytes of a matched pair: both texts' weight rows, one above the other.</summary>
+    /// <summary>
+    /// The PNG bytes of a matched pair: both texts' weight rows, one above the other, and the alignment heatmap when the
+    /// pair has an <see cref="WeightedPair.Alignment"/> and <see cref="FigureOptions.ShowHeatmap"/> is on.
+    /// </summary>
     /// <param name="pair">The pair.</param>
     /// <param name="options">Options; null for the defaults.</param>
     public static byte[] Render(WeightedPair pair, FigureOptions? options = null)
@@ -105,7 +108,13 @@ public static class PngFigure
                     break;
                 case TextShape t:
                     fill.Color = Color(t.Fill);
+                    if (t.Rotation != 0)
+                    {
+                        canvas.Save();
+                        canvas.RotateDegrees(t.Rotation, t.X, t.Y);
+                    }
                     fonts.Draw(canvas, t.Text, t.X, t.Y, t.Size, t.Bold, t.Anchor, fill);
+                    if (t.Rotation != 0) canvas.Restore();
                     break;
                 case LineShape l:
                     stroke.Color = Color(l.Stroke);

@@ -13,8 +13,11 @@ internal sealed record RectShape(float X, float Y, float Width, float Height, st
     public override Shape Offset(float dx, float dy) => this with { X = X + dx, Y = Y + dy };
 }
 
-/// <summary>Text whose baseline starts (or centres, or ends) at (X, Y).</summary>
-internal sealed record TextShape(float X, float Y, string Text, float Size, string Fill, Anchor Anchor = Anchor.Start, bool Bold = false) : Shape
+/// <summary>
+/// Text whose baseline starts (or centres, or ends) at (X, Y), turned by <paramref name="Rotation"/> degrees clockwise
+/// around that point (-90: reading upwards).
+/// </summary>
+internal sealed record TextShape(float X, float Y, string Text, float Size, string Fill, Anchor Anchor = Anchor.Start, bool Bold = false, float Rotation = 0) : Shape
 {
     public override Shape Offset(float dx, float dy) => this with { X = X + dx, Y = Y + dy };
 }

@@ -30,7 +30,11 @@ public static class SvgFigure
         return ToSvg(FigureLayout.Frame(FigureLayout.Grid(texts, o, FigureLayout.EstimateWidth), o, FigureLayout.EstimateWidth), o.FontFamily);
     }
 
-    /// <summary>The SVG document of a matched pair: both texts' weight rows, one above the other.</summary>
+    /// <summary>
+    /// The SVG document of a matched pair: both texts' weight rows, one above the other, and, when the pair has an
+    /// <see cref="WeightedPair.Alignment"/> (cross-attention matcher) and <see cref="FigureOptions.ShowHeatmap"/> is on,
+    /// the alignment heatmap (text A's tokens as rows, text B's as columns; hover a cell for its weight).
+    /// </summary>
     /// <param name="pair">The pair.</param>
     /// <param name="options">Options; null for the defaults.</param>
     public static string Render(WeightedPair pair, FigureOptions? options = null)
@@ -86,6 +90,7 @@ public static class SvgFigure
                     string anchor = t.Anchor switch { Anchor.Middle => " text-anchor=\"middle\"", Anchor.End => " text-anchor=\"end\"", _ => "" };
                     svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(t.X)}\" y=\"{N(t.Y)}\" font-size=\"{N(t.Size)}\" fill=\"{t.Fill}\"{anchor}");
                     if (t.Bold) svg.Append(" font-weight=\"bold\"");
+                    if (t.Rotation != 0) svg.Append(CultureInfo.InvariantCulture, $" transform=\"rotate({N(t.Rotation)} {N(t.X)} {N(t.Y)})\"");
                     svg.Append(" xml:space=\"preserve\">").Append(Escape(t.Text)).Append("</text>\n");
                     break;
                 case LineShape l:

@@ -112,6 +112,8 @@ public sealed class WeightedText
 /// <param name="Second">The second text's weights.</param>
 public sealed record WeightedPair(WeightedText First, WeightedText Second)
 {
+    private readonly float[,]? _alignment;
+
     /// <summary>The true (gold) label of the pair, when known.</summary>
     public string? TrueLabel { get; init; }
 
@@ -124,7 +126,27 @@ public sealed record WeightedPair(WeightedText First, WeightedText Second)
     /// <summary>Whether the prediction matches the true label; null when either is unknown.</summary>
     public bool? IsCorrect => TrueLabel is null || PredictedLabel is null ? null : TrueLabel == PredictedLabel;
 
-    /// <summary>The view of a matcher's prediction: both sentences' weights, with the pair's true label when known.</summary>
+    /// <summary>
+    /// How each token of <see cref="First"/> attends over the tokens of <see cref="Second"/> (a cross-attention matcher's
+    /// alignment), [First.Spans.Count, Second.Spans.Count]; drawn as a heatmap. Null for matchers without one.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape is not [First.Spans.Count, Second.Spans.Count].</exception>
+    public float[,]? Alignment
+    {
+        get => _alignment;
+        init
+        {
+            if (value is not null && (value.GetLength(0) != First.Spans.Count || value.GetLength(1) != Second.Spans.Count))
+                throw new ArgumentException(
+                    $"The alignment is {value.GetLength(0)} × {value.GetLength(1)} for {First.Spans.Count} × {Second.Spans.Count} tokens.", nameof(Alignment));
+            _alignment = value;
+        }
+    }
+
+    /// <summary>
+    /// The view of a matcher's prediction: both sentences' weights and, for a cross-attention matcher, the alignment, with
+    /// the pair's true label when known. Labels stay "0"/"1"; the views show them as "no match"/"match".
+    /// </summary>
     /// <param name="prediction">The prediction.</param>
     /// <param name="trueLabel">The gold label ("1" match, "0" no match), or null.</param>
     public static WeightedPair FromPrediction(MatchPrediction prediction, string? trueLabel = null)
@@ -138,6 +160,7 @@ public sealed record WeightedPair(WeightedText First, WeightedText Second)
             TrueLabel = trueLabel,
             PredictedLabel = prediction.Label,
             Probability = prediction.IsMatch ? prediction.Probability : 1 - prediction.Probability,
+            Alignment = prediction.Alignment,
         };
     }
 }

@@ -124,4 +124,50 @@ public sealed class CliTests
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--preset applies to --task classify");
     }
+
+    [TestMethod]
+    public void PredictAndEvaluateShowMatchOrNoMatchAndACrossMatchersAlignment()
+    {
+        string cross = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        string siamese = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        using (var matcher = Visualization.PairViewTests.TinyMatcher(MLNetAttention.Models.MatcherKind.Cross)) matcher.Save(cross);
+        using (var matcher = Visualization.PairViewTests.TinyMatcher(MLNetAttention.Models.MatcherKind.Siamese)) matcher.Save(siamese);
+
+        var (code, output, error) = Run("predict", "--model", cross, "--text1", "床前明月光", "--text2", "疑是地上霜", "--json");
+        Assert.AreEqual(0, code, error);
+        using (var json = JsonDocument.Parse(output.Trim()))
+        {
+            var root = json.RootElement;
+            string label = root.GetProperty("label").GetString()!;
+            Assert.AreEqual(label == "1" ? "match" : "no match", root.GetProperty("labelName").GetString());
+            var rows = root.GetProperty("alignment").EnumerateArray().ToList();
+            Assert.AreEqual(5, rows.Count, "one row per token of text1");
+            foreach (var row in rows)
+            {
+                Assert.AreEqual(5, row.GetArrayLength(), "one value per token of text2");
+                Assert.AreEqual(1.0, row.EnumerateArray().Sum(v => v.GetDouble()), 1e-4);
+            }
+        }
+
+        (code, output, error) = Run("predict", "--model", cross, "--text1", "床前明月光", "--text2", "疑是地上霜");
+        Assert.AreEqual(0, code, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        Assert.IsTrue(lines[1].StartsWith("疑是地上霜 => match (", StringComparison.Ordinal) || lines[1].StartsWith("疑是地上霜 => no match (", StringComparison.Ordinal), lines[1]);
+        Assert.AreEqual("alignment (rows: text 1, columns: text 2):", lines[2]);
+        Assert.AreEqual("   疑是地上霜", lines[3]);
+        Assert.AreEqual(9, lines.Count, output);
+        foreach (var (line, token) in lines.Skip(4).Zip("床前明月光"))
+            Assert.IsTrue(line.StartsWith(token + " ", StringComparison.Ordinal) && line.Contains(" → ", StringComparison.Ordinal), line);
+
+        (code, output, error) = Run("predict", "--model", siamese, "--text1", "床前明月光", "--text2", "疑是地上霜", "--json");
+        Assert.AreEqual(0, code, error);
+        using (var json = JsonDocument.Parse(output.Trim()))
+            Assert.AreEqual(JsonValueKind.Null, json.RootElement.GetProperty("alignment").ValueKind, "only cross matchers align");
+
+        (code, output, error) = Run("evaluate", "--model", cross, "--data", "sample:couplet-match");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "no match  ");
+        StringAssert.Contains(output, "\nmatch     ");
+        StringAssert.Contains(output, "    no match     match");
+    }
 }

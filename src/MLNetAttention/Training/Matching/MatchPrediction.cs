@@ -3,6 +3,12 @@ namespace MLNetAttention.Training.Matching;
 /// <summary>A matcher's answer for one pair: match or not, the match probability and both sentences' token weights.</summary>
 public sealed class MatchPrediction
 {
+    /// <summary>The readable name of the label "1".</summary>
+    public const string MatchName = "match";
+
+    /// <summary>The readable name of the label "0".</summary>
+    public const string NoMatchName = "no match";
+
     /// <summary>The first sentence.</summary>
     public required string Text1 { get; init; }
 
@@ -11,6 +17,9 @@ public sealed class MatchPrediction
 
     /// <summary>"1" when the pair matches (<see cref="Probability"/> ≥ 0.5), else "0" (shown as "match" / "no match").</summary>
     public string Label => IsMatch ? "1" : "0";
+
+    /// <summary>The readable name of <see cref="Label"/>: "match" or "no match".</summary>
+    public string LabelName => NameOf(Label);
 
     /// <summary>Whether the pair matches (<see cref="Probability"/> ≥ 0.5).</summary>
     public bool IsMatch => Probability >= 0.5f;
@@ -35,4 +44,12 @@ public sealed class MatchPrediction
     /// <see cref="Tokens2"/>, row-major [Tokens1.Count, Tokens2.Count] (each row sums to 1); null for the other matchers.
     /// </summary>
     public float[,]? Alignment { get; init; }
+
+    /// <summary>The readable name of a matcher label: "1" is "match", "0" is "no match"; any other label is returned as given.</summary>
+    /// <param name="label">A label, such as <see cref="Label"/> or a gold label read from data.</param>
+    public static string NameOf(string label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        return label.Trim() switch { "1" => MatchName, "0" => NoMatchName, _ => label };
+    }
 }
