@@ -72,6 +72,9 @@ internal static class MatcherGraph
             }
             case CrossAttentionMatcher:
             {
+                // Normalised token vectors with padding zeroed again, as CrossAttentionMatcher.Encode.
+                x1 = g.Mul(ModuleGraphs.LayerNorm(g, p, "layer_norm", x1), maskU1);
+                x2 = g.Mul(ModuleGraphs.LayerNorm(g, p, "layer_norm", x2), maskU2);
                 var scores = CrossScores(g, p, x1, x2, options.MaxRelativeDistance);
                 var alignment12 = ModuleGraphs.MaskedSoftmax(g, scores, mask2, heads: true);                  // (batch, seq1, seq2)
                 var alignment21 = ModuleGraphs.MaskedSoftmax(g, g.Transpose(scores, 0, 2, 1), mask1, heads: true); // (batch, seq2, seq1)

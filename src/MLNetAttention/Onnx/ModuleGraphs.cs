@@ -194,6 +194,10 @@ internal static class ModuleGraphs
         return g.Mul(h, maskU);
     }
 
+    /// <summary>LayerNorm over the last axis (eps 1e-5) with the weight and bias under <paramref name="prefix"/>.</summary>
+    public static string LayerNorm(OnnxGraphBuilder g, ParameterSet p, string prefix, string x) =>
+        g.Node("LayerNormalization", [x, p.Add(g, Join(prefix, "weight")), p.Add(g, Join(prefix, "bias"))], [("axis", -1L), ("epsilon", 1e-5f)]);
+
     private static IReadOnlyList<int> ResConvEncoderKernels => Modules.ResConvEncoder.KernelSizes;
 
     private static string Conv(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, long kernel, long padBefore, long padAfter)

@@ -9,7 +9,7 @@ namespace MLNetAttention.Tests.Matching;
 [TestClass]
 public sealed class AttentionMatcherTests
 {
-    private static readonly List<PairExample> Train = BundledSamples.ReadPairs("couplet-match.train").ToList();
+    private static readonly List<PairExample> Train = BundledSamples.ReadPairs("couplet-match.train").Take(2000).ToList();
     private static readonly List<PairExample> Test = BundledSamples.ReadPairs("couplet-match.test").ToList();
 
     public TestContext TestContext { get; set; } = null!;
