@@ -71,13 +71,14 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint an interrupted run wrote." };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
+        var resampleNegatives = new Option<bool>("--resample-negatives") { Description = "With --task match: give every negative pair a fresh random partner of the same length each epoch (for random negatives such as couplet-match, not curated ones)." };
         var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
             data, validation, test, output, preset, task, matcher, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
             bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
-            schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient,
+            schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(CommandRunner.Run(() =>
         {
@@ -110,7 +111,7 @@ internal static class TrainCommand
                         LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip), Precision = parse.GetValue(precision),
                         Decay = parse.GetValue(decay), AverageWeightsOverSteps = parse.GetValue(averageSteps),
                         ValidationFraction = parse.GetValue(validFraction), Patience = parse.GetValue(patience),
-                        Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
+                        Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ResampleNegatives = parse.GetValue(resampleNegatives),
                     },
                 };
                 return TrainMatcher(parse.GetValue(data)!, parse.GetValue(validation), parse.GetValue(test), parse.GetValue(output)!,

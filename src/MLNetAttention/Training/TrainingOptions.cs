@@ -107,6 +107,14 @@ public sealed class TrainingOptions
     [JsonIgnore]
     public bool UsesBFloat16 => Precision == TrainingPrecision.BFloat16 || (Precision == TrainingPrecision.Auto && Modules.MixedPrecision.NativeBFloat16);
 
+    /// <summary>
+    /// Matchers: before each epoch, replace every negative pair's second sentence with the second sentence of a
+    /// random positive pair of the same length (never the first sentence's own partner). Fits data whose negatives
+    /// are random partners (such as couplet-match): the model sees fresh negatives every epoch and cannot learn the
+    /// fixed ones by heart. Leave it off for curated (hard) negatives, as in paraphrase corpora.
+    /// </summary>
+    public bool ResampleNegatives { get; set; }
+
     /// <summary>Clip the gradient norm to this value (0 = no clipping).</summary>
     public double GradientClipNorm { get; set; } = 5.0;
 

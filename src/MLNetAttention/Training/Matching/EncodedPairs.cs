@@ -41,6 +41,32 @@ public sealed class EncodedPairs
 
     /// <summary>Number of pairs.</summary>
     public int Count => Ids1.Count;
+
+    /// <summary>
+    /// The same pairs with each negative's second sentence replaced by the second sentence of a random positive pair
+    /// of the same length in tokens whose first sentence differs (a negative with no such partner is kept as it is).
+    /// Labels, order and the positives are unchanged.
+    /// </summary>
+    public EncodedPairs WithFreshNegatives(SplitMix64 random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var positivesByLength = Enumerable.Range(0, Count).Where(i => Labels[i] == 1)
+            .GroupBy(i => Ids2[i].Length).ToDictionary(g => g.Key, g => g.ToArray());
+        var ids2 = new int[Count][];
+        for (int i = 0; i < Count; i++)
+        {
+            ids2[i] = Ids2[i];
+            if (Labels[i] == 1 || !positivesByLength.TryGetValue(Ids2[i].Length, out var candidates)) continue;
+            for (int attempt = 0; attempt < 20; attempt++)
+            {
+                int j = candidates[random.NextInt(candidates.Length)];
+                if (Ids1[j].AsSpan().SequenceEqual(Ids1[i])) continue; // j is this sentence's own partner
+                ids2[i] = Ids2[j];
+                break;
+            }
+        }
+        return new EncodedPairs(Ids1, ids2, Labels);
+    }
 }
 
 /// <summary>

@@ -173,6 +173,7 @@ public static class MatcherTrainer
         TrainingOptions options, int epoch, double rate, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
+        if (options.ResampleNegatives) train = train.WithFreshNegatives(SplitMix64.ForStream(options.Seed, 0x4E6 + epoch));
         // A fresh stream per epoch: the shuffle depends only on the seed and the epoch.
         var batches = PairBatches.Plan(train, options.BatchSize, SplitMix64.ForStream(options.Seed, epoch + 1));
         var clock = Stopwatch.StartNew();
@@ -181,6 +182,7 @@ public static class MatcherTrainer
         for (int step = 0; step < batches.Count; step++)
         {
             if (cancellation.IsCancellationRequested) return null;
+            ApplyDecay(optimizer, options, epoch, step, batches.Count, rate);
             var batch = batches[step];
             using (var scope = NewDisposeScope())
             {
@@ -216,6 +218,7 @@ public static class MatcherTrainer
         for (int step = 0; step < batches.Count; step++)
         {
             if (cancellation.IsCancellationRequested) return null;
+            ApplyDecay(optimizer, options, epoch, step, batches.Count, rate);
             var batch = batches[step];
             using (var scope = NewDisposeScope())
             {
@@ -235,6 +238,14 @@ public static class MatcherTrainer
             Report(progress, options, epoch, step, batches.Count, lossSum, correct, seen, triplets.Count, clock);
         }
         return Finish(epoch, rate, lossSum, correct, seen, clock);
+    }
+
+    // Linear decay: the rate falls step by step to 0 at the end of the last epoch.
+    private static void ApplyDecay(StepOptimizer optimizer, TrainingOptions options, int epoch, int step, int steps, double rate)
+    {
+        if (options.Decay != LearningRateDecay.Linear) return;
+        double done = (epoch + (double)step / steps) / options.Epochs;
+        optimizer.LearningRate = rate * (1 - done);
     }
 
     private static void Report(IProgress<TrainingProgress>? progress, TrainingOptions options, int epoch, int step, int steps,
