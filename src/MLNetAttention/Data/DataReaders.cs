@@ -45,7 +45,7 @@ public static partial class DataReaders
             {
                 var sink = new Sink(file, o, report);
                 TextExample? item = ReadArticle(file, label, titleOnly, o, sink);
-                if (item is not null) { report?.AddRead(); yield return item; }
+                if (item is not null) { report?.AddRead(file, 1); yield return item; }
             }
         }
     }
@@ -492,14 +492,14 @@ public static partial class DataReaders
 
         private bool LabelOk(int line, string label, Func<string, bool>? allowed)
         {
+            string? expect = allowed is null ? null : ReferenceEquals(allowed, ZeroOne) ? "\"0\" (no match) or \"1\" (match)" : "an integer";
             if (label.Length == 0)
             {
-                Reject<object>(line, SkipReason.InvalidLabel, "the label is empty", "Fill in the label. " + LenientHint);
+                Reject<object>(line, SkipReason.InvalidLabel, "the label is empty" + (expect is null ? "" : $" (expected {expect})"), "Fill in the label. " + LenientHint);
                 return false;
             }
             if (allowed is not null && !allowed(label))
             {
-                string expect = ReferenceEquals(allowed, ZeroOne) ? "0 or 1" : "an integer";
                 Reject<object>(line, SkipReason.InvalidLabel, $"cannot parse the label '{Shorten(label)}' (expected {expect})", "Fix the label. " + LenientHint);
                 return false;
             }
@@ -512,7 +512,7 @@ public static partial class DataReaders
             if (string.IsNullOrWhiteSpace(t))
                 return Reject<TextExample>(line, SkipReason.EmptyText, "the text is empty" + emptyNote, FixFor(SkipReason.EmptyText));
             if (!LabelOk(line, l, allowed)) return null;
-            report?.AddRead();
+            report?.AddRead(path, line);
             return new TextExample(t, l);
         }
 
@@ -521,10 +521,10 @@ public static partial class DataReaders
             string a = Norm(text1), b = Norm(text2), l = Norm(label);
             if (string.IsNullOrWhiteSpace(a) || string.IsNullOrWhiteSpace(b))
                 return Reject<PairExample>(line, SkipReason.EmptyText,
-                    string.IsNullOrWhiteSpace(a) ? "text1 (the first side of the pair) is empty" : "text2 (the second side of the pair) is empty",
+                    string.IsNullOrWhiteSpace(a) ? "text1 is empty (a pair needs both sentences)" : "text2 is empty (a pair needs both sentences)",
                     FixFor(SkipReason.EmptyText));
             if (!LabelOk(line, l, allowed)) return null;
-            report?.AddRead();
+            report?.AddRead(path, line);
             return new PairExample(a, b, l);
         }
 
