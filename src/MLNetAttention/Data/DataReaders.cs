@@ -103,7 +103,7 @@ public static partial class DataReaders
             if (f.Length != 2)
             {
                 sink.Reject<object>(rec.Number, SkipReason.WrongColumnCount, $"expected 2 tab-separated columns (title, label) but found {f.Length}",
-                    "Each line must be title<TAB>label with no other tab");
+                    "Each line must be title<TAB>label with no other tab. " + LenientHint);
                 continue;
             }
             var item = sink.Text(rec.Number, f[0], f[1], null);
@@ -155,7 +155,7 @@ public static partial class DataReaders
             if (f.Length != 3)
             {
                 sink.Reject<object>(rec.Number, SkipReason.WrongColumnCount, $"expected 3 tab-separated columns (text1, text2, label) but found {f.Length}",
-                    "Each line must be text1<TAB>text2<TAB>label");
+                    "Each line must be text1<TAB>text2<TAB>label. " + LenientHint);
                 continue;
             }
             var item = sink.Pair(rec.Number, f[0], f[1], f[2], ZeroOne);
@@ -386,7 +386,7 @@ public static partial class DataReaders
             if (f.Length != width)
             {
                 sink.Reject<object>(rec.Number, SkipReason.WrongColumnCount, $"expected {width} columns like the header but found {f.Length}",
-                    sep == ',' ? "Quote fields that contain commas, quotes or newlines (RFC 4180)" : "Fields must not contain the separator");
+                    (sep == ',' ? "Quote fields that contain commas, quotes or newlines (RFC 4180). " : "Fields must not contain the separator. ") + LenientHint);
                 continue;
             }
             yield return (rec.Number, cols.Select(c => f[c]).ToArray());
