@@ -13,7 +13,8 @@ internal static class CommandRunner
             return body();
         }
         catch (UsageException e) { return Fail(e.Message, ExitCodes.Usage); }
-        catch (DataFormatException e) { return Fail(e.Message, ExitCodes.Data); }
+        // The library's advice names its option; on the command line the same switch is --lenient.
+        catch (DataFormatException e) { return Fail(e.Message.Replace("set ReaderOptions.Lenient = true", "pass --lenient", StringComparison.Ordinal), ExitCodes.Data); }
         catch (FileNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
         catch (ModelLoadException e) { return Fail(e.Message, ExitCodes.Model); }

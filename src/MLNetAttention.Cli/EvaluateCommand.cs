@@ -15,7 +15,7 @@ internal static class EvaluateCommand
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON instead of a table." };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
-        var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
+        var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first. For a matcher, also score pairs whose sentences are longer than the model's maximum length on their first tokens (counted in a warning) instead of stopping." };
         var faithfulness = new Option<bool>("--faithfulness") { Description = "Also run the erasure tests: top-k attended vs random vs lowest-weight tokens, and the uniform-weights model (classifiers only)." };
         var command = new Command("evaluate", "Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on labelled data.")
         {
@@ -27,9 +27,11 @@ internal static class EvaluateCommand
             if (AttentionMatcher.IsMatcherDirectory(parse.GetValue(model)!))
             {
                 var pairs = DataSources.ResolvePairs(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report, parse.GetValue(labelColumn)!);
-                var pairRows = (pairs.Test ?? pairs.Train)().ToList();
+                var pairRows = PairLengths.ReadLocated(pairs.Test ?? pairs.Train, report);
                 using var matcher = AttentionMatcher.Load(parse.GetValue(model)!);
-                Print(matcher.Evaluate(pairRows), report, parse.GetValue(json), MatchPrediction.NameOf);
+                // A sentence past the model's maximum length would be cut: an error for a file, unless --lenient.
+                PairLengths.Check(matcher, pairRows, truncate: parse.GetValue(lenient), "test", Console.Error);
+                Print(matcher.Evaluate(pairRows.Select(r => r.Pair)), report, parse.GetValue(json), MatchPrediction.NameOf);
                 return ExitCodes.Success;
             }
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MLNetAttention.Data;
 using MLNetAttention.Training;
 using MLNetAttention.Training.Matching;
 using MLNetAttention.Visualization;
@@ -15,7 +16,7 @@ internal static class PredictCommand
         var texts = new Argument<string[]>("text") { Description = "Texts to classify; none: one text per line from --file or standard input.", Arity = ArgumentArity.ZeroOrMore };
         var file = new Option<string?>("--file") { Description = "A file with one text per line." };
         var json = new Option<bool>("--json") { Description = "One JSON object per text (per pair for a matcher): label, probabilities, tokens with offsets and weights." };
-        var text1 = new Option<string?>("--text1") { Description = "Matcher models: the first sentence of the pair (with --text2). Without them, pairs are read as text1<TAB>text2 lines from --file or standard input." };
+        var text1 = new Option<string?>("--text1") { Description = "Matcher models: the first sentence of the pair (with --text2). Without them, pairs are read as text1<TAB>text2 lines from --file or standard input (a third column, such as a label, is ignored). A sentence longer than the model's maximum length is scored on its first tokens, with a warning." };
         var text2 = new Option<string?>("--text2") { Description = "Matcher models: the second sentence of the pair." };
         var command = new Command("predict", "Classify texts (or match sentence pairs) and show each token's attention weight.") { model, texts, file, json, text1, text2 };
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -43,34 +44,76 @@ internal static class PredictCommand
 
     private static int PredictPairs(string modelDirectory, string? text1, string? text2, string? file, bool asJson)
     {
-        List<(string, string)> pairs;
+        List<(string Text1, string Text2)> pairs;
+        string[] where;
         if (text1 is not null || text2 is not null)
         {
             if (text1 is null || text2 is null)
                 return CommandRunner.Fail("a matcher needs both --text1 and --text2.", ExitCodes.Usage);
+            if (string.IsNullOrWhiteSpace(text1) || string.IsNullOrWhiteSpace(text2))
+                return CommandRunner.Fail($"{(string.IsNullOrWhiteSpace(text1) ? "--text1" : "--text2")} is empty; a matcher needs both sentences.", ExitCodes.Usage);
             pairs = new List<(string, string)> { (text1, text2) };
+            where = [""];
         }
         else
         {
-            pairs = new List<(string, string)>();
-            foreach (var line in ReadLines(file))
-            {
-                var parts = line.Split('\t');
-                if (parts.Length < 2)
-                    throw new ArgumentException($"'{line}' is not a pair: write text1<TAB>text2 per line, or pass --text1 and --text2.");
-                pairs.Add((parts[0], parts[1]));
-            }
+            (pairs, where) = ReadPairLines(file);
             if (pairs.Count == 0)
                 return CommandRunner.Fail("no pair to match: pass --text1 and --text2, --file FILE with text1<TAB>text2 lines, or pipe such lines to standard input.", ExitCodes.Usage);
         }
         using var matcher = AttentionMatcher.Load(modelDirectory);
         bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
-        foreach (var prediction in matcher.Predict(pairs))
+        var predictions = matcher.Predict(pairs);
+        for (int i = 0; i < predictions.Count; i++)
         {
+            var prediction = predictions[i];
+            WarnTruncated(where[i], "text1", prediction.Tokens1.Count, prediction.TruncatedTokens1);
+            WarnTruncated(where[i], "text2", prediction.Tokens2.Count, prediction.TruncatedTokens2);
             if (asJson) Console.Out.WriteLine(JsonSerializer.Serialize(ToJson(prediction), CliJson.Compact));
             else Console.Out.WriteLine(FormatPair(prediction, color));
         }
         return ExitCodes.Success;
+    }
+
+    // A sentence past the model's maximum length is scored on its first tokens: say so on standard error.
+    private static void WarnTruncated(string where, string side, int scored, int truncated)
+    {
+        if (truncated <= 0) return;
+        string name = where.Length == 0 ? "--" + side : $"{where}: {side}";
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"warning: {name} has {scored + truncated} tokens, more than the model's maximum length of {scored}; the last {truncated} were not scored"));
+    }
+
+    /// <summary>
+    /// Reads text1&lt;TAB&gt;text2 lines (a third column, such as an LCQMC label, is ignored) and where each was read;
+    /// blank lines are passed over. A line without two sentences throws a <see cref="DataFormatException"/> naming file and line.
+    /// </summary>
+    private static (List<(string Text1, string Text2)> Pairs, string[] Where) ReadPairLines(string? path)
+    {
+        var pairs = new List<(string, string)>();
+        var where = new List<string>();
+        if (path is null && !Console.IsInputRedirected) return (pairs, []);
+        if (path is not null && !File.Exists(path))
+            throw new FileNotFoundException($"The pair file '{path}' does not exist.", path);
+        string name = path ?? "standard input";
+        using var reader = path is null ? Console.In : new StreamReader(path);
+        int number = 0;
+        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var parts = line.Split('\t');
+            if (parts.Length is < 2 or > 3)
+                throw new DataFormatException(name, number, SkipReason.WrongColumnCount,
+                    $"expected text1<TAB>text2 but found {parts.Length} tab-separated field{(parts.Length == 1 ? "" : "s")}",
+                    "Write one pair per line as text1<TAB>text2 (a third column, such as a label, is ignored), or pass --text1 and --text2");
+            if (string.IsNullOrWhiteSpace(parts[0]) || string.IsNullOrWhiteSpace(parts[1]))
+                throw new DataFormatException(name, number, SkipReason.EmptyText,
+                    $"{(string.IsNullOrWhiteSpace(parts[0]) ? "text1" : "text2")} is empty (a pair needs both sentences)", "Fill in the sentence or remove the line");
+            pairs.Add((parts[0].Trim(), parts[1].Trim()));
+            where.Add(string.Create(CultureInfo.InvariantCulture, $"{name}:{number}"));
+        }
+        return (pairs, where.ToArray());
     }
 
     /// <summary>

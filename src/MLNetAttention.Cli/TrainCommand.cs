@@ -205,7 +205,7 @@ internal static class TrainCommand
         using var matcher = AttentionMatcher.Train(trainRows, validationRows, options, reporter, cancellation);
         var summary = matcher.Summary!;
         if (report.RowsRead + report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
-        Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} training sentences truncated");
+        Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} of {2 * summary.TrainCount} training sentences longer than {matcher.MaxLength} tokens, truncated");
         if (summary.Interrupted)
         {
             Console.Error.WriteLine("interrupted: matchers write no checkpoint; nothing was saved.");
@@ -215,8 +215,14 @@ internal static class TrainCommand
         string onnxPath = Path.Combine(outputDirectory, "model.onnx");
         MLNetAttention.Onnx.OnnxExporter.Export(matcher, onnxPath);
         Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
-        var testRows = testPath is not null ? DataSources.ReadPairFile(testPath, readerOptions, report, label).ToList() : source.Test?.Invoke().ToList();
-        if (testRows is { Count: > 0 }) MetricsPrinter.PrintTable(matcher.Evaluate(testRows), Console.Out, MatchPrediction.NameOf);
+        var testRows = testPath is not null ? PairLengths.ReadLocated(() => DataSources.ReadPairFile(testPath, readerOptions, report, label), report)
+            : source.Test is { } readTest ? PairLengths.ReadLocated(readTest, report) : null;
+        if (testRows is { Count: > 0 })
+        {
+            // The model is already saved: test sentences past the chosen maximum length are scored truncated and counted.
+            PairLengths.Check(matcher, testRows, truncate: true, "test", Console.Error);
+            MetricsPrinter.PrintTable(matcher.Evaluate(testRows.Select(r => r.Pair)), Console.Out, MatchPrediction.NameOf);
+        }
         return ExitCodes.Success;
     }
 

@@ -45,7 +45,7 @@ public static partial class DataReaders
             {
                 var sink = new Sink(file, o, report);
                 TextExample? item = ReadArticle(file, label, titleOnly, o, sink);
-                if (item is not null) { report?.AddRead(); yield return item; }
+                if (item is not null) { report?.AddRead(file, 1); yield return item; }
             }
         }
     }
@@ -103,7 +103,7 @@ public static partial class DataReaders
             if (f.Length != 2)
             {
                 sink.Reject<object>(rec.Number, SkipReason.WrongColumnCount, $"expected 2 tab-separated columns (title, label) but found {f.Length}",
-                    "Each line must be title<TAB>label with no other tab");
+                    "Each line must be title<TAB>label with no other tab. " + LenientHint);
                 continue;
             }
             var item = sink.Text(rec.Number, f[0], f[1], null);
@@ -155,7 +155,7 @@ public static partial class DataReaders
             if (f.Length != 3)
             {
                 sink.Reject<object>(rec.Number, SkipReason.WrongColumnCount, $"expected 3 tab-separated columns (text1, text2, label) but found {f.Length}",
-                    "Each line must be text1<TAB>text2<TAB>label");
+                    "Each line must be text1<TAB>text2<TAB>label. " + LenientHint);
                 continue;
             }
             var item = sink.Pair(rec.Number, f[0], f[1], f[2], ZeroOne);
@@ -386,7 +386,7 @@ public static partial class DataReaders
             if (f.Length != width)
             {
                 sink.Reject<object>(rec.Number, SkipReason.WrongColumnCount, $"expected {width} columns like the header but found {f.Length}",
-                    sep == ',' ? "Quote fields that contain commas, quotes or newlines (RFC 4180)" : "Fields must not contain the separator");
+                    (sep == ',' ? "Quote fields that contain commas, quotes or newlines (RFC 4180). " : "Fields must not contain the separator. ") + LenientHint);
                 continue;
             }
             yield return (rec.Number, cols.Select(c => f[c]).ToArray());
@@ -492,14 +492,14 @@ public static partial class DataReaders
 
         private bool LabelOk(int line, string label, Func<string, bool>? allowed)
         {
+            string? expect = allowed is null ? null : ReferenceEquals(allowed, ZeroOne) ? "\"0\" (no match) or \"1\" (match)" : "an integer";
             if (label.Length == 0)
             {
-                Reject<object>(line, SkipReason.InvalidLabel, "the label is empty", "Fill in the label. " + LenientHint);
+                Reject<object>(line, SkipReason.InvalidLabel, "the label is empty" + (expect is null ? "" : $" (expected {expect})"), "Fill in the label. " + LenientHint);
                 return false;
             }
             if (allowed is not null && !allowed(label))
             {
-                string expect = ReferenceEquals(allowed, ZeroOne) ? "0 or 1" : "an integer";
                 Reject<object>(line, SkipReason.InvalidLabel, $"cannot parse the label '{Shorten(label)}' (expected {expect})", "Fix the label. " + LenientHint);
                 return false;
             }
@@ -512,7 +512,7 @@ public static partial class DataReaders
             if (string.IsNullOrWhiteSpace(t))
                 return Reject<TextExample>(line, SkipReason.EmptyText, "the text is empty" + emptyNote, FixFor(SkipReason.EmptyText));
             if (!LabelOk(line, l, allowed)) return null;
-            report?.AddRead();
+            report?.AddRead(path, line);
             return new TextExample(t, l);
         }
 
@@ -521,10 +521,10 @@ public static partial class DataReaders
             string a = Norm(text1), b = Norm(text2), l = Norm(label);
             if (string.IsNullOrWhiteSpace(a) || string.IsNullOrWhiteSpace(b))
                 return Reject<PairExample>(line, SkipReason.EmptyText,
-                    string.IsNullOrWhiteSpace(a) ? "text1 (the first side of the pair) is empty" : "text2 (the second side of the pair) is empty",
+                    string.IsNullOrWhiteSpace(a) ? "text1 is empty (a pair needs both sentences)" : "text2 is empty (a pair needs both sentences)",
                     FixFor(SkipReason.EmptyText));
             if (!LabelOk(line, l, allowed)) return null;
-            report?.AddRead();
+            report?.AddRead(path, line);
             return new PairExample(a, b, l);
         }
 

@@ -20,6 +20,11 @@ public enum SkipReason
     MissingColumn,
     /// <summary>The line is not a JSON object, or a CSV quote is not closed.</summary>
     Malformed,
+    /// <summary>
+    /// A text has more tokens than a model's maximum length. The readers do not know the model, so they never report
+    /// this; callers that check lengths against a model (the CLI's evaluate) do.
+    /// </summary>
+    TooManyTokens,
 }
 
 /// <summary>One rejected row, as recorded by <see cref="ReadReport"/>.</summary>
@@ -51,13 +56,27 @@ public sealed class ReadReport
     /// <summary>Blank lines passed over (not rows; counted so nothing disappears unnoticed).</summary>
     public long BlankLines { get; private set; }
 
+    /// <summary>
+    /// The file of the row a reader returned last (null before the first row). Read it with <see cref="LastRowLine"/>
+    /// while enumerating to know where each row came from, for example to report a later check against a model.
+    /// </summary>
+    public string? LastRowFile { get; private set; }
+
+    /// <summary>The 1-based line of the row a reader returned last (the first line of its record); 0 before the first row.</summary>
+    public int LastRowLine { get; private set; }
+
     /// <summary>Skipped rows per reason.</summary>
     public IReadOnlyDictionary<SkipReason, int> SkippedByReason => _skips;
 
     /// <summary>The first <see cref="MaxRecordedSkips"/> skipped rows, in reading order.</summary>
     public IReadOnlyList<SkippedRow> FirstSkipped => _first;
 
-    internal void AddRead() => RowsRead++;
+    internal void AddRead(string file, int line)
+    {
+        RowsRead++;
+        LastRowFile = file;
+        LastRowLine = line;
+    }
 
     internal void AddBlank() => BlankLines++;
 
@@ -81,6 +100,7 @@ public sealed class ReadReport
         SkipReason.WrongColumnCount => "wrong column count",
         SkipReason.MissingColumn => "missing field",
         SkipReason.Malformed => "malformed",
+        SkipReason.TooManyTokens => "too many tokens",
         _ => reason.ToString(),
     };
 

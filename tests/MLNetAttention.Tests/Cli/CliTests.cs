@@ -170,4 +170,117 @@ public sealed class CliTests
         StringAssert.Contains(output, "\nmatch     ");
         StringAssert.Contains(output, "    no match     match");
     }
+
+    [TestMethod]
+    public void BadPairFilesExitWith2NamingFileAndLineOrAreSkippedAndCountedWhenLenient()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string model = Path.Combine(directory, "matcher");
+        using (var matcher = Visualization.PairViewTests.TinyMatcher(MLNetAttention.Models.MatcherKind.Siamese)) matcher.Save(model);
+        string Write(string name, params string[] lines)
+        {
+            string path = Path.Combine(directory, name);
+            File.WriteAllLines(path, lines);
+            return path;
+        }
+
+        // One good row, then a bad one on line 2 (3 after a header).
+        var cases = new (string Path, int Line, string Says)[]
+        {
+            (Write("empty.tsv", "床前明月光\t疑是地上霜\t1", "舉頭望明月\t \t0"), 2, "text2 is empty"),
+            (Write("two.tsv", "床前明月光\t疑是地上霜\t1", "舉頭望明月\t低頭思故鄉"), 2, "expected 3 tab-separated columns (text1, text2, label)"),
+            (Write("label.tsv", "床前明月光\t疑是地上霜\t1", "舉頭望明月\t低頭思故鄉\t2"), 2, "(expected \"0\" (no match) or \"1\" (match))"),
+            (Write("yes.csv", "text1,text2,label", "床前明月光,疑是地上霜,1", "舉頭望明月,低頭思故鄉,yes"), 3, "'yes'"),
+            (Write("nolabel.jsonl", "{\"text1\":\"床前\",\"text2\":\"疑是\",\"label\":\"1\"}", "{\"text1\":\"舉頭\",\"text2\":\"低頭\"}"), 2, "missing field 'label'"),
+        };
+        foreach (var (path, line, says) in cases)
+        {
+            var (code, _, error) = Run("evaluate", "--model", model, "--data", path);
+            Assert.AreEqual(2, code, error);
+            StringAssert.Contains(error, $"{path}:{line}: ");
+            StringAssert.Contains(error, says);
+            StringAssert.Contains(error, "pass --lenient", "the CLI names its own switch, not the library's option");
+
+            (code, var output, error) = Run("evaluate", "--model", model, "--data", path, "--lenient");
+            Assert.AreEqual(0, code, error);
+            StringAssert.Contains(error, $"read 1 rows; skipped 1 rows (");
+            StringAssert.Contains(error, $"first: {path}:{line}");
+            StringAssert.Contains(output, "(1 examples)");
+        }
+
+        string noColumn = Write("nocolumn.csv", "text1,label", "床前明月光,1");
+        var (headerCode, _, headerError) = Run("evaluate", "--model", model, "--data", noColumn, "--lenient");
+        Assert.AreEqual(2, headerCode, headerError);
+        StringAssert.Contains(headerError, noColumn + ":1: missing column 'text2'");
+
+        // Training reads its pairs through the same readers.
+        var (trainCode, _, trainError) = Run("train", "--task", "match", "--data", cases[2].Path, "--out", Path.Combine(directory, "never"));
+        Assert.AreEqual(2, trainCode, trainError);
+        StringAssert.Contains(trainError, cases[2].Path + ":2: ");
+        Assert.IsFalse(Directory.Exists(Path.Combine(directory, "never")), "nothing is trained on bad data");
+
+        // predict --file: a line that is not a pair, or a pair with an empty side.
+        string notPair = Write("predict.tsv", "床前明月光\t疑是地上霜", "", "舉頭望明月");
+        var (predictCode, _, predictError) = Run("predict", "--model", model, "--file", notPair);
+        Assert.AreEqual(2, predictCode, predictError);
+        StringAssert.Contains(predictError, notPair + ":3: expected text1<TAB>text2 but found 1");
+        string emptySide = Write("predict-empty.tsv", "床前明月光\t ");
+        (predictCode, _, predictError) = Run("predict", "--model", model, "--file", emptySide);
+        Assert.AreEqual(2, predictCode, predictError);
+        StringAssert.Contains(predictError, emptySide + ":1: text2 is empty");
+        (predictCode, _, predictError) = Run("predict", "--model", model, "--text1", " ", "--text2", "疑是地上霜");
+        Assert.AreEqual(1, predictCode, predictError);
+        StringAssert.Contains(predictError, "--text1 is empty");
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [TestMethod]
+    public void MatcherSentencesPastTheMaximumLengthAreNeverCutSilently()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string model = Path.Combine(directory, "matcher");
+        // Training with --max-length 5 on couplet lines of 5 and 7 characters truncates some sentences: the CLI says how many.
+        string train = Path.Combine(directory, "train.jsonl");
+        File.WriteAllLines(train, File.ReadLines(Path.Combine(RepositoryRoot(), "data", "samples", "couplet-match.train.jsonl")).Take(200));
+        var (code, _, error) = Run("train", "--task", "match", "--data", train, "--max-length", "5", "--min-freq", "1", "--epochs", "1",
+            "--embedding-dim", "16", "--hidden-dim", "16", "--threads", "1", "--out", model);
+        Assert.AreEqual(0, code, error);
+        var truncatedLine = error.Split('\n').Single(l => l.Contains("training sentences longer than 5 tokens, truncated", StringComparison.Ordinal));
+        Assert.IsGreaterThan(0, int.Parse(truncatedLine.Split("; ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture), truncatedLine);
+
+        string pairs = Path.Combine(directory, "long.tsv");
+        File.WriteAllLines(pairs, new[] { "床前明月光\t疑是地上霜\t1", "舉頭望明月\t低頭思故鄉\t0", "白日依山盡\t黃河入海流向東\t1" });
+        (code, _, error) = Run("evaluate", "--model", model, "--data", pairs);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, pairs + ":3: text2 has 7 tokens, more than the model's maximum length of 5");
+        (code, var output, error) = Run("evaluate", "--model", model, "--data", pairs, "--lenient");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(error, "warning: 1 of 3 test pairs have a sentence longer than the model's maximum length of 5 tokens");
+        StringAssert.Contains(error, pairs + ":3, text2");
+        StringAssert.Contains(output, "(3 examples)");
+
+        (code, output, error) = Run("predict", "--model", model, "--text1", "白日依山盡", "--text2", "黃河入海流向東", "--json");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(error, "warning: --text2 has 7 tokens, more than the model's maximum length of 5; the last 2 were not scored");
+        using (var json = JsonDocument.Parse(output.Trim()))
+        {
+            Assert.AreEqual(0, json.RootElement.GetProperty("truncatedTokens1").GetInt32());
+            Assert.AreEqual(2, json.RootElement.GetProperty("truncatedTokens2").GetInt32());
+        }
+        (code, output, error) = Run("predict", "--model", model, "--file", pairs);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(error, $"warning: {pairs}:3: text2 has 7 tokens");
+        StringAssert.Contains(output, "黃河入海流向東 [2 tokens past the maximum length not scored]");
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "MLNetAttention.sln"))) root = root.Parent;
+        Assert.IsNotNull(root, "the repository root (MLNetAttention.sln) was not found above the test output");
+        return root.FullName;
+    }
 }

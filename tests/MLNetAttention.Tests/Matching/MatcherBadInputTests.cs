@@ -93,6 +93,74 @@ public sealed class MatcherBadInputTests
     }
 
     [TestMethod]
+    public void PairReadersNameFileLineAndTheValidLabelsOrSkipAndCountWhenLenient()
+    {
+        string directory = TempDirectory();
+        try
+        {
+            string Write(string name, params string[] lines)
+            {
+                string path = Path.Combine(directory, name);
+                File.WriteAllLines(path, lines);
+                return path;
+            }
+
+            // Each file: one good row, then one bad row on line 2 (3 with a header), and the text the error must name.
+            var cases = new (string Path, int Line, string Says)[]
+            {
+                (Write("empty1.tsv", "床前\t疑是\t1", "  \t地上霜\t0"), 2, "text1 is empty"),
+                (Write("empty2.tsv", "床前\t疑是\t1", "舉頭\t \t0"), 2, "text2 is empty"),
+                (Write("two.tsv", "床前\t疑是\t1", "舉頭\t低頭"), 2, "expected 3 tab-separated columns (text1, text2, label) but found 2"),
+                (Write("label2.tsv", "床前\t疑是\t1", "舉頭\t低頭\t2"), 2, "'2' (expected \"0\" (no match) or \"1\" (match))"),
+                (Write("yes.csv", "text1,text2,label", "床前,疑是,1", "舉頭,低頭,yes"), 3, "'yes' (expected \"0\" (no match) or \"1\" (match))"),
+                (Write("blank.csv", "text1,text2,label", "床前,疑是,1", "舉頭,低頭,"), 3, "the label is empty (expected \"0\" (no match) or \"1\" (match))"),
+                (Write("short.csv", "text1,text2,label", "床前,疑是,1", "舉頭,低頭"), 3, "expected 3 columns like the header but found 2"),
+                (Write("nofield.jsonl", "{\"text1\":\"床前\",\"text2\":\"疑是\",\"label\":1}", "{\"text1\":\"舉頭\",\"label\":0}"), 2, "missing field 'text2'"),
+                (Write("nolabel.jsonl", "{\"text1\":\"床前\",\"text2\":\"疑是\",\"label\":1}", "{\"text1\":\"舉頭\",\"text2\":\"低頭\"}"), 2, "missing field 'label'"),
+                (Write("true.jsonl", "{\"text1\":\"床前\",\"text2\":\"疑是\",\"label\":1}", "{\"text1\":\"舉頭\",\"text2\":\"低頭\",\"label\":true}"), 2, "'true'"),
+            };
+            foreach (var (path, line, says) in cases)
+            {
+                var error = Assert.ThrowsExactly<DataFormatException>(() => DataReaders.ReadPairsAuto(path).ToList(), path);
+                StringAssert.Contains(error.Message, $"{path}:{line}: ");
+                StringAssert.Contains(error.Message, says);
+                Assert.AreEqual(line, error.LineNumber);
+
+                var report = new ReadReport();
+                var rows = DataReaders.ReadPairsAuto(path, new ReaderOptions { Lenient = true }, report).ToList();
+                Assert.AreEqual(1, rows.Count, path);
+                Assert.AreEqual(1, report.RowsSkipped, path);
+                Assert.AreEqual(line, report.FirstSkipped[0].LineNumber, path);
+                Assert.AreEqual(path, report.LastRowFile);
+                Assert.AreEqual(line - 1, report.LastRowLine, "the report says where the last row returned was read");
+            }
+
+            // A missing named column is a file-level problem: it throws even when lenient, naming the header line.
+            string noColumn = Write("nocolumn.csv", "text1,label", "床前,1");
+            var headerError = Assert.ThrowsExactly<DataFormatException>(() => DataReaders.ReadPairsAuto(noColumn, new ReaderOptions { Lenient = true }, new ReadReport()).ToList());
+            StringAssert.Contains(headerError.Message, noColumn + ":1: missing column 'text2'");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void TokensPastMaxLengthCountsWhatPredictDoesNotScore()
+    {
+        using var matcher = AttentionMatcher.Train(Pairs, null, Tiny());
+        string fits = new('月', matcher.MaxLength);
+        string tooLong = new('月', matcher.MaxLength + 3);
+        Assert.AreEqual(0, matcher.TokensPastMaxLength(fits));
+        Assert.AreEqual(3, matcher.TokensPastMaxLength(tooLong));
+        var prediction = matcher.Predict(tooLong, fits);
+        Assert.AreEqual(3, prediction.TruncatedTokens1);
+        Assert.AreEqual(0, prediction.TruncatedTokens2);
+        Assert.AreEqual(matcher.MaxLength, prediction.Tokens1.Count);
+    }
+
+    [TestMethod]
     public void LoadRejectsClassifiersAndTamperedFiles()
     {
         string directory = TempDirectory();

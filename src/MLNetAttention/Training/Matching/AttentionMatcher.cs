@@ -178,6 +178,20 @@ public sealed partial class AttentionMatcher : IDisposable
         return MatcherTrainer.Evaluate(Network, Encode(Tokenizer, rows, "test", out _));
     }
 
+    /// <summary>
+    /// How many tokens of <paramref name="text"/> lie past <see cref="MaxLength"/>: the tokens <see cref="Predict(string, string)"/>
+    /// and <see cref="Evaluate"/> do not score (0 when the sentence fits). Check a set with it before scoring to report
+    /// sentences that would be cut.
+    /// </summary>
+    /// <param name="text">A sentence.</param>
+    /// <returns>The number of tokens past the maximum length.</returns>
+    public int TokensPastMaxLength(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Tokenizer.EncodeToIds(text, MaxLength, out int dropped);
+        return dropped;
+    }
+
     /// <inheritdoc/>
     public void Dispose() => Network.Dispose();
 
