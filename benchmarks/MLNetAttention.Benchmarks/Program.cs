@@ -9,5 +9,7 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
     TrainProfileBenchmark.Create(),
     ConvProfileBenchmark.Create(),
     MlNetScoringBenchmark.Create(),
+    MatchBenchmark.Create(),
+    MatchBenchmark.CreateSpeed(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -249,6 +249,21 @@ internal static partial class Corpora
         return split;
     }
 
+    /// <summary>
+    /// The pairs couplet-match builds from couplets (line 1, line 2): each gives its positive and a negative with the
+    /// line 2 of another couplet of the same length, drawn with a stream seeded by <paramref name="seed"/>; the pairs
+    /// are then shuffled. The bundled sample stores only its couplets and makes its pairs with this.
+    /// </summary>
+    public static List<PairExample> CoupletPairs(IEnumerable<(string Line1, string Line2)> couplets, ulong seed = Seed)
+    {
+        ArgumentNullException.ThrowIfNull(couplets);
+        var rng = new SplitMix64(seed ^ 0x5A3B1E);
+        var pairs = new List<PairExample>();
+        Pairs(couplets.ToList(), rng, pairs);
+        rng.Shuffle(pairs);
+        return pairs;
+    }
+
     private static int Pairs(List<(string L1, string L2)> poems, SplitMix64 rng, List<PairExample> output)
     {
         var byLength = poems.Select((p, i) => (p, i)).GroupBy(x => x.p.L2.Length).ToDictionary(g => g.Key, g => g.Select(x => x.i).ToArray());

@@ -8,8 +8,8 @@ public static partial class DatasetCatalog
     /// <summary>Longest poem (cleaned text, in characters) taken into the poetry samples.</summary>
     internal const int SamplePoemChars = 48;
 
-    /// <summary>Training pairs per label in the couplet sample: enough for the demo's matcher to learn the task.</summary>
-    internal const int SampleCoupletPairsPerLabel = 12000;
+    /// <summary>Couplets in the training sample of couplet-match (each gives a positive and a negative pair): enough for the demo's matcher to learn the task.</summary>
+    internal const int SampleCouplets = 100_000;
 
     /// <summary>Longest review taken into the IMDB samples.</summary>
     internal const int SampleReviewChars = 800;
@@ -20,7 +20,7 @@ public static partial class DatasetCatalog
     /// first rows of its split file in order (the split is already shuffled), the same number per label:
     /// poetry-dynasty and poetry-dynasty-clean 3000/800 (the same poems, cleaned text at most 48 characters),
     /// imdb 400/100 (reviews of at most 800 characters), spam 400/100 (cut to 900 characters),
-    /// couplet-match 24000/500 (training pairs from couplet-match-full). The output is deterministic; the repository keeps it in data/samples.
+    /// couplet-match 100,000 couplets (200,000 pairs; from couplet-match-full) / 500 pairs. The output is deterministic; the repository keeps it in data/samples.
     /// </summary>
     /// <param name="outputDirectory">The directory to write to (created if needed).</param>
     /// <param name="cacheDirectory">The dataset cache; null for <see cref="DefaultCacheDirectory"/>.</param>
@@ -58,16 +58,23 @@ public static partial class DatasetCatalog
         Write("spam", "train", Take(spam.ReadTrain(), r => r.Label, _ => true, 200).Select(Cut));
         Write("spam", "test", Take(spam.ReadTest(), r => r.Label, _ => true, 50).Select(Cut));
 
-        // Training pairs come from couplet-match-full (more poems than couplet-match's 20,000 to draw from); its test
-        // split is couplet-match's.
+        // The couplet training sample stores only couplets (line 1, line 2), Brotli-compressed: three to four times
+        // as many poems as pairs in JSONL would fit, and the matcher needs them. Its pairs are made when read
+        // (Corpora.CoupletPairs). They come from couplet-match-full's training poems; the test sample is couplet-match's.
         var couplets = Fetch("couplet-match-full", cacheDirectory, log);
-        foreach (var (split, perLabel) in new[] { ("train", SampleCoupletPairsPerLabel), ("test", 250) })
-        {
-            string path = Path.Combine(outputDirectory, $"couplet-match.{split}.jsonl");
-            Jsonl.Write(path, Take(split == "train" ? couplets.ReadTrainPairs() : couplets.ReadTestPairs(), p => p.Label, _ => true, perLabel));
-            written.Add(path);
-            log?.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes)");
-        }
+        var lines = couplets.ReadTrainPairs().Where(p => p.Label == "1").Take(SampleCouplets).Select(p => p.Text1 + "\t" + p.Text2 + "\n");
+        string coupletPath = Path.Combine(outputDirectory, "couplet-match.train" + BundledSamples.CoupletExtension);
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Concat(lines));
+        var compressed = new byte[text.Length + 1024];
+        if (!System.IO.Compression.BrotliEncoder.TryCompress(text, compressed, out int length, quality: 11, window: 24))
+            throw new InvalidOperationException("Brotli could not compress the couplet sample.");
+        File.WriteAllBytes(coupletPath, compressed.AsSpan(0, length).ToArray());
+        written.Add(coupletPath);
+        log?.WriteLine($"wrote {coupletPath} ({length:N0} bytes)");
+        string testPath = Path.Combine(outputDirectory, "couplet-match.test.jsonl");
+        Jsonl.Write(testPath, Take(couplets.ReadTestPairs(), p => p.Label, _ => true, 250));
+        written.Add(testPath);
+        log?.WriteLine($"wrote {testPath} ({new FileInfo(testPath).Length:N0} bytes)");
         return written;
     }
 

@@ -13,7 +13,6 @@ namespace MLNetAttention.Onnx;
 /// </summary>
 public sealed class AttentionOnnxMatcher : IDisposable
 {
-    private const int BatchSize = 64;
     private readonly InferenceSession _session;
 
     private AttentionOnnxMatcher(OnnxModelInfo info, InferenceSession session)
@@ -26,6 +25,15 @@ public sealed class AttentionOnnxMatcher : IDisposable
 
     /// <summary>The model's metadata (<see cref="OnnxModelInfo.MatcherOptions"/> holds the architecture).</summary>
     public OnnxModelInfo Info { get; }
+
+    /// <summary>Pairs per ONNX Runtime call in <see cref="Predict(IEnumerable{ValueTuple{string, string}})"/> (default 64).</summary>
+    public int BatchSize
+    {
+        get => _batchSize;
+        set => _batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A batch holds at least one pair.");
+    }
+
+    private int _batchSize = 64;
 
     /// <summary>The tokenizer rebuilt from the metadata.</summary>
     public AttentionTokenizer Tokenizer { get; }

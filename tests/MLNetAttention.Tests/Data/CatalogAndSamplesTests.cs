@@ -68,18 +68,28 @@ public sealed class CatalogAndSamplesTests
     {
         var train = BundledSamples.ReadPairs("couplet-match.train").ToList();
         var test = BundledSamples.ReadPairs("couplet-match.test").ToList();
-        Assert.HasCount(24000, train);
+        // 100,000 stored couplets, each a positive and a same-length negative (a couplet without a partner of its
+        // length is left out, as in the dataset).
+        int positives = train.Count(p => p.Label == "1");
+        Assert.IsInRange(99_900, 100_000, positives);
+        Assert.AreEqual(positives, train.Count(p => p.Label == "0"));
         Assert.HasCount(500, test);
-        Assert.AreEqual(12000, train.Count(p => p.Label == "1"));
         Assert.AreEqual(250, test.Count(p => p.Label == "0"));
         Assert.IsEmpty(train.Select(p => p.Text1).Intersect(test.Select(p => p.Text1)));
         Assert.IsTrue(train.All(p => p.Text1.Length == p.Text2.Length));
+        // A negative's second line is another couplet's, never its own.
+        var partner = train.Where(p => p.Label == "1").ToDictionary(p => p.Text1, p => p.Text2);
+        Assert.IsTrue(train.Where(p => p.Label == "0").All(p => partner[p.Text1] != p.Text2));
+        // Reading twice gives the same pairs in the same order, and Open serves them as JSON Lines.
+        CollectionAssert.AreEqual(train.Take(100).ToList(), BundledSamples.ReadPairs("couplet-match.train").Take(100).ToList());
+        using var reader = new StreamReader(BundledSamples.Open("couplet-match.train"));
+        StringAssert.Contains(reader.ReadLine(), $"\"text1\":\"{train[0].Text1}\"");
     }
 
     [TestMethod]
     public void Samples_StayWithinFourMegabytes()
     {
-        long total = BundledSamples.Names.Sum(n => { using var s = BundledSamples.Open(n); return s.Length; });
+        long total = BundledSamples.Names.Sum(BundledSamples.StoredSize);
         Assert.IsLessThanOrEqualTo(4_000_000L, total);
     }
 }
