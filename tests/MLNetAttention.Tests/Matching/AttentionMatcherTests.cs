@@ -52,6 +52,7 @@ public sealed class AttentionMatcherTests
     [DataRow(MatcherKind.Siamese)]
     [DataRow(MatcherKind.Interactive)]
     [DataRow(MatcherKind.Triplet)]
+    [DataRow(MatcherKind.Cross)]
     public void LearnsAPairRelationThatHasSignalClearlyAboveChance(MatcherKind kind)
     {
         var (train, test) = OverlapTask();

@@ -27,6 +27,9 @@ public sealed class MatcherModelTests
     [DataRow(MatcherKind.Triplet, EncoderKind.ResConv)]
     [DataRow(MatcherKind.Siamese, EncoderKind.Conv)]
     [DataRow(MatcherKind.Interactive, EncoderKind.BiLstm)]
+    [DataRow(MatcherKind.Cross, EncoderKind.None)]
+    [DataRow(MatcherKind.Cross, EncoderKind.ResConv)]
+    [DataRow(MatcherKind.Cross, EncoderKind.Conv)]
     public void APairGetsTheSameProbabilityAndWeightsAloneAndInABatchPaddedTo512(MatcherKind kind, EncoderKind encoder)
     {
         manual_seed(3);
