@@ -36,7 +36,7 @@ internal static class TrainCommand
         var task = new Option<string>("--task") { Description = "classify (one text, a label) | match (a pair of sentences, 0/1).", DefaultValueFactory = _ => "classify" };
         task.AcceptOnlyFromAmong("classify", "match");
         var matcher = new Option<MatcherKind>("--matcher") { Description = "With --task match: siamese | interactive | triplet | cross (soft alignment, the most accurate).", DefaultValueFactory = _ => MatcherKind.Siamese };
-        var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none (default conv; resconv for --task match).", DefaultValueFactory = _ => EncoderKind.Conv };
+        var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none (default conv; resconv for --task match, none for --matcher cross).", DefaultValueFactory = _ => EncoderKind.Conv };
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
         var diversity = new Option<double>("--diversity-penalty") { Description = "Weight of the multi-head diversity penalty (0 = off).", DefaultValueFactory = _ => 0 };
@@ -101,7 +101,10 @@ internal static class TrainCommand
                     Model = new TextMatcherOptions
                     {
                         Kind = parse.GetValue(matcher),
-                        Encoder = parse.GetResult(encoder) is { Implicit: false } ? parse.GetValue(encoder) : EncoderKind.ResConv,
+                        // Matchers default to the original's ResConv encoder; the cross matcher aligns the token
+                        // embeddings themselves (its relative-position bias carries the order), which learned best.
+                        Encoder = parse.GetResult(encoder) is { Implicit: false } ? parse.GetValue(encoder)
+                            : parse.GetValue(matcher) == MatcherKind.Cross ? EncoderKind.None : EncoderKind.ResConv,
                         EmbeddingDim = parse.GetValue(embeddingDim), EncoderDim = parse.GetValue(hiddenDim), Dropout = parse.GetValue(dropout),
                     },
                     Training = new TrainingOptions

@@ -1,3 +1,4 @@
+using MLNetAttention.Data;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -235,6 +236,41 @@ public sealed class CliTests
         Directory.Delete(directory, recursive: true);
     }
 
+    private static IEnumerable<string> SampleLines(string sample, int count)
+    {
+        using var reader = new StreamReader(BundledSamples.Open(sample));
+        var lines = new List<string>();
+        while (lines.Count < count && reader.ReadLine() is { } line) lines.Add(line);
+        return lines;
+    }
+
+    [TestMethod]
+    public void TrainsACrossMatcherWhoseOnnxFileAndPredictionsCarryTheAlignment()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string train = Path.Combine(directory, "train.jsonl"), model = Path.Combine(directory, "cross");
+        File.WriteAllLines(train, SampleLines("couplet-match.train", 400));
+        var (code, output, error) = Run("train", "--task", "match", "--matcher", "cross", "--data", train, "--test", Path.Combine(directory, "train.jsonl"),
+            "--min-freq", "1", "--epochs", "1", "--embedding-dim", "16", "--threads", "1", "--out", model);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(error, "training a cross matcher");
+        Assert.IsTrue(File.Exists(Path.Combine(model, "model.onnx")), "train writes model.onnx");
+        StringAssert.Contains(output, "match");
+        using (var onnx = MLNetAttention.Onnx.AttentionOnnxMatcher.Load(Path.Combine(model, "model.onnx")))
+        {
+            Assert.IsTrue(onnx.HasAlignment);
+            var fromOnnx = onnx.Predict("床前明月光", "疑是地上霜");
+            Assert.AreEqual(5, fromOnnx.Alignment!.GetLength(1));
+        }
+        (code, output, error) = Run("predict", "--model", model, "--text1", "床前明月光", "--text2", "疑是地上霜", "--json");
+        Assert.AreEqual(0, code, error);
+        using var json = JsonDocument.Parse(output.Trim());
+        var rows = json.RootElement.GetProperty("alignment");
+        Assert.AreEqual(5, rows.GetArrayLength());
+        Assert.AreEqual(1.0, rows[0].EnumerateArray().Sum(v => v.GetDouble()), 1e-4, "each row is a distribution over text 2");
+    }
+
     [TestMethod]
     public void MatcherSentencesPastTheMaximumLengthAreNeverCutSilently()
     {
@@ -243,7 +279,7 @@ public sealed class CliTests
         string model = Path.Combine(directory, "matcher");
         // Training with --max-length 5 on couplet lines of 5 and 7 characters truncates some sentences: the CLI says how many.
         string train = Path.Combine(directory, "train.jsonl");
-        File.WriteAllLines(train, File.ReadLines(Path.Combine(RepositoryRoot(), "data", "samples", "couplet-match.train.jsonl")).Take(200));
+        File.WriteAllLines(train, SampleLines("couplet-match.train", 200));
         var (code, _, error) = Run("train", "--task", "match", "--data", train, "--max-length", "5", "--min-freq", "1", "--epochs", "1",
             "--embedding-dim", "16", "--hidden-dim", "16", "--threads", "1", "--out", model);
         Assert.AreEqual(0, code, error);
