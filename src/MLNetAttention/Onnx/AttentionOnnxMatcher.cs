@@ -111,7 +111,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
                     Tokens2 = Tokens(text2, windows2[index], weights2.AsSpan(r * length2, length2)),
                     TruncatedTokens1 = windows1[index].TextTokenCount - windows1[index].Ids.Length,
                     TruncatedTokens2 = windows2[index].TextTokenCount - windows2[index].Ids.Length,
-                    Alignment = alignment is null ? null : AlignmentOf(alignment, r, length1, length2, windows1[index].Ids.Length, windows2[index].Ids.Length),
+                    Alignment = alignment is null ? null : MatchPrediction.AlignmentOf(alignment, r, length1, length2, windows1[index].Ids.Length, windows2[index].Ids.Length),
                 });
             }
         }
@@ -168,17 +168,6 @@ public sealed class AttentionOnnxMatcher : IDisposable
             for (int t = 0; t < row.Length; t++) ids[r * length + t] = row[t];
         }
         return (ids, length);
-    }
-
-    // Row r of a (batch, length1, length2) alignment, cut to the pair's real tokens.
-    private static float[,] AlignmentOf(float[] values, int row, int length1, int length2, int tokens1, int tokens2)
-    {
-        var result = new float[tokens1, tokens2];
-        int start = row * length1 * length2;
-        for (int i = 0; i < tokens1; i++)
-            for (int j = 0; j < tokens2; j++)
-                result[i, j] = values[start + i * length2 + j];
-        return result;
     }
 
     private TokenWeight[] Tokens(string text, TokenWindow window, ReadOnlySpan<float> weights) =>

@@ -160,7 +160,7 @@ public sealed partial class AttentionMatcher : IDisposable
                     Tokens2 = Tokens(text2, windows2[index], w2.AsSpan(r * length2, length2)),
                     TruncatedTokens1 = windows1[index].TextTokenCount - windows1[index].Ids.Length,
                     TruncatedTokens2 = windows2[index].TextTokenCount - windows2[index].Ids.Length,
-                    Alignment = a is null ? null : AlignmentOf(a, r, length1, length2, ids1[index].Length, ids2[index].Length),
+                    Alignment = a is null ? null : MatchPrediction.AlignmentOf(a, r, length1, length2, ids1[index].Length, ids2[index].Length),
                 };
             }
         }
@@ -204,17 +204,6 @@ public sealed partial class AttentionMatcher : IDisposable
         if (window.Ids.Length == 0)
             throw new ArgumentException($"Pair {index}: {side} has no tokens; there is nothing to match.", side);
         return window;
-    }
-
-    // Row r of a (batch, length1, length2) alignment, cut to the pair's real tokens.
-    private static float[,] AlignmentOf(float[] values, int row, int length1, int length2, int tokens1, int tokens2)
-    {
-        var result = new float[tokens1, tokens2];
-        int start = row * length1 * length2;
-        for (int i = 0; i < tokens1; i++)
-            for (int j = 0; j < tokens2; j++)
-                result[i, j] = values[start + i * length2 + j];
-        return result;
     }
 
     private TokenWeight[] Tokens(string text, TokenWindow window, ReadOnlySpan<float> weights) =>

@@ -52,4 +52,15 @@ public sealed class MatchPrediction
         ArgumentNullException.ThrowIfNull(label);
         return label.Trim() switch { "1" => MatchName, "0" => NoMatchName, _ => label };
     }
+
+    /// <summary>Row <paramref name="row"/> of a row-major (batch, length1, length2) alignment, cut to the pair's real tokens.</summary>
+    internal static float[,] AlignmentOf(float[] values, int row, int length1, int length2, int tokens1, int tokens2)
+    {
+        var result = new float[tokens1, tokens2];
+        int start = row * length1 * length2;
+        for (int i = 0; i < tokens1; i++)
+            for (int j = 0; j < tokens2; j++)
+                result[i, j] = values[start + i * length2 + j];
+        return result;
+    }
 }
