@@ -10,7 +10,8 @@ namespace MLNetAttention.Models;
 /// encoder; every token of one sentence attends over the other sentence's tokens with the score
 /// <c>x1_i · x2_j / sqrt(d) + b[clip(j - i)]</c>, where <c>b</c> is a learned bias per relative position (so
 /// "the same position in the other line" is easy to learn, as couplets need); each token is compared with its
-/// aligned summary as <c>ReLU(W [x, a, x - a, x * a])</c>; each sentence is pooled by a shared
+/// aligned summary as <c>ReLU(W [x, a, x - a, x * a])</c>, plus a residual convolution over those compared tokens
+/// (the composition step; <see cref="TextMatcherOptions.CompositionKernel"/>); each sentence is pooled by a shared
 /// <see cref="AttentionPooling1D"/>, and the head classifies [u, v, u*v, |u-v|]. It returns one weight per token
 /// per sentence and, from <see cref="Align"/>, the alignment of sentence 1 over sentence 2.
 /// </summary>
@@ -20,6 +21,7 @@ public sealed class CrossAttentionMatcher : TextMatcher
     private readonly LayerNorm layer_norm;
     private readonly Parameter relative_position_bias;
     private readonly Linear compare;
+    private readonly ConvEncoder? composition;
     private readonly AttentionPooling1D pooling;
     private readonly MatchHead head;
     private readonly int maxDistance;
@@ -36,6 +38,7 @@ public sealed class CrossAttentionMatcher : TextMatcher
         // steps; training moves it where the data wants (it can flatten it for unordered pairs).
         relative_position_bias = new Parameter(arange(-maxDistance, maxDistance + 1, dtype: ScalarType.Float32).abs().neg() * (float)Options.InitialDistancePenalty);
         compare = nn.Linear(4 * encoder.OutputDim, Options.CompareDim);
+        if (Options.CompositionKernel > 0) composition = new ConvEncoder(Options.CompareDim, Options.CompareDim, Options.CompositionKernel);
         pooling = new AttentionPooling1D(Options.CompareDim, Options.AttentionHiddenDim);
         head = new MatchHead(Options.CompareDim, Options);
         scale = 1.0 / Math.Sqrt(encoder.OutputDim);
@@ -93,7 +96,10 @@ public sealed class CrossAttentionMatcher : TextMatcher
     {
         var features = cat(new[] { x, aligned, x - aligned, x * aligned }, 2);
         // Padded steps are zeroed so nothing downstream depends on how far a batch is padded.
-        return nn.functional.relu(compare.forward(features)) * mask.unsqueeze(2);
+        var compared = nn.functional.relu(compare.forward(features)) * mask.unsqueeze(2);
+        // Composition (ESIM's second stage): each compared token also sees its neighbours' comparisons, as a
+        // residual so the token's own evidence reaches the pooling directly.
+        return composition is null ? compared : compared + composition.forward(compared, mask);
     }
 
     /// <inheritdoc/>
@@ -102,7 +108,7 @@ public sealed class CrossAttentionMatcher : TextMatcher
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { encoder.Dispose(); layer_norm.Dispose(); relative_position_bias.Dispose(); compare.Dispose(); pooling.Dispose(); head.Dispose(); }
+        if (disposing) { encoder.Dispose(); layer_norm.Dispose(); relative_position_bias.Dispose(); compare.Dispose(); composition?.Dispose(); pooling.Dispose(); head.Dispose(); }
         base.Dispose(disposing);
     }
 }

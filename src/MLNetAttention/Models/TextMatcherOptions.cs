@@ -61,6 +61,9 @@ public sealed class TextMatcherOptions
     /// <summary>Cross-attention matcher: width of the compared token vectors that are pooled.</summary>
     public int CompareDim { get; set; } = 128;
 
+    /// <summary>Cross-attention matcher: width of the residual convolution over the compared tokens (odd; 0 = none).</summary>
+    public int CompositionKernel { get; set; }
+
     /// <summary>Cross-attention matcher: relative positions further apart than this share one alignment bias.</summary>
     public int MaxRelativeDistance { get; set; } = 16;
 
@@ -87,6 +90,7 @@ public sealed class TextMatcherOptions
         Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
         Require(CompareDim >= 1, nameof(CompareDim), CompareDim, "at least 1");
         Require(MaxRelativeDistance is >= 0 and <= 512, nameof(MaxRelativeDistance), MaxRelativeDistance, "in [0, 512]");
+        Require(CompositionKernel == 0 || CompositionKernel % 2 == 1, nameof(CompositionKernel), CompositionKernel, "0 (none) or an odd width");
         Require(InitialDistancePenalty is >= 0 and <= 100, nameof(InitialDistancePenalty), InitialDistancePenalty, "in [0, 100]");
         Require(TripletMargin is > 0 and <= 2, nameof(TripletMargin), TripletMargin, "in (0, 2] (cosines differ by at most 2)");
     }

@@ -123,6 +123,8 @@ internal static class MatcherGraph
     private static string Compare(OnnxGraphBuilder g, ParameterSet p, string x, string aligned, string maskU)
     {
         var features = g.Node("Concat", [x, aligned, g.Sub(x, aligned), g.Mul(x, aligned)], [("axis", 2L)]);
-        return g.Mul(g.Relu(ModuleGraphs.Linear(g, p, "compare", features)), maskU);
+        var compared = g.Mul(g.Relu(ModuleGraphs.Linear(g, p, "compare", features)), maskU);
+        // The residual composition convolution, when the model has one.
+        return p.Contains("composition.conv1.weight") ? g.Add(compared, ModuleGraphs.ConvEncoder(g, p, "composition", compared, maskU)) : compared;
     }
 }

@@ -9,10 +9,11 @@ namespace MLNetAttention.Tests.Matching;
 [TestClass]
 public sealed class CrossMatcherTests
 {
-    private static TextMatcherOptions Small(EncoderKind encoder = EncoderKind.None) => new()
+    private static TextMatcherOptions Small(EncoderKind encoder = EncoderKind.None, int compositionKernel = 0) => new()
     {
         Kind = MatcherKind.Cross, VocabularySize = 60, EmbeddingDim = 16, EncoderDim = 16, CompareDim = 12,
         AttentionHiddenDim = 12, DenseDim = 24, Encoder = encoder, MaxLength = 64, Dropout = 0.1, MaxRelativeDistance = 4,
+        CompositionKernel = compositionKernel,
     };
 
     private static Tensor Padded(long[][] rows, int length)
@@ -23,17 +24,21 @@ public sealed class CrossMatcherTests
     }
 
     [TestMethod]
-    [DataRow(EncoderKind.None)]
-    [DataRow(EncoderKind.ResConv)]
-    public void TheAlignmentIsADistributionOverTheOtherSentenceAndIgnoresPadding(EncoderKind encoder)
+    [DataRow(EncoderKind.None, 0)]
+    [DataRow(EncoderKind.None, 3)]
+    [DataRow(EncoderKind.ResConv, 0)]
+    public void TheAlignmentIsADistributionOverTheOtherSentenceAndIgnoresPadding(EncoderKind encoder, int compositionKernel)
     {
         manual_seed(11);
-        using var model = new CrossAttentionMatcher(Small(encoder));
+        using var model = new CrossAttentionMatcher(Small(encoder, compositionKernel));
         model.eval();
         long[] first = [5, 9, 13, 2, 40], second = [7, 7, 30, 12, 55, 3, 21];
         using var noGrad = no_grad();
-        var (_, _, _, alone) = model.Align(Padded([first], 5), Padded([second], 7));
-        var (_, _, _, batch) = model.Align(Padded([[4, 4, 4], first], 48), Padded([[8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18], second], 40));
+        var (aloneLogits, aloneW1, aloneW2, alone) = model.Align(Padded([first], 5), Padded([second], 7));
+        var (batchLogits, batchW1, batchW2, batch) = model.Align(Padded([[4, 4, 4], first], 48), Padded([[8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18], second], 40));
+        Assert.AreEqual(aloneLogits.softmax(-1)[0, 1].item<float>(), batchLogits.softmax(-1)[1, 1].item<float>(), 1e-6, "probability");
+        for (int t = 0; t < 5; t++) Assert.AreEqual(aloneW1[0, t].item<float>(), batchW1[1, t].item<float>(), 1e-6, $"text1 weight {t}");
+        for (int t = 0; t < 7; t++) Assert.AreEqual(aloneW2[0, t].item<float>(), batchW2[1, t].item<float>(), 1e-6, $"text2 weight {t}");
         Assert.AreEqual(5L, alone.shape[1]);
         Assert.AreEqual(7L, alone.shape[2]);
         for (int i = 0; i < 5; i++)

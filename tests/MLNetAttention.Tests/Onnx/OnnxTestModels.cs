@@ -66,7 +66,7 @@ internal static class OnnxTestModels
         {
             Kind = kind, VocabularySize = tokenizer.VocabularySize, EmbeddingDim = 16, Encoder = encoder, EncoderDim = 12,
             AttentionHiddenDim = attentionHiddenDim, DenseDim = 10, ProjectionDim = 6, Dropout = 0.3, MaxLength = MaxLength,
-            CompareDim = 10, MaxRelativeDistance = 5,
+            CompareDim = 10, MaxRelativeDistance = 5, CompositionKernel = 3,
         });
         if (network is TripletMatcher triplet) triplet.SetCalibration(7.5f, -1.25f);
         // A fresh relative-position bias is zero: random values make parity tests cover it (and its clipping).

@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 namespace MLNetAttention.Training.Matching;
 
 /// <summary>
-/// A trained attention-pooling sentence-pair matcher (siamese, interactive or triplet): the tokenizer and the
-/// TorchSharp network, with training, prediction (match, probability and both sentences' token weights),
+/// A trained attention-pooling sentence-pair matcher (siamese, interactive, triplet or cross-attention): the tokenizer and the
+/// TorchSharp network, with training, prediction (match, probability, both sentences' token weights and, for the
+/// cross-attention matcher, their alignment),
 /// evaluation and a model directory. Labels are "0" (no match) and "1" (match).
 /// </summary>
 public sealed partial class AttentionMatcher : IDisposable
