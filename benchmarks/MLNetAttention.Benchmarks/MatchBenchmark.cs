@@ -57,7 +57,7 @@ internal static class MatchBenchmark
                         {
                             dataset = name, matcher = matcherName, seed, trainPairs = train.Count, epochs = options.Training.Epochs,
                             resampleNegatives = options.Training.ResampleNegatives, decay = options.Training.Decay.ToString(),
-                            threads = options.Training.Threads, accuracy = metrics.Accuracy, f1Match = metrics.PerClass[1].F1,
+                            threads = options.Training.Threads, compositionKernel = options.Model.Kind == MatcherKind.Cross ? options.Model.CompositionKernel : (int?)null, accuracy = metrics.Accuracy, f1Match = metrics.PerClass[1].F1,
                             macroF1 = metrics.MacroF1, bestEpoch = summary.BestEpoch,
                             validation = summary.History.Select(h => h.Validation?.Accuracy).ToArray(),
                             trainSeconds = seconds, pairsPerSecond = speed,
