@@ -56,11 +56,12 @@ from collections import defaultdict
 runs = defaultdict(list)
 for line in open(sys.argv[1], encoding="utf-8"):
     r = json.loads(line)
-    runs[(r["dataset"], r["matcher"], r["trainPairs"], r["epochs"], r.get("resampleNegatives"))].append(r)
-for (dataset, matcher, pairs, epochs, resample), rs in sorted(runs.items()):
+    runs[(r["dataset"], r["matcher"], r["trainPairs"], r["epochs"], r.get("resampleNegatives"), r.get("compositionKernel") or 0)].append(r)
+for (dataset, matcher, pairs, epochs, resample, composition), rs in sorted(runs.items()):
     acc = [r["accuracy"] for r in rs]
     sd = statistics.stdev(acc) if len(acc) > 1 else 0.0
-    print(f"{dataset:20} {matcher:12} {pairs:7} pairs {epochs} epochs resample={resample}: accuracy {statistics.mean(acc):.4f} ± {sd:.4f} "
-          f"(seeds {', '.join(str(r['seed']) for r in rs)}), F1(match) {statistics.mean(r['f1Match'] for r in rs):.4f}")
+    variant = f"{matcher}, composition {composition}" if matcher == "cross" else matcher
+    print(f"{dataset:20} {variant:26} {pairs:7} pairs {epochs} epochs resample={resample}: accuracy {statistics.mean(acc):.4f} ± {sd:.4f} "
+          f"(seeds {', '.join(str(r['seed']) for r in rs)}), F1(match) {statistics.mean(f) if (f := [r['f1Match'] for r in rs if r['f1Match'] is not None]) else float('nan'):.4f}")
 PY
 echo "results appended to $results" >&2
