@@ -117,11 +117,7 @@ public static class ClassifierTrainer
         for (int step = 0; step < batches.Count; step++)
         {
             if (cancellation.IsCancellationRequested) return null;
-            if (options.Decay == LearningRateDecay.Linear)
-            {
-                double done = (epoch + (double)step / batches.Count) / options.Epochs;
-                optimizer.LearningRate = rate * (1 - done);
-            }
+            if (options.Decay == LearningRateDecay.Linear) optimizer.LearningRate = options.RateAtStep(rate, epoch, step, batches.Count);
             var batch = batches[step];
             optimizer.ZeroGrad();
             var (loss, right) = ComputeGradients(model, train, batch, classWeights, weightOfClass, options, halves);

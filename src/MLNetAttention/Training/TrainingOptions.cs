@@ -164,6 +164,14 @@ public sealed class TrainingOptions
             throw new ArgumentException("LearningRateSchedule needs epochs >= 0 and positive rates.", nameof(LearningRateSchedule));
     }
 
+    /// <summary>
+    /// The rate of step <paramref name="step"/> of <paramref name="steps"/> in <paramref name="epoch"/>, whose
+    /// scheduled rate is <paramref name="rate"/>: with <see cref="LearningRateDecay.Linear"/> it falls step by step
+    /// to 0 at the end of the last epoch; otherwise it is <paramref name="rate"/>.
+    /// </summary>
+    public double RateAtStep(double rate, int epoch, int step, int steps) =>
+        Decay == LearningRateDecay.Linear ? rate * (1 - (epoch + (double)step / steps) / Epochs) : rate;
+
     /// <summary>The learning rate in force at <paramref name="epoch"/>.</summary>
     public double LearningRateAt(int epoch)
     {

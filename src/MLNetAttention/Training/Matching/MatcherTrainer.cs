@@ -182,7 +182,7 @@ public static class MatcherTrainer
         for (int step = 0; step < batches.Count; step++)
         {
             if (cancellation.IsCancellationRequested) return null;
-            ApplyDecay(optimizer, options, epoch, step, batches.Count, rate);
+            if (options.Decay == LearningRateDecay.Linear) optimizer.LearningRate = options.RateAtStep(rate, epoch, step, batches.Count);
             var batch = batches[step];
             using (var scope = NewDisposeScope())
             {
@@ -218,7 +218,7 @@ public static class MatcherTrainer
         for (int step = 0; step < batches.Count; step++)
         {
             if (cancellation.IsCancellationRequested) return null;
-            ApplyDecay(optimizer, options, epoch, step, batches.Count, rate);
+            if (options.Decay == LearningRateDecay.Linear) optimizer.LearningRate = options.RateAtStep(rate, epoch, step, batches.Count);
             var batch = batches[step];
             using (var scope = NewDisposeScope())
             {
@@ -238,14 +238,6 @@ public static class MatcherTrainer
             Report(progress, options, epoch, step, batches.Count, lossSum, correct, seen, triplets.Count, clock);
         }
         return Finish(epoch, rate, lossSum, correct, seen, clock);
-    }
-
-    // Linear decay: the rate falls step by step to 0 at the end of the last epoch.
-    private static void ApplyDecay(StepOptimizer optimizer, TrainingOptions options, int epoch, int step, int steps, double rate)
-    {
-        if (options.Decay != LearningRateDecay.Linear) return;
-        double done = (epoch + (double)step / steps) / options.Epochs;
-        optimizer.LearningRate = rate * (1 - done);
     }
 
     private static void Report(IProgress<TrainingProgress>? progress, TrainingOptions options, int epoch, int step, int steps,
