@@ -1,4 +1,5 @@
-#:project ../src/MLNetAttention/MLNetAttention.csproj
+#:project ../src/MLNetAttention.TorchSharp/MLNetAttention.TorchSharp.csproj
+#:package Microsoft.ML.OnnxRuntime.Gpu
 #:property PublishAot=false
 
 // 01 · Classification: train an attention-pooling classifier on the bundled Tang/Song poetry sample and see

@@ -1,4 +1,5 @@
-#:project ../src/MLNetAttention/MLNetAttention.csproj
+#:project ../src/MLNetAttention.TorchSharp/MLNetAttention.TorchSharp.csproj
+#:package Microsoft.ML.OnnxRuntime.Gpu
 #:property PublishAot=false
 
 // 02 · Multi-head attention pooling: four heads each pool the poem with their own weights. The figures show

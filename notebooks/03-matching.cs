@@ -1,4 +1,5 @@
-#:project ../src/MLNetAttention/MLNetAttention.csproj
+#:project ../src/MLNetAttention.TorchSharp/MLNetAttention.TorchSharp.csproj
+#:package Microsoft.ML.OnnxRuntime.Gpu
 #:property PublishAot=false
 
 // 03 · Matching: does the second line of a couplet answer the first? A cross-attention matcher aligns every character

@@ -1,4 +1,5 @@
-#:project ../src/MLNetAttention/MLNetAttention.csproj
+#:project ../src/MLNetAttention.TorchSharp/MLNetAttention.TorchSharp.csproj
+#:package Microsoft.ML.OnnxRuntime.Gpu
 #:property PublishAot=false
 
 // 04 · ONNX: export a trained classifier to one self-contained .onnx file whose second output is the attention

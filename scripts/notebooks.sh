@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every notebook headless and fails when any cell or app fails (scripts/test.sh calls it after the unit tests):
 #   1. checks that the committed .ipynb files carry no outputs and no execution counts;
-#   2. builds the library in Release and the notebook runtime (notebooks/runtime/bin: the library, its dependencies
+#   2. builds the libraries in Release and the notebook runtime (notebooks/runtime/bin: the library, its dependencies
 #      and the patched TorchSharp native library side by side, which the .ipynb files #r);
 #   3. runs each notebooks/*.ipynb with dotnet-repl (pinned in .config/dotnet-tools.json) from notebooks/, writing
 #      the executed copy to artifacts/notebooks/ (the committed file is never touched);
@@ -34,7 +34,7 @@ for nb in $(git ls-files 'notebooks/*.ipynb'); do
 done
 
 # 2. Build. Without the runtime nothing below can run, so a failed build ends here.
-if ! dotnet build src/MLNetAttention/MLNetAttention.csproj -c Release -nologo -clp:ErrorsOnly \
+if ! dotnet build src/MLNetAttention.TorchSharp/MLNetAttention.TorchSharp.csproj -c Release -nologo -clp:ErrorsOnly \
    || ! dotnet build notebooks/runtime/NotebookRuntime.csproj -c Release -nologo -clp:ErrorsOnly; then
   echo "notebooks: 0 passed, 1 failed (the build failed)"
   exit 1

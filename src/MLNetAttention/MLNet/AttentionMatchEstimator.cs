@@ -6,7 +6,7 @@ namespace MLNetAttention.MLNet;
 
 /// <summary>
 /// Scores a pair of text columns with an exported MLNetAttention matcher (an .onnx file of kind "matcher" written by
-/// <see cref="OnnxExporter"/>) and adds the columns of <see cref="AttentionMatchColumns"/>: <c>Tokens1</c>,
+/// <c>OnnxExporter</c>) and adds the columns of <see cref="AttentionMatchColumns"/>: <c>Tokens1</c>,
 /// <c>TokenOffsets1</c>, <c>AttentionWeights1</c>, <c>Tokens2</c>, <c>TokenOffsets2</c>, <c>AttentionWeights2</c>,
 /// <c>Score</c> (the two probabilities, slot 1 = match) and <c>PredictedLabel</c> (a key over "0", "1"), and for a
 /// cross-attention matcher <c>Alignment</c> (row-major tokens1 × tokens2). Create it with

@@ -6,8 +6,8 @@ namespace Microsoft.ML;
 
 /// <summary>
 /// ML.NET catalog extensions of MLNetAttention: <c>mlContext.Transforms.AttentionPool(...)</c> scores a text column with
-/// an exported attention-pooling classifier, <c>mlContext.MulticlassClassification.Trainers.AttentionPooling(...)</c> trains
-/// one, and <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> lets <c>mlContext.Model.Load</c> read their models.
+/// an exported attention-pooling classifier and <c>mlContext.Transforms.AttentionMatch(...)</c> a text pair with
+/// an exported matcher, and <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> lets <c>mlContext.Model.Load</c> read their models.
 /// </summary>
 public static class AttentionPoolCatalog
 {
@@ -20,7 +20,7 @@ public static class AttentionPoolCatalog
     /// <c>Score</c> and <c>PredictedLabel</c> (see <see cref="AttentionPoolColumns"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog.</param>
-    /// <param name="modelPath">An .onnx file exported by MLNetAttention (<c>mlnet-attention export</c> or <see cref="OnnxExporter"/>).</param>
+    /// <param name="modelPath">An .onnx file exported by MLNetAttention (<c>OnnxExporter</c> in MLNetAttention.TorchSharp, or <c>mlnet-attention export</c>).</param>
     /// <param name="inputColumnName">The text column, a scalar String.</param>
     /// <param name="options">GPU, threads and cache folder; null for the defaults (CPU, one thread per row).</param>
     /// <remarks>
@@ -35,7 +35,7 @@ public static class AttentionPoolCatalog
     /// </code>
     /// </example>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
-    /// <exception cref="MLNetAttention.Training.ModelLoadException">The file is not an MLNetAttention classifier (a matcher is refused: use <c>AttentionMatch</c>).</exception>
+    /// <exception cref="MLNetAttention.ModelLoadException">The file is not an MLNetAttention classifier (a matcher is refused: use <c>AttentionMatch</c>).</exception>
     public static AttentionPoolEstimator AttentionPool(this TransformsCatalog catalog, string modelPath,
         string inputColumnName = DefaultInputColumnName, AttentionPoolOptions? options = null)
     {
@@ -54,7 +54,7 @@ public static class AttentionPoolCatalog
     /// <param name="model">The bytes of an .onnx file exported by MLNetAttention.</param>
     /// <param name="inputColumnName">The text column, a scalar String.</param>
     /// <param name="options">GPU, threads and cache folder; null for the defaults.</param>
-    /// <exception cref="MLNetAttention.Training.ModelLoadException">The bytes are not an MLNetAttention classifier.</exception>
+    /// <exception cref="MLNetAttention.ModelLoadException">The bytes are not an MLNetAttention classifier.</exception>
     public static AttentionPoolEstimator AttentionPool(this TransformsCatalog catalog, Stream model,
         string inputColumnName = DefaultInputColumnName, AttentionPoolOptions? options = null)
     {
@@ -79,7 +79,7 @@ public static class AttentionPoolCatalog
     /// matcher <c>Alignment</c> (row-major tokens1 × tokens2; see <see cref="AttentionMatchColumns"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog.</param>
-    /// <param name="modelPath">An .onnx matcher exported by MLNetAttention (<see cref="OnnxExporter"/>).</param>
+    /// <param name="modelPath">An .onnx matcher exported by MLNetAttention (<c>OnnxExporter</c> in MLNetAttention.TorchSharp).</param>
     /// <param name="text1ColumnName">The first text column, a scalar String.</param>
     /// <param name="text2ColumnName">The second text column, a scalar String.</param>
     /// <param name="options">GPU, threads and cache folder; null for the defaults (CPU, one thread per row).</param>
@@ -95,7 +95,7 @@ public static class AttentionPoolCatalog
     /// </code>
     /// </example>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
-    /// <exception cref="MLNetAttention.Training.ModelLoadException">The file is not an MLNetAttention matcher (a classifier is refused: use <c>AttentionPool</c>).</exception>
+    /// <exception cref="MLNetAttention.ModelLoadException">The file is not an MLNetAttention matcher (a classifier is refused: use <c>AttentionPool</c>).</exception>
     public static AttentionMatchEstimator AttentionMatch(this TransformsCatalog catalog, string modelPath,
         string text1ColumnName = DefaultText1ColumnName, string text2ColumnName = DefaultText2ColumnName, AttentionPoolOptions? options = null)
     {
@@ -115,7 +115,7 @@ public static class AttentionPoolCatalog
     /// <param name="text1ColumnName">The first text column, a scalar String.</param>
     /// <param name="text2ColumnName">The second text column, a scalar String.</param>
     /// <param name="options">GPU, threads and cache folder; null for the defaults.</param>
-    /// <exception cref="MLNetAttention.Training.ModelLoadException">The bytes are not an MLNetAttention matcher.</exception>
+    /// <exception cref="MLNetAttention.ModelLoadException">The bytes are not an MLNetAttention matcher.</exception>
     public static AttentionMatchEstimator AttentionMatch(this TransformsCatalog catalog, Stream model,
         string text1ColumnName = DefaultText1ColumnName, string text2ColumnName = DefaultText2ColumnName, AttentionPoolOptions? options = null)
     {
@@ -124,38 +124,6 @@ public static class AttentionPoolCatalog
         using var buffer = new MemoryStream();
         model.CopyTo(buffer);
         return new AttentionMatchEstimator(catalog, buffer.ToArray(), "the ONNX model stream", text1ColumnName, text2ColumnName, options);
-    }
-
-    /// <summary>
-    /// Create an <see cref="AttentionPoolingTrainer"/>, which trains an attention-pooling text classifier on the text column
-    /// <paramref name="textColumnName"/> and the label column <paramref name="labelColumnName"/>, exports it to ONNX and
-    /// returns the <see cref="AttentionPoolTransformer"/> scoring it.
-    /// </summary>
-    /// <param name="catalog">The multiclass trainers catalog.</param>
-    /// <param name="labelColumnName">The label column: String, or a key with string key values.</param>
-    /// <param name="textColumnName">The text column, a scalar String.</param>
-    /// <param name="options">Model, training and scoring options; its column names are replaced by the two arguments. Null for the defaults.</param>
-    /// <remarks>
-    /// Trains on the CPU with TorchSharp (needs no featurizer). Output columns as <c>AttentionPool</c>; the model is
-    /// ONNX-exportable through <see cref="AttentionPoolingTrainerOptions.ModelPath"/>.
-    /// </remarks>
-    /// <example>
-    /// <code>
-    /// var labels = mlContext.Data.LoadFromEnumerable(new[] { "negative", "positive" }.Select(l => new { Label = l }));
-    /// var model = mlContext.Transforms.Conversion.MapValueToKey("Label", keyData: labels)
-    ///     .Append(mlContext.MulticlassClassification.Trainers.AttentionPooling("Label", "Text")).Fit(train);
-    /// var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test), "Label");
-    /// </code>
-    /// </example>
-    public static AttentionPoolingTrainer AttentionPooling(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = AttentionPoolingTrainerOptions.DefaultLabelColumnName, string textColumnName = AttentionPoolingTrainerOptions.DefaultTextColumnName,
-        AttentionPoolingTrainerOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        options ??= new AttentionPoolingTrainerOptions();
-        options.LabelColumnName = labelColumnName;
-        options.TextColumnName = textColumnName;
-        return new AttentionPoolingTrainer(options);
     }
 
     /// <summary>

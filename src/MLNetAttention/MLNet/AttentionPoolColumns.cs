@@ -6,7 +6,7 @@ public static class AttentionPoolColumns
     /// <summary>
     /// The tokens the model scored (string vector, at most the model's maximum length): the vocabulary form
     /// (lowercased words in mixed mode), or the text's own form for a token not in the vocabulary, as in
-    /// <see cref="Training.TokenWeight.Token"/>.
+    /// <see cref="TokenWeight.Token"/>.
     /// </summary>
     public const string Tokens = "Tokens";
 
@@ -51,7 +51,7 @@ public static class AttentionMatchColumns
     /// <summary>
     /// A cross-attention matcher's alignment (Single vector; only for models of matcher kind "Cross"): row-major
     /// <c>T1 × T2</c> over the scored tokens, where slot <c>i * T2 + j</c> is how much token i of the first text attends
-    /// to token j of the second (each row sums to 1), as <see cref="Training.Matching.MatchPrediction.Alignment"/>.
+    /// to token j of the second (each row sums to 1), as <see cref="MatchPrediction.Alignment"/>.
     /// T1 and T2 are the lengths of <see cref="AttentionWeights1"/> and <see cref="AttentionWeights2"/> (an empty text,
     /// scored as one unknown token, counts 1).
     /// </summary>

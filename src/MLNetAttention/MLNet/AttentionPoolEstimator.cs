@@ -1,12 +1,11 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetAttention.Onnx;
-using MLNetAttention.Training;
 
 namespace MLNetAttention.MLNet;
 
 /// <summary>
-/// Scores a text column with an exported MLNetAttention classifier (an .onnx file written by <see cref="OnnxExporter"/>)
+/// Scores a text column with an exported MLNetAttention classifier (an .onnx file written by <c>OnnxExporter</c>)
 /// and adds the columns of <see cref="AttentionPoolColumns"/>: <c>Tokens</c>, <c>TokenOffsets</c>, <c>AttentionWeights</c>,
 /// <c>Score</c> and <c>PredictedLabel</c>. Create it with <c>mlContext.Transforms.AttentionPool(...)</c>.
 /// </summary>

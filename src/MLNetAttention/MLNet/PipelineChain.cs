@@ -4,7 +4,6 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Onnx;
 using MLNetAttention.Onnx;
 using MLNetAttention.Text;
-using MLNetAttention.Training;
 
 namespace MLNetAttention.MLNet;
 

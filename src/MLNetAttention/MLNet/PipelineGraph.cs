@@ -53,7 +53,7 @@ internal static class PipelineGraph
     /// <summary>A cross matcher's alignment, float [1, L1 * L2]: row-major over the kept tokens of both texts.</summary>
     public const string AlignmentName = AttentionMatchColumns.Alignment;
 
-    /// <summary>Builds the variant of <paramref name="exported"/> (an .onnx file written by <see cref="OnnxExporter"/>).</summary>
+    /// <summary>Builds the variant of <paramref name="exported"/> (an .onnx file written by <c>OnnxExporter</c>).</summary>
     public static byte[] Build(byte[] exported, OnnxModelInfo info)
     {
         var model = ModelProto.Parser.ParseFrom(exported);

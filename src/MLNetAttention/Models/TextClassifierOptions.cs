@@ -31,7 +31,7 @@ public enum PoolingKind
 }
 
 /// <summary>
-/// Everything that defines a <see cref="TextClassifier"/>'s architecture. Saved with the model as JSON and
+/// Everything that defines a <c>TextClassifier</c>'s architecture. Saved with the model as JSON and
 /// read by the ONNX exporter, so one definition serves training and export.
 /// </summary>
 public sealed class TextClassifierOptions : IJsonOnDeserializing

@@ -6,13 +6,13 @@ namespace MLNetAttention.Models;
 [JsonConverter(typeof(JsonStringEnumConverter<MatcherKind>))]
 public enum MatcherKind
 {
-    /// <summary><see cref="SiameseMatcher"/>: each sentence pooled on its own, then a head on [u, v, u*v, |u-v|].</summary>
+    /// <summary><c>SiameseMatcher</c>: each sentence pooled on its own, then a head on [u, v, u*v, |u-v|].</summary>
     Siamese,
-    /// <summary><see cref="InteractiveMatcher"/>: each sentence pooled with a query taken from the other.</summary>
+    /// <summary><c>InteractiveMatcher</c>: each sentence pooled with a query taken from the other.</summary>
     Interactive,
-    /// <summary><see cref="TripletMatcher"/>: cosine of projected pooled vectors, trained with a hinge on (anchor, positive, negative).</summary>
+    /// <summary><c>TripletMatcher</c>: cosine of projected pooled vectors, trained with a hinge on (anchor, positive, negative).</summary>
     Triplet,
-    /// <summary><see cref="CrossAttentionMatcher"/>: every token attends over the other sentence (soft alignment), is compared with its aligned summary, then pooled.</summary>
+    /// <summary><c>CrossAttentionMatcher</c>: every token attends over the other sentence (soft alignment), is compared with its aligned summary, then pooled.</summary>
     Cross,
 }
 

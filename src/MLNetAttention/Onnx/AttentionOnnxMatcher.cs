@@ -1,14 +1,12 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNetAttention.Text;
-using MLNetAttention.Training;
-using MLNetAttention.Training.Matching;
 
 namespace MLNetAttention.Onnx;
 
 /// <summary>
 /// An exported matcher (siamese, interactive, triplet or cross) loaded in ONNX Runtime, with the tokenizer read from its
-/// metadata: scores sentence pairs like <see cref="AttentionMatcher.Predict(string, string)"/> without TorchSharp weights,
+/// metadata: scores sentence pairs like <c>AttentionMatcher.Predict</c> without TorchSharp weights,
 /// including the cross-attention matcher's <see cref="MatchPrediction.Alignment"/>.
 /// </summary>
 public sealed class AttentionOnnxMatcher : IDisposable
@@ -44,7 +42,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
     /// </summary>
     public bool HasAlignment { get; }
 
-    /// <summary>Loads an .onnx file written by <see cref="OnnxExporter.Export(AttentionMatcher, string, OnnxExportOptions?)"/>.</summary>
+    /// <summary>Loads an .onnx file written by <c>OnnxExporter.Export</c>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ModelLoadException">The file is not an MLNetAttention matcher, is truncated or damaged.</exception>
     public static AttentionOnnxMatcher Load(string path, SessionOptions? sessionOptions = null)
@@ -53,7 +51,7 @@ public sealed class AttentionOnnxMatcher : IDisposable
         return Create(info, File.ReadAllBytes(path), path, sessionOptions);
     }
 
-    /// <summary>Loads the bytes of an .onnx file written by <see cref="OnnxExporter.ExportToBytes(AttentionMatcher, OnnxExportOptions?)"/>.</summary>
+    /// <summary>Loads the bytes of an .onnx file written by <c>OnnxExporter.ExportToBytes</c>.</summary>
     /// <exception cref="ModelLoadException">The bytes are not an MLNetAttention matcher, are truncated or damaged.</exception>
     public static AttentionOnnxMatcher Load(byte[] model, SessionOptions? sessionOptions = null)
     {

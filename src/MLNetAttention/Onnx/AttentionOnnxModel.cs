@@ -1,13 +1,12 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNetAttention.Text;
-using MLNetAttention.Training;
 
 namespace MLNetAttention.Onnx;
 
 /// <summary>
 /// An exported classifier loaded in ONNX Runtime, with the tokenizer and labels read from its metadata:
-/// scores texts like <see cref="AttentionClassifier.Predict(IEnumerable{string})"/> without TorchSharp weights.
+/// scores texts like <c>AttentionClassifier.Predict</c> without TorchSharp weights.
 /// </summary>
 public sealed class AttentionOnnxModel : IDisposable
 {
@@ -27,7 +26,7 @@ public sealed class AttentionOnnxModel : IDisposable
     /// <summary>The tokenizer rebuilt from the metadata.</summary>
     public AttentionTokenizer Tokenizer { get; }
 
-    /// <summary>Loads an .onnx file written by <see cref="OnnxExporter"/>.</summary>
+    /// <summary>Loads an .onnx file written by <c>OnnxExporter</c>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ModelLoadException">The file is not an MLNetAttention classifier, is truncated or damaged.</exception>
     public static AttentionOnnxModel Load(string path, SessionOptions? sessionOptions = null)
@@ -36,7 +35,7 @@ public sealed class AttentionOnnxModel : IDisposable
         return Create(info, File.ReadAllBytes(path), path, sessionOptions);
     }
 
-    /// <summary>Loads the bytes of an .onnx file written by <see cref="OnnxExporter"/>.</summary>
+    /// <summary>Loads the bytes of an .onnx file written by <c>OnnxExporter</c>.</summary>
     /// <exception cref="ModelLoadException">The bytes are not an MLNetAttention classifier, are truncated or damaged.</exception>
     public static AttentionOnnxModel Load(byte[] model, SessionOptions? sessionOptions = null)
     {

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Google.Protobuf;
 using MLNetAttention.Models;
 using MLNetAttention.Text;
-using MLNetAttention.Training;
 using Onnx;
 
 namespace MLNetAttention.Onnx;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using MLNetAttention.Training.Matching;
 
 namespace MLNetAttention.Visualization;
 

@@ -1,4 +1,3 @@
-using MLNetAttention.Training;
 
 namespace MLNetAttention.Visualization;
 

@@ -1,5 +1,3 @@
-using MLNetAttention.Training.Matching;
-using MLNetAttention.Training;
 
 namespace MLNetAttention.Visualization;
 

@@ -237,14 +237,14 @@ public sealed class AttentionPoolTests
     [TestMethod]
     public void AGpuRequestFallsBackToTheCpuWithoutCuda()
     {
-        Assert.IsNull(ExecutionProvider.Resolve(0, fallbackToCpu: true, () => false));
-        Assert.AreEqual(1, ExecutionProvider.Resolve(1, fallbackToCpu: false, () => true));
-        var error = Assert.ThrowsExactly<InvalidOperationException>(() => ExecutionProvider.Resolve(0, fallbackToCpu: false, () => false));
+        Assert.IsNull(ExecutionProvider.Resolve(0, fallbackToCpu: true, _ => false));
+        Assert.AreEqual(1, ExecutionProvider.Resolve(1, fallbackToCpu: false, _ => true));
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => ExecutionProvider.Resolve(0, fallbackToCpu: false, _ => false));
         StringAssert.Contains(error.Message, "Microsoft.ML.OnnxRuntime.Gpu");
 
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "月" } });
-        Assert.IsFalse(ExecutionProvider.IsCudaAvailable(), "this machine has no CUDA provider");
+        Assert.IsFalse(ExecutionProvider.IsCudaAvailable(), "this machine has no CUDA libraries");
         var model = ml.Transforms.AttentionPool(_charPath, options: new AttentionPoolOptions { GpuDeviceId = 0 }).Fit(data);
         Assert.IsNull(model.GpuDeviceId);
         AssertMatches(_char.Predict(["月"]), Score(ml, model, ["月"]));

@@ -1,4 +1,4 @@
-namespace MLNetAttention.Training;
+namespace MLNetAttention;
 
 /// <summary>A model directory or file that cannot be loaded: the message says which file, what is wrong and how to fix it.</summary>
 public sealed class ModelLoadException : IOException

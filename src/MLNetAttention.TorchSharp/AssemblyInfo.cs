@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 
-// The split builders are internal; the tests exercise them on small synthetic corpora.
+// The tests reach the trainers' internals on small real samples; the training-step profiler times the optimizer.
 [assembly: InternalsVisibleTo("MLNetAttention.Tests")]
-// The training-step profiler times the trainers' own optimizer.
 [assembly: InternalsVisibleTo("MLNetAttention.Benchmarks")]

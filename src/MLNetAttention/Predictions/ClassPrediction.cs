@@ -1,6 +1,6 @@
 using MLNetAttention.Text;
 
-namespace MLNetAttention.Training;
+namespace MLNetAttention;
 
 /// <summary>One token of a scored text, where it is in the text and how much weight the pooling gave it.</summary>
 /// <param name="Token">The vocabulary form of the token (lowercased in mixed mode; "&lt;unk&gt;" ids keep the text's form here).</param>

@@ -1,4 +1,4 @@
-namespace MLNetAttention.Training.Matching;
+namespace MLNetAttention;
 
 /// <summary>A matcher's answer for one pair: match or not, the match probability and both sentences' token weights.</summary>
 public sealed class MatchPrediction
