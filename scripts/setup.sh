@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 (or Ubuntu 22.04+) machine needs besides the .NET 10 SDK:
-# patchelf and g++ for the TorchSharp native fix (see README), Node.js/npm to fetch corpora,
+# patchelf and g++ for the TorchSharp native fix (see docs/design.md), Node.js/npm to fetch corpora,
 # CJK fonts and Chromium for the visual reports. Idempotent: skips what is already there.
 set -euo pipefail
 need=()

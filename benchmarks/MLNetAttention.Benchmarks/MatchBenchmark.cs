@@ -125,17 +125,9 @@ internal static class MatchBenchmark
 
     private static (List<PairExample> Train, List<PairExample> Test) Load(string name, int trainPairs)
     {
-        List<PairExample> train, test;
-        if (name.StartsWith("sample:", StringComparison.Ordinal))
-        {
-            string sample = name["sample:".Length..];
-            (train, test) = (BundledSamples.ReadPairs(sample + ".train").ToList(), BundledSamples.ReadPairs(sample + ".test").ToList());
-        }
-        else
-        {
-            var splits = DatasetCatalog.Fetch(name, log: Console.Error);
-            (train, test) = (splits.ReadTrainPairs().ToList(), splits.ReadTestPairs().ToList());
-        }
+        var source = DataSources.ResolvePairs(name, new ReaderOptions(), new ReadReport(), log: Console.Error);
+        var train = source.Train().ToList();
+        var test = (source.Test ?? throw new ArgumentException($"'{name}' has no test split: name a dataset or sample:NAME.")).Invoke().ToList();
         return (trainPairs > 0 ? train.Take(trainPairs).ToList() : train, test);
     }
 }

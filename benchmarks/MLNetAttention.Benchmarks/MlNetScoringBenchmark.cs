@@ -46,7 +46,7 @@ internal static class MlNetScoringBenchmark
     {
         set_num_threads(2);
         Console.WriteLine($"# {Environment.ProcessorCount} cores; load average before: {LoadAverage()}");
-        // The seed architecture (Emb 128 → Conv 128 → attention pooling → Dense 128 → GELU → Dense 2), one epoch on the
+        // Conv + attention, the original's architecture (Emb 128 → Conv 128 → attention pooling → Dense 128 → GELU → Dense 2), one epoch on the
         // bundled sample: speed does not depend on how well it is trained. Max length 512 so the fixed-length part fits.
         var options = new AttentionClassifierOptions { Tokenizer = new AttentionTokenizerOptions { MaxLength = 512 } };
         options.Training.Epochs = 1;
@@ -158,7 +158,7 @@ internal static class MlNetScoringBenchmark
             $"# ML.NET / best raw ORT ({configurations[bestOrt].Name}) = {best[0] / best[bestOrt]:0.00}; with tokens {best[1] / best[bestOrt]:0.00}; Model.Load {best[3] / best[bestOrt]:0.00}; LoadAttentionPool {best[4] / best[bestOrt]:0.00}"));
         foreach (var session in sessions) session.Dispose();
 
-        // Issue 5: ORT (IntraOp 2) vs TorchSharp eager (2 threads) at fixed lengths, random in-vocabulary ids, no padding.
+        // ORT (IntraOp 2) vs TorchSharp eager (2 threads) at fixed lengths, random in-vocabulary ids, no padding.
         Console.WriteLine("length\tbatch\tort_sentences_per_s\ttorch_sentences_per_s\tort_over_torch");
         using (var sessionOptions = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1 })
         using (var session = new InferenceSession(modelBytes, sessionOptions))

@@ -9,15 +9,15 @@ internal static class Presets
 {
     public static readonly IReadOnlyDictionary<string, Func<AttentionClassifierOptions>> All = new Dictionary<string, Func<AttentionClassifierOptions>>
     {
-        // The seed architecture of FACTS.md: Emb 128 -> Dropout -> Conv1d k3 + ReLU -> attention -> Dropout -> Dense 128 -> GELU -> Dense C.
+        // Conv + attention, the original's architecture: Emb 128 -> Dropout -> Conv1d k3 + ReLU -> attention -> Dropout -> Dense 128 -> GELU -> Dense C.
         ["attention"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.Attention } },
-        // The seed architecture with dense Adam over the whole embedding table every step (before row-wise updates).
+        // Conv + attention with dense Adam over the whole embedding table every step (before row-wise updates).
         ["attention-dense"] = () => new AttentionClassifierOptions
         {
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },
             Training = new TrainingOptions { RowSparseEmbeddingUpdates = false },
         },
-        // The seed architecture trained entirely in float32 (Auto uses bfloat16 products where the CPU has them).
+        // Conv + attention trained entirely in float32 (Auto uses bfloat16 products where the CPU has them).
         ["attention-fp32"] = () => new AttentionClassifierOptions
         {
             Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },

@@ -19,7 +19,7 @@ internal static class TrainSpeedBenchmark
         var dataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "poetry-dynasty", Description = "Dataset or sample:NAME." };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
-        var preset = new Option<string>("--preset") { DefaultValueFactory = _ => "attention", Description = "The configuration: attention (the seed architecture: conv + attention) or another preset, e.g. ngram." };
+        var preset = new Option<string>("--preset") { DefaultValueFactory = _ => "attention", Description = "The configuration: attention (conv + attention, the original's architecture) or another preset, e.g. ngram." };
         var pooling = new Option<PoolingKind?>("--pooling") { Description = "Overrides the preset's pooling." };
         var clip = new Option<double>("--clip") { DefaultValueFactory = _ => new TrainingOptions().GradientClipNorm, Description = "Gradient-norm clip (0 = off)." };
         var minFrequency = new Option<int?>("--min-freq") { Description = "Tokenizer minimum frequency (default: the library's for the attention preset, the preset's own otherwise)." };
@@ -38,7 +38,7 @@ internal static class TrainSpeedBenchmark
             options.Training.GradientClipNorm = parse.GetValue(clip);
             options.Training.Precision = parse.GetValue(precision);
             options.Training.SplitBatchAcrossThreads = parse.GetValue(split);
-            // The seed architecture keeps the library's minimum frequency (16), as `train` without a preset.
+            // Conv + attention keeps the library's minimum frequency (16), as `train` without a preset.
             int? minimum = parse.GetValue(minFrequency) ?? (presetName == "attention" ? new AttentionTokenizerOptions().MinFrequency : null);
             if (minimum is { } value) options.Tokenizer = options.Tokenizer with { MinFrequency = value };
             var clock = Stopwatch.StartNew();

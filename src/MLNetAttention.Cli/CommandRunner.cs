@@ -15,9 +15,9 @@ internal static class CommandRunner
         catch (UsageException e) { return Fail(e.Message, ExitCodes.Usage); }
         // The library's advice names its option; on the command line the same switch is --lenient.
         catch (DataFormatException e) { return Fail(e.Message.Replace("set ReaderOptions.Lenient = true", "pass --lenient", StringComparison.Ordinal), ExitCodes.Data); }
-        catch (FileNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
+        catch (FileNotFoundException e) { return Fail(e.Message + OnnxHint(e.FileName), ExitCodes.Data); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
-        catch (ModelLoadException e) { return Fail(e.Message, ExitCodes.Model); }
+        catch (ModelLoadException e) { return Fail(e.Message + ModelHint(e), ExitCodes.Model); }
         catch (InvalidDataException e) { return Fail(e.Message, ExitCodes.Data); }
         catch (ArgumentException e) { return Fail(e.Message, ExitCodes.Data); }
         catch (UnauthorizedAccessException e) { return Fail(e.Message, ExitCodes.Model); }
@@ -29,6 +29,21 @@ internal static class CommandRunner
             return Fail($"internal error: {e}\nPlease report this with the command you ran.", ExitCodes.Internal);
         }
     }
+
+    // The library's advice names its API; on the command line the same fix is a command.
+    private static string ModelHint(ModelLoadException e) => e.Problem switch
+    {
+        ModelLoadProblem.Missing or ModelLoadProblem.NotAModel when !IsOnnx(e.Path) =>
+            " On the command line: `mlnet-attention train --data <file> --out <dir>` (add --task match for a matcher) writes a model directory.",
+        ModelLoadProblem.Damaged or ModelLoadProblem.NotAModel when IsOnnx(e.Path) => OnnxHint(e.Path),
+        _ => "",
+    };
+
+    private static string OnnxHint(string? path) => IsOnnx(path)
+        ? $" On the command line: `mlnet-attention export --model <dir> --out {Path.GetFileName(path)}`."
+        : "";
+
+    private static bool IsOnnx(string? path) => path?.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) == true;
 
     public static int Fail(string message, int code)
     {

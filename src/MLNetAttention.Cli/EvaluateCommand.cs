@@ -26,7 +26,7 @@ internal static class EvaluateCommand
             var report = new ReadReport();
             if (AttentionMatcher.IsMatcherDirectory(parse.GetValue(model)!))
             {
-                var pairs = DataSources.ResolvePairs(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report, parse.GetValue(labelColumn)!);
+                var pairs = DataSources.ResolvePairs(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report, parse.GetValue(labelColumn)!, Console.Error);
                 var pairRows = PairLengths.ReadLocated(pairs.Test ?? pairs.Train, report);
                 using var matcher = AttentionMatcher.Load(parse.GetValue(model)!);
                 // A sentence past the model's maximum length would be cut: an error for a file, unless --lenient.
@@ -35,7 +35,7 @@ internal static class EvaluateCommand
                 return ExitCodes.Success;
             }
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
-                parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!);
+                parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!, Console.Error);
             var rows = (source.Test ?? source.Train)().ToList();
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
             Print(classifier.Evaluate(rows), report, parse.GetValue(json));

@@ -34,7 +34,7 @@ internal static class FaithfulnessCommand
         {
             var report = new ReadReport();
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
-                parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!);
+                parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!, Console.Error);
             var rows = (source.Test ?? source.Train)().ToList();
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
             var others = new List<AttentionClassifier>();

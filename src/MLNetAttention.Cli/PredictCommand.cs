@@ -12,7 +12,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
+        var model = new Option<string>("--model") { Description = ModelFiles.Description, Required = true };
         var texts = new Argument<string[]>("text") { Description = "Texts to classify; none: one text per line from --file or standard input.", Arity = ArgumentArity.ZeroOrMore };
         var file = new Option<string?>("--file") { Description = "A file with one text per line." };
         var json = new Option<bool>("--json") { Description = "One JSON object per text (per pair for a matcher): label, probabilities, tokens with offsets and weights." };
@@ -22,14 +22,14 @@ internal static class PredictCommand
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             string modelDirectory = parse.GetValue(model)!;
-            if (AttentionMatcher.IsMatcherDirectory(modelDirectory))
+            if (ModelFiles.IsMatcher(modelDirectory))
                 return PredictPairs(modelDirectory, parse.GetValue(text1), parse.GetValue(text2), parse.GetValue(file), parse.GetValue(json));
             if (parse.GetValue(text1) is not null || parse.GetValue(text2) is not null)
                 return CommandRunner.Fail($"--text1/--text2 need a matcher model; '{modelDirectory}' is not one (train it with 'train --task match').", ExitCodes.Usage);
             var inputs = parse.GetValue(texts) is { Length: > 0 } given ? given.ToList() : ReadLines(parse.GetValue(file));
             if (inputs.Count == 0)
                 return CommandRunner.Fail("no text to classify: pass texts as arguments, --file FILE, or pipe lines to standard input.", ExitCodes.Usage);
-            using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
+            using var classifier = ModelFiles.LoadClassifier(modelDirectory);
             bool asJson = parse.GetValue(json);
             bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
             foreach (var prediction in classifier.Predict(inputs))
@@ -61,7 +61,7 @@ internal static class PredictCommand
             if (pairs.Count == 0)
                 return CommandRunner.Fail("no pair to match: pass --text1 and --text2, --file FILE with text1<TAB>text2 lines, or pipe such lines to standard input.", ExitCodes.Usage);
         }
-        using var matcher = AttentionMatcher.Load(modelDirectory);
+        using var matcher = ModelFiles.LoadMatcher(modelDirectory);
         bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
         var predictions = matcher.Predict(pairs);
         for (int i = 0; i < predictions.Count; i++)

@@ -11,5 +11,6 @@ var root = new RootCommand("mlnet-attention: attention-pooling text classifiers 
     DemoCommand.Create(),
     FaithfulnessCommand.Create(),
     ExportCommand.Create(),
+    VisualizeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -85,6 +85,34 @@ internal static class TrainCommand
             var readerOptions = new ReaderOptions { Lenient = parse.GetValue(lenient) };
             var report = new ReadReport();
             string text = parse.GetValue(textColumn)!, label = parse.GetValue(labelColumn)!;
+            // A flag given on the command line wins; otherwise the preset's (or the library's) value stands, which the
+            // flags' displayed defaults repeat.
+            T Given<T>(Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
+            // The flags shared by both tasks are mapped here once.
+            AttentionTokenizerOptions MapTokenizer(AttentionTokenizerOptions tokenizerOptions) => tokenizerOptions with
+            {
+                MinFrequency = Given(minFrequency, tokenizerOptions.MinFrequency), MaxLength = Given(maxLength, tokenizerOptions.MaxLength),
+            };
+            void MapTraining(TrainingOptions training)
+            {
+                training.Epochs = Given(epochs, training.Epochs);
+                training.BatchSize = Given(batchSize, training.BatchSize);
+                training.LearningRate = Given(learningRate, training.LearningRate);
+                training.Optimizer = Given(optimizer, training.Optimizer);
+                training.WeightDecay = Given(weightDecay, training.WeightDecay);
+                training.LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)) ?? training.LearningRateSchedule;
+                training.GradientClipNorm = Given(clip, training.GradientClipNorm);
+                training.Precision = Given(precision, training.Precision);
+                training.Decay = Given(decay, training.Decay);
+                training.AverageWeightsOverSteps = Given(averageSteps, training.AverageWeightsOverSteps);
+                training.ClassWeights = Given(classWeights, training.ClassWeights);
+                training.ValidationFraction = Given(validFraction, training.ValidationFraction);
+                training.Patience = Given(patience, training.Patience);
+                training.Seed = Given(seed, training.Seed);
+                training.Threads = Given(threads, training.Threads);
+                training.ResampleNegatives = Given(resampleNegatives, training.ResampleNegatives);
+                if (parse.GetValue(wholeBatches)) training.SplitBatchAcrossThreads = false;
+            }
             if (parse.GetValue(task) == "match")
             {
                 if (parse.GetResult(preset) is { Implicit: false })
@@ -93,10 +121,7 @@ internal static class TrainCommand
                     throw new UsageException("--resume is not supported with --task match yet: matchers train without checkpoints.");
                 var matchOptions = new AttentionMatcherOptions
                 {
-                    Tokenizer = new AttentionTokenizerOptions
-                    {
-                        Mode = parse.GetValue(tokenizer), MinFrequency = parse.GetValue(minFrequency), MaxLength = parse.GetValue(maxLength),
-                    },
+                    Tokenizer = MapTokenizer(new AttentionTokenizerOptions { Mode = parse.GetValue(tokenizer) }),
                     MaxLengthPercentile = parse.GetValue(percentile),
                     Model = new TextMatcherOptions
                     {
@@ -107,33 +132,19 @@ internal static class TrainCommand
                             : parse.GetValue(matcher) == MatcherKind.Cross ? EncoderKind.None : EncoderKind.ResConv,
                         EmbeddingDim = parse.GetValue(embeddingDim), EncoderDim = parse.GetValue(hiddenDim), Dropout = parse.GetValue(dropout),
                     },
-                    Training = new TrainingOptions
-                    {
-                        Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
-                        Optimizer = parse.GetValue(optimizer), WeightDecay = parse.GetValue(weightDecay),
-                        LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)), GradientClipNorm = parse.GetValue(clip), Precision = parse.GetValue(precision),
-                        Decay = parse.GetValue(decay), AverageWeightsOverSteps = parse.GetValue(averageSteps),
-                        ValidationFraction = parse.GetValue(validFraction), Patience = parse.GetValue(patience),
-                        Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ResampleNegatives = parse.GetValue(resampleNegatives),
-                    },
                 };
+                MapTraining(matchOptions.Training);
                 return TrainMatcher(parse.GetValue(data)!, parse.GetValue(validation), parse.GetValue(test), parse.GetValue(output)!,
                     matchOptions, readerOptions, report, label, cancellation);
             }
-            var source = DataSources.Resolve(parse.GetValue(data)!, readerOptions, report, text, label);
+            var source = DataSources.Resolve(parse.GetValue(data)!, readerOptions, report, text, label, Console.Error);
             string? validationPath = parse.GetValue(validation);
             string? testPath = parse.GetValue(test);
-            // The preset's values stand unless a flag was given; without a preset these are the library defaults,
-            // which the flags' displayed defaults repeat.
-            T Given<T>(Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
             var mode = parse.GetValue(tokenizer);
             var options = parse.GetValue(preset) == TrainPreset.Ngram
                 ? AttentionClassifierOptions.Ngram(mode)
                 : new AttentionClassifierOptions { Tokenizer = new AttentionTokenizerOptions { Mode = mode } };
-            options.Tokenizer = options.Tokenizer with
-            {
-                MinFrequency = Given(minFrequency, options.Tokenizer.MinFrequency), MaxLength = Given(maxLength, options.Tokenizer.MaxLength),
-            };
+            options.Tokenizer = MapTokenizer(options.Tokenizer);
             options.MaxLengthPercentile = Given(percentile, options.MaxLengthPercentile);
             var model = options.Model;
             model.Encoder = Given(encoder, model.Encoder);
@@ -148,23 +159,7 @@ internal static class TrainCommand
             model.BigramDropout = Given(bigramDropout, model.BigramDropout);
             model.TokenDropout = Given(tokenDropout, model.TokenDropout);
             model.DenseDim = Given(denseDim, model.DenseDim);
-            var training = options.Training;
-            training.Epochs = Given(epochs, training.Epochs);
-            training.BatchSize = Given(batchSize, training.BatchSize);
-            training.LearningRate = Given(learningRate, training.LearningRate);
-            training.Optimizer = Given(optimizer, training.Optimizer);
-            training.WeightDecay = Given(weightDecay, training.WeightDecay);
-            training.LearningRateSchedule = ParseSchedule(parse.GetValue(schedule)) ?? training.LearningRateSchedule;
-            training.GradientClipNorm = Given(clip, training.GradientClipNorm);
-            training.Precision = Given(precision, training.Precision);
-            training.Decay = Given(decay, training.Decay);
-            training.AverageWeightsOverSteps = Given(averageSteps, training.AverageWeightsOverSteps);
-            training.ClassWeights = Given(classWeights, training.ClassWeights);
-            training.ValidationFraction = Given(validFraction, training.ValidationFraction);
-            training.Patience = Given(patience, training.Patience);
-            training.Seed = Given(seed, training.Seed);
-            training.Threads = Given(threads, training.Threads);
-            if (parse.GetValue(wholeBatches)) training.SplitBatchAcrossThreads = false;
+            MapTraining(options.Training);
             string outputDirectory = parse.GetValue(output)!;
             string checkpoint = Path.Combine(outputDirectory, "checkpoint");
 
@@ -200,7 +195,7 @@ internal static class TrainCommand
     private static int TrainMatcher(string data, string? validationPath, string? testPath, string outputDirectory,
         AttentionMatcherOptions options, ReaderOptions readerOptions, ReadReport report, string label, CancellationToken cancellation)
     {
-        var source = DataSources.ResolvePairs(data, readerOptions, report, label);
+        var source = DataSources.ResolvePairs(data, readerOptions, report, label, Console.Error);
         Console.Error.WriteLine($"training a {options.Model.Kind.ToString().ToLowerInvariant()} matcher on {source.Description}");
         var trainRows = source.Train().ToList();
         var validationRows = validationPath is null ? null : DataSources.ReadPairFile(validationPath, readerOptions, report, label).ToList();

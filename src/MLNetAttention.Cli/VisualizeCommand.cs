@@ -16,7 +16,7 @@ internal static class VisualizeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
+        var model = new Option<string>("--model") { Description = ModelFiles.Description, Required = true };
         var input = new Option<string>("--input")
         {
             Description = "A JSONL file (one {\"text\": ..., \"label\": ...} per line; label optional), a text file (one text per line), or a literal text.",
@@ -46,7 +46,7 @@ internal static class VisualizeCommand
             if (rows.Count == 0) return CommandRunner.Fail("no text to visualise in --input.", ExitCodes.Data);
 
             string modelDirectory = parse.GetValue(model)!;
-            using var classifier = AttentionClassifier.Load(modelDirectory);
+            using var classifier = ModelFiles.LoadClassifier(modelDirectory);
             var predictions = classifier.Predict(rows.Select(r => r.Text));
             var texts = predictions.Select((p, i) => WeightedText.FromPrediction(p, rows[i].Label)).ToList();
             string heading = parse.GetValue(title) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory)));

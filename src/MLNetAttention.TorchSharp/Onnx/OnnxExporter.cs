@@ -94,7 +94,7 @@ public static class OnnxExporter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"{path}: cannot write the ONNX model ({e.Message}). Choose a writable file path, e.g. --out ./model.onnx.", e);
+            throw new IOException($"{path}: cannot write the ONNX model ({e.Message}). Choose a writable file path.", e);
         }
     }
 

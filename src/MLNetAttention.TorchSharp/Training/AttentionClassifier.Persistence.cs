@@ -5,7 +5,7 @@ namespace MLNetAttention.Training;
 public sealed partial class AttentionClassifier
 {
     /// <summary>The format name in model.json.</summary>
-    public const string FormatName = "MLNetAttention.Classifier";
+    public const string FormatName = ModelDirectory.ClassifierFormat;
 
     /// <summary>The newest model-directory format this library reads and the one it writes.</summary>
     public const int FormatVersion = 1;
@@ -39,10 +39,7 @@ public sealed partial class AttentionClassifier
     /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version or does not match the others.</exception>
     public static AttentionClassifier Load(string directory)
     {
-        var manifest = ModelDirectory.ReadManifest<ModelManifest<TextClassifierOptions>>(directory, FormatName, FormatVersion,
-            "mlnet-attention train", format => format == Matching.AttentionMatcher.FormatName
-                ? $"this is a matcher (format '{format}'), not a classifier. Load it with AttentionMatcher."
-                : $"this is not an MLNetAttention classifier (format '{format}', expected '{FormatName}').");
+        var manifest = ModelDirectory.ReadManifest<ModelManifest<TextClassifierOptions>>(directory, FormatName, FormatVersion);
         string manifestPath = System.IO.Path.Combine(directory, ManifestFile);
         if (manifest.Labels.Length != manifest.Model.NumClasses)
             throw new ModelLoadException(manifestPath, $"{manifest.Labels.Length} labels but the model has {manifest.Model.NumClasses} outputs.");

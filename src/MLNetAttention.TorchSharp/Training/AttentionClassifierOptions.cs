@@ -35,7 +35,7 @@ public sealed class AttentionClassifierOptions
     /// </summary>
     /// <remarks>
     /// Test accuracy over three seeds: poetry-dynasty 0.884, imdb 0.912, spam 0.992, above fastText with bigrams and
-    /// ML.NET's SDCA on the same splits (README, "Results, honestly"). The price is size: the bigram table holds 64M
+    /// ML.NET's SDCA on the same splits (docs/benchmarks.md). The price is size: the bigram table holds 64M
     /// floats, so the saved weights and the ONNX file are about 260 MB each.
     /// </remarks>
     /// <param name="tokenization">

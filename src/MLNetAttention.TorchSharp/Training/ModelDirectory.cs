@@ -34,6 +34,19 @@ internal static class ModelDirectory
     public const string VocabularyFile = "vocab.json";
     public const string WeightsFile = "weights.bin";
 
+    /// <summary>The format name in a classifier's model.json.</summary>
+    public const string ClassifierFormat = "MLNetAttention.Classifier";
+
+    /// <summary>The format name in a matcher's model.json.</summary>
+    public const string MatcherFormat = "MLNetAttention.Matcher";
+
+    // The formats this library writes, and what loads each: a directory of the other kind gets a pointer, not just "wrong format".
+    private static readonly Dictionary<string, (string Kind, string Loader)> KnownFormats = new(StringComparer.Ordinal)
+    {
+        [ClassifierFormat] = ("classifier", "AttentionClassifier.Load"),
+        [MatcherFormat] = ("matcher", "AttentionMatcher.Load"),
+    };
+
     /// <summary>Writes the vocabulary and the weights, then <paramref name="manifest"/> with their hashes and the versions.</summary>
     public static void Save<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
         ModelManifest<TOptions> manifest) where TOptions : new()
@@ -54,27 +67,29 @@ internal static class ModelDirectory
 
     /// <summary>
     /// Reads and checks the manifest of <paramref name="directory"/>: it exists, is JSON, has <paramref name="formatName"/>
-    /// and a version this library reads. <paramref name="wrongFormat"/> words the error for another format.
+    /// (one of <see cref="KnownFormats"/>) and a version this library reads.
     /// </summary>
-    public static TManifest ReadManifest<TManifest>(string directory, string formatName, int formatVersion, string trainCommand,
-        Func<string, string> wrongFormat) where TManifest : class
+    public static TManifest ReadManifest<TManifest>(string directory, string formatName, int formatVersion) where TManifest : class
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var (kind, loader) = KnownFormats[formatName];
         if (!Directory.Exists(directory))
-            throw new ModelLoadException(directory, $"the model directory does not exist. Train one with '{trainCommand} --out {directory}'.");
+            throw new ModelLoadException(directory, $"the model directory does not exist. Train a {kind} and save it there first.", ModelLoadProblem.Missing);
         string manifestPath = Path.Combine(directory, ManifestFile);
         if (!File.Exists(manifestPath))
-            throw new ModelLoadException(directory, $"no {ManifestFile}: this is not a model directory. Pass the directory '{trainCommand} --out' wrote.");
+            throw new ModelLoadException(directory, $"no {ManifestFile}: this is not a model directory. Pass the directory a {kind} was saved to.", ModelLoadProblem.NotAModel);
         try
         {
             var node = JsonNode.Parse(File.ReadAllText(manifestPath)) as JsonObject
                 ?? throw new JsonException("the file is not a JSON object");
             string format = node["format"]?.GetValue<string>() ?? "";
             if (format != formatName)
-                throw new ModelLoadException(manifestPath, wrongFormat(format));
+                throw KnownFormats.TryGetValue(format, out var other)
+                    ? new ModelLoadException(manifestPath, $"this is a {other.Kind} (format '{format}'), not a {kind}. Load it with {other.Loader}.", ModelLoadProblem.WrongKind)
+                    : new ModelLoadException(manifestPath, $"this is not an MLNetAttention {kind} (format '{format}', expected '{formatName}').", ModelLoadProblem.NotAModel);
             int version = node["formatVersion"]?.GetValue<int>() ?? 0;
             if (version > formatVersion)
-                throw new ModelLoadException(manifestPath, $"the model was written by a newer MLNetAttention (format version {version}; this version reads up to {formatVersion}). Upgrade MLNetAttention to load it.");
+                throw new ModelLoadException(manifestPath, $"the model was written by a newer MLNetAttention (format version {version}; this version reads up to {formatVersion}). Upgrade MLNetAttention to load it.", ModelLoadProblem.NewerVersion);
             if (version < 1)
                 throw new ModelLoadException(manifestPath, $"format version {version} is not valid. Retrain the model.");
             return node.Deserialize<TManifest>(ModelJson.Options) ?? throw new JsonException("the manifest is empty");

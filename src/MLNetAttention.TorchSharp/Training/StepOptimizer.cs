@@ -11,7 +11,7 @@ namespace MLNetAttention.Training;
 /// The optimizer of every trainer: torch's Adam or AdamW for the dense parameters, and the same rule applied
 /// row by row to each <see cref="RowSparseEmbedding"/> table: only the rows a step looked up are touched.
 /// Dense Adam over a token table cost as much as the rest of a training step, and grows with the table
-/// (FACTS.md: 10x per step for 200,000 hashed bigrams). Plain lazy Adam (TensorFlow's LazyAdam) forgets that
+/// (measured: 10x per step for 200,000 hashed bigrams). Plain lazy Adam (TensorFlow's LazyAdam) forgets that
 /// dense Adam keeps moving a row on its decaying momentum while the row is absent, and learned rare tokens
 /// slower (1.5 points lower on the bundled poetry sample); so when a row comes back after k absent steps,
 /// it first gets those k momentum steps in closed form (a geometric sum, exact but for epsilon and the bias
@@ -435,7 +435,7 @@ internal sealed class StepOptimizer : IDisposable
         using var noGrad = no_grad();
         for (int i = 0; i < tables.Length; i++) { firstMoments[i].Load(reader); secondMoments[i].Load(reader); lastUpdates[i].Load(reader); }
         if (reader.BaseStream.Position == reader.BaseStream.Length)
-            throw new InvalidDataException("The checkpoint was written by an earlier MLNetAttention whose optimizer state this version cannot continue; start the training again without --resume.");
+            throw new InvalidDataException("The checkpoint was written by an earlier MLNetAttention whose optimizer state this version cannot continue; start the training again instead of resuming from this checkpoint.");
         int denseCount = reader.ReadInt32();
         if ((denseFirst is null) != (denseCount < 0) || (denseFirst is not null && denseCount != denseParameters.Count))
             throw new InvalidDataException($"The optimizer state holds {denseCount} managed dense parameters but this model and device need {(denseFirst is null ? -1 : denseParameters.Count)}; resume on the device the checkpoint was written on.");

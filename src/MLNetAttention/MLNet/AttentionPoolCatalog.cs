@@ -42,7 +42,7 @@ public static class AttentionPoolCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"The ONNX model '{modelPath}' does not exist. Export one with `mlnet-attention export --model <dir> --out {Path.GetFileName(modelPath)}`.", modelPath);
+            throw new FileNotFoundException($"The ONNX model '{modelPath}' does not exist. Export one with OnnxExporter.Export (MLNetAttention.TorchSharp).", modelPath);
         return new AttentionPoolEstimator(catalog, File.ReadAllBytes(modelPath), modelPath, inputColumnName, options);
     }
 

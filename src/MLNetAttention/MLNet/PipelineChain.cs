@@ -23,7 +23,7 @@ internal static class PipelineChain
         {
             string method = info.Kind == OnnxModelInfo.MatcherKindName ? "mlContext.Transforms.AttentionMatch" : "mlContext.Transforms.AttentionPool";
             string self = expectedKind == OnnxModelInfo.MatcherKindName ? "AttentionMatch scores matchers (text pairs)" : "AttentionPool scores classifiers";
-            throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{expectedKind}': {self}; score it with {method}(...).");
+            throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{expectedKind}': {self}; score it with {method}(...).", ModelLoadProblem.WrongKind);
         }
         return info;
     }

@@ -62,14 +62,15 @@ public sealed class AttentionOnnxModel : IDisposable
     {
         if (info.Kind != kind)
             throw new ModelLoadException(source, $"the model is a '{info.Kind}', not a '{kind}'" + (info.Kind == OnnxModelInfo.MatcherKindName
-                ? "; load it with AttentionOnnxMatcher." : info.Kind == OnnxModelInfo.ClassifierKindName ? "; load it with AttentionOnnxModel." : "."));
+                ? "; load it with AttentionOnnxMatcher." : info.Kind == OnnxModelInfo.ClassifierKindName ? "; load it with AttentionOnnxModel." : "."),
+                ModelLoadProblem.WrongKind);
         try
         {
             return sessionOptions is null ? new InferenceSession(bytes) : new InferenceSession(bytes, sessionOptions);
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ModelLoadException(source, $"ONNX Runtime cannot load the model ({e.Message}). Export it again with `mlnet-attention export`.", e);
+            throw new ModelLoadException(source, $"ONNX Runtime cannot load the model ({e.Message}). Export it again.", e);
         }
     }
 

@@ -164,7 +164,7 @@ public sealed class OnnxModelInfo
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
-            throw new FileNotFoundException($"The ONNX model '{path}' does not exist. Export one with `mlnet-attention export --model <dir> --out {Path.GetFileName(path)}`.", path);
+            throw new FileNotFoundException($"The ONNX model '{path}' does not exist. Export one with OnnxExporter.Export (MLNetAttention.TorchSharp).", path);
         return Read(File.ReadAllBytes(path), path);
     }
 
@@ -182,7 +182,7 @@ public sealed class OnnxModelInfo
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new ModelLoadException(source, $"not a readable ONNX model: the file is truncated or damaged, or not ONNX at all ({e.Message}). Export it again with `mlnet-attention export`.", e);
+            throw new ModelLoadException(source, $"not a readable ONNX model: the file is truncated or damaged, or not ONNX at all ({e.Message}). Export the model again.", ModelLoadProblem.NotAModel, e);
         }
         return FromProto(proto, source);
     }
@@ -192,14 +192,14 @@ public sealed class OnnxModelInfo
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in proto.MetadataProps) metadata[entry.Key] = entry.Value;
         if (!metadata.TryGetValue(FormatKey, out string? formatText))
-            throw new ModelLoadException(source, $"not an MLNetAttention ONNX model (no '{FormatKey}' metadata); export one with `mlnet-attention export`.");
+            throw new ModelLoadException(source, $"not an MLNetAttention ONNX model (no '{FormatKey}' metadata): export one with OnnxExporter.Export (MLNetAttention.TorchSharp).", ModelLoadProblem.NotAModel);
         if (!int.TryParse(formatText, NumberStyles.None, CultureInfo.InvariantCulture, out int format) || format < 1)
-            throw new ModelLoadException(source, $"'{FormatKey}' is '{formatText}', not a format version. Export the model again with `mlnet-attention export`.");
+            throw new ModelLoadException(source, $"'{FormatKey}' is '{formatText}', not a format version. Export the model again.");
         if (format > CurrentFormatVersion)
-            throw new ModelLoadException(source, $"the model was exported by a newer MLNetAttention (format version {format}; this version reads up to {CurrentFormatVersion}). Upgrade MLNetAttention to read it.");
+            throw new ModelLoadException(source, $"the model was exported by a newer MLNetAttention (format version {format}; this version reads up to {CurrentFormatVersion}). Upgrade MLNetAttention to read it.", ModelLoadProblem.NewerVersion);
         foreach (string key in RequiredKeys)
             if (!metadata.ContainsKey(key))
-                throw new ModelLoadException(source, $"the '{key}' metadata is missing: the file is truncated or damaged. Export the model again with `mlnet-attention export`.");
+                throw new ModelLoadException(source, $"the '{key}' metadata is missing: the file is truncated or damaged. Export the model again.");
 
         try
         {
@@ -215,13 +215,13 @@ public sealed class OnnxModelInfo
                 if (metadata.TryGetValue(MatcherKindKey, out string? matcherKind))
                 {
                     if (!Enum.GetNames<Models.MatcherKind>().Contains(matcherKind, StringComparer.Ordinal))
-                        throw new ModelLoadException(source, $"the matcher kind '{matcherKind}' is unknown to this MLNetAttention (it reads {string.Join(", ", Enum.GetNames<Models.MatcherKind>())}). Upgrade MLNetAttention to read it.");
+                        throw new ModelLoadException(source, $"the matcher kind '{matcherKind}' is unknown to this MLNetAttention (it reads {string.Join(", ", Enum.GetNames<Models.MatcherKind>())}). Upgrade MLNetAttention to read it.", ModelLoadProblem.NewerVersion);
                     if (matcherKind != matcherOptions.Kind.ToString())
-                        throw new ModelLoadException(source, $"the metadata disagree: '{MatcherKindKey}' is '{matcherKind}' but the options say '{matcherOptions.Kind}'. Export the model again with `mlnet-attention export`.");
+                        throw new ModelLoadException(source, $"the metadata disagree: '{MatcherKindKey}' is '{matcherKind}' but the options say '{matcherOptions.Kind}'. Export the model again.");
                 }
             }
             else
-                throw new ModelLoadException(source, $"the model kind '{kind}' is unknown to this MLNetAttention (it reads '{ClassifierKindName}' and '{MatcherKindName}'). Upgrade MLNetAttention to read it.");
+                throw new ModelLoadException(source, $"the model kind '{kind}' is unknown to this MLNetAttention (it reads '{ClassifierKindName}' and '{MatcherKindName}'). Upgrade MLNetAttention to read it.", ModelLoadProblem.NewerVersion);
             int heads = int.Parse(metadata[HeadsKey], NumberStyles.None, CultureInfo.InvariantCulture);
             int maxLength = int.Parse(metadata[MaxLengthKey], NumberStyles.None, CultureInfo.InvariantCulture);
             long opset = proto.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain)).Select(o => o.Version).FirstOrDefault();
@@ -229,7 +229,7 @@ public sealed class OnnxModelInfo
         }
         catch (Exception e) when (e is JsonException or FormatException or OverflowException)
         {
-            throw new ModelLoadException(source, $"the MLNetAttention metadata is damaged ({e.Message}). Export the model again with `mlnet-attention export`.", e);
+            throw new ModelLoadException(source, $"the MLNetAttention metadata is damaged ({e.Message}). Export the model again.", e);
         }
     }
 }

@@ -84,7 +84,16 @@ public sealed class CliTests
 
         (code, _, error) = Run("predict", "--model", Path.Combine(Path.GetTempPath(), "mlna-no-such-model"), "text");
         Assert.AreEqual(3, code, error);
-        StringAssert.Contains(error, "Train one with");
+        StringAssert.Contains(error, "does not exist");
+        StringAssert.Contains(error, "`mlnet-attention train --data <file> --out <dir>`", "the command line adds its own advice to the library's");
+
+        // The same for a damaged ONNX file: the library's message, then how to export it again with the tool.
+        string damaged = Path.Combine(Path.GetTempPath(), $"mlna-damaged-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(damaged, [0xFF, 0xFF, 0xFF, 0xFF]);
+        (code, _, error) = Run("predict", "--model", damaged, "床前明月光");
+        Assert.AreEqual(3, code, error);
+        StringAssert.Contains(error, "not a readable ONNX model");
+        StringAssert.Contains(error, $"`mlnet-attention export --model <dir> --out {Path.GetFileName(damaged)}`");
 
         string unseen = Path.Combine(Path.GetTempPath(), $"mlna-unseen-{Guid.NewGuid():N}.jsonl");
         File.WriteAllText(unseen, "{\"text\":\"床前明月光\",\"label\":\"yuan\"}\n");
@@ -94,6 +103,57 @@ public sealed class CliTests
 
         (code, _, _) = Run("train", "--data", "sample:poetry-dynasty", "--encoder", "transformer");
         Assert.AreEqual(1, code, "an invalid option value is a usage error");
+    }
+
+    [TestMethod]
+    public void PredictOnTheOnnxFileGivesTheDirectorysPredictionsWithoutTorchSharpWeights()
+    {
+        string model = TrainedModel();
+        string[] texts = ["床前明月光，疑是地上霜。", "大江東去，浪淘盡，千古風流人物。"];
+        var (code, fromDirectory, error) = Run(["predict", "--model", model, "--json", .. texts]);
+        Assert.AreEqual(0, code, error);
+        (code, var fromOnnx, error) = Run(["predict", "--model", Path.Combine(model, "model.onnx"), "--json", .. texts]);
+        Assert.AreEqual(0, code, error);
+        var directoryLines = fromDirectory.Trim().Split('\n');
+        var onnxLines = fromOnnx.Trim().Split('\n');
+        Assert.HasCount(2, onnxLines);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            using var a = JsonDocument.Parse(directoryLines[i]);
+            using var b = JsonDocument.Parse(onnxLines[i]);
+            Assert.AreEqual(a.RootElement.GetProperty("label").GetString(), b.RootElement.GetProperty("label").GetString());
+            Assert.AreEqual(a.RootElement.GetProperty("probability").GetDouble(), b.RootElement.GetProperty("probability").GetDouble(), 1e-4);
+            var weightsA = a.RootElement.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("weight").GetDouble()).ToList();
+            var weightsB = b.RootElement.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("weight").GetDouble()).ToList();
+            Assert.HasCount(weightsA.Count, weightsB);
+            for (int t = 0; t < weightsA.Count; t++) Assert.AreEqual(weightsA[t], weightsB[t], 1e-4);
+        }
+    }
+
+    [TestMethod]
+    public void VisualizeWritesAReportAndAFigureAndNeedsAnOutputFile()
+    {
+        string model = TrainedModel();
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string input = Path.Combine(directory, "poems.jsonl");
+        File.WriteAllLines(input, BundledSamples.ReadTexts("poetry-dynasty.test").Take(3)
+            .Select(e => JsonSerializer.Serialize(new { text = e.Text, label = e.Label })));
+        string html = Path.Combine(directory, "report.html");
+        var (code, _, error) = Run("visualize", "--model", model, "--input", input, "--out", html, "--title", "three poems");
+        Assert.AreEqual(0, code, error);
+        string report = File.ReadAllText(html);
+        StringAssert.Contains(report, "three poems");
+        StringAssert.Contains(report, BundledSamples.ReadTexts("poetry-dynasty.test").First().Text[..1]);
+
+        string png = Path.Combine(directory, "figure.png");
+        (code, _, error) = Run("visualize", "--model", Path.Combine(model, "model.onnx"), "--input", input, "--format", "png", "--out", png);
+        Assert.AreEqual(0, code, error);
+        CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+
+        (code, _, error) = Run("visualize", "--model", model, "--input", input, "--format", "svg");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "--out FILE is required");
     }
 
     [TestMethod]

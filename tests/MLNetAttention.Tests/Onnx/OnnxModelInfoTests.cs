@@ -93,7 +93,8 @@ public sealed class OnnxModelInfoTests
             var error = Assert.ThrowsExactly<ModelLoadException>(() => OnnxModelInfo.Read(path));
             StringAssert.StartsWith(error.Message, path + ": ");
             Assert.IsTrue(error.Message.Contains("truncated") || error.Message.Contains("not an MLNetAttention ONNX model"), error.Message);
-            StringAssert.Contains(error.Message, "mlnet-attention export");
+            StringAssert.Contains(error.Message, "Export");
+            Assert.IsFalse(error.Message.Contains("`mlnet-attention"), "the library names its API, not the command line: " + error.Message);
             Assert.ThrowsExactly<ModelLoadException>(() => AttentionOnnxModel.Load(path));
         }
     }
@@ -112,7 +113,8 @@ public sealed class OnnxModelInfoTests
         string foreignPath = Path.Combine(directory, "foreign.onnx");
         File.WriteAllBytes(foreignPath, Google.Protobuf.MessageExtensions.ToByteArray(foreign));
         error = Assert.ThrowsExactly<ModelLoadException>(() => OnnxModelInfo.Read(foreignPath));
-        Assert.AreEqual($"{foreignPath}: not an MLNetAttention ONNX model (no 'mlnet_attention.format' metadata); export one with `mlnet-attention export`.", error.Message);
+        Assert.AreEqual($"{foreignPath}: not an MLNetAttention ONNX model (no 'mlnet_attention.format' metadata): export one with OnnxExporter.Export (MLNetAttention.TorchSharp).", error.Message);
+        Assert.AreEqual(ModelLoadProblem.NotAModel, error.Problem);
 
         Assert.ThrowsExactly<FileNotFoundException>(() => OnnxModelInfo.Read(Path.Combine(directory, "missing.onnx")));
     }

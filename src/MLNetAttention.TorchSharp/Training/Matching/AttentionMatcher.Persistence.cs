@@ -7,7 +7,7 @@ namespace MLNetAttention.Training.Matching;
 public sealed partial class AttentionMatcher
 {
     /// <summary>The format name in model.json.</summary>
-    public const string FormatName = "MLNetAttention.Matcher";
+    public const string FormatName = ModelDirectory.MatcherFormat;
 
     /// <summary>The newest model-directory format this library reads and the one it writes.</summary>
     public const int FormatVersion = 1;
@@ -65,10 +65,7 @@ public sealed partial class AttentionMatcher
     /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version, a classifier, or does not match the others.</exception>
     public static AttentionMatcher Load(string directory)
     {
-        var manifest = ModelDirectory.ReadManifest<Manifest>(directory, FormatName, FormatVersion, "mlnet-attention train --task match",
-            format => format == AttentionClassifier.FormatName
-                ? $"this is a classifier (format '{format}'), not a matcher. Load it with AttentionClassifier, or train a matcher with 'train --task match'."
-                : $"this is not an MLNetAttention matcher (format '{format}', expected '{FormatName}').");
+        var manifest = ModelDirectory.ReadManifest<Manifest>(directory, FormatName, FormatVersion);
         string manifestPath = System.IO.Path.Combine(directory, ManifestFile);
         try
         {
