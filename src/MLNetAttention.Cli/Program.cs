@@ -2,7 +2,7 @@ using System.CommandLine;
 using MLNetAttention.Cli;
 
 Console.OutputEncoding = System.Text.Encoding.UTF8;
-var root = new RootCommand("mlnet-attention: attention-pooling text classifiers whose every prediction shows the per-token weights behind it.\n" + ExitCodes.Help)
+var root = new RootCommand("mlnet-attention: attention-pooling text classifiers and matchers whose every prediction shows the per-token weights behind it.\n" + ExitCodes.Help)
 {
     TrainCommand.Create(),
     EvaluateCommand.Create(),
