@@ -6,6 +6,13 @@ namespace MLNetAttention.Cli;
 /// <summary>Runs a command body and turns the library's named errors into a message and an exit code.</summary>
 internal static class CommandRunner
 {
+    /// <summary>
+    /// Runs <paramref name="body"/> on the thread pool. A long action must be truly asynchronous: System.CommandLine
+    /// installs its Ctrl-C/SIGTERM handling around the returned task, so a body that ran synchronously inside SetAction
+    /// would finish (or be killed) before any handler existed.
+    /// </summary>
+    public static Task<int> RunAsync(Func<int> body) => Task.Run(() => Run(body));
+
     public static int Run(Func<int> body)
     {
         try

@@ -31,7 +31,7 @@ internal static class DemoCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs per model.", DefaultValueFactory = _ => 6 };
         var matcherEpochs = new Option<int>("--matcher-epochs") { Description = "Epochs of the couplet matcher.", DefaultValueFactory = _ => DefaultMatcherEpochs };
         var command = new Command("demo", "Train on the bundled Tang/Song poetry and couplet samples and show coloured predictions (no arguments needed).") { output, examples, epochs, matcherEpochs };
-        command.SetAction((parse, cancellation) => Task.FromResult(CommandRunner.Run(() =>
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(() =>
         {
             string directory = parse.GetValue(output)!;
             var train = BundledSamples.ReadTexts(Sample + ".train").ToList();
@@ -82,7 +82,7 @@ internal static class DemoCommand
             HtmlReport.Write(report, reportTexts, pairs, reportOptions);
             Console.Out.WriteLine($"\nreport: {Path.GetFullPath(report)}");
             return ExitCodes.Success;
-        })));
+        }));
         return command;
     }
 

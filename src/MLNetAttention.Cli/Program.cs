@@ -13,4 +13,16 @@ var root = new RootCommand("mlnet-attention: attention-pooling text classifiers 
     ExportCommand.Create(),
     VisualizeCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// The first Ctrl-C (or SIGTERM) cancels the running command, which finishes its step, writes its checkpoint and exits 4;
+// System.CommandLine waits this long for that. A second Ctrl-C ends the process at once.
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) };
+int interrupts = 0;
+Console.CancelKeyPress += (_, _) =>
+{
+    if (Interlocked.Increment(ref interrupts) > 1)
+    {
+        Console.Error.WriteLine("error: interrupted twice; stopped without saving.");
+        Environment.Exit(ExitCodes.InterruptedTwice);
+    }
+};
+return await root.Parse(args).InvokeAsync(configuration);

@@ -10,8 +10,8 @@ namespace MLNetAttention.Cli;
 internal sealed class ProgressReporter : IProgress<TrainingProgress>, IDisposable
 {
     private const int BarWidth = 24;
-    private readonly bool interactive = !Console.IsErrorRedirected;
-    private bool barShown;
+    private readonly bool _interactive = !Console.IsErrorRedirected;
+    private bool _barShown;
 
     public void Report(TrainingProgress value)
     {
@@ -24,19 +24,19 @@ internal sealed class ProgressReporter : IProgress<TrainingProgress>, IDisposabl
                 $"epoch {epoch.Epoch}/{value.Epochs}  loss {epoch.TrainLoss:0.0000}  acc {epoch.TrainAccuracy:0.0000}{validation}  {epoch.SamplesPerSecond:N0} texts/s  {epoch.Seconds:0.0} s  lr {epoch.LearningRate:g3}  rss {epoch.WorkingSetMegabytes:N0} MB"));
             return;
         }
-        if (!interactive) return;
+        if (!_interactive) return;
         int filled = value.Steps == 0 ? 0 : BarWidth * value.Step / value.Steps;
         string bar = new string('#', filled) + new string('.', BarWidth - filled);
         Console.Error.Write(string.Create(CultureInfo.InvariantCulture,
             $"\repoch {value.Epoch}/{value.Epochs} [{bar}] {value.Step}/{value.Steps}  loss {value.Loss:0.0000}  acc {value.Accuracy:0.0000}  {value.SamplesPerSecond:N0} texts/s  eta {value.EpochRemaining:mm\\:ss}   "));
-        barShown = true;
+        _barShown = true;
     }
 
     private void ClearBar()
     {
-        if (!barShown) return;
+        if (!_barShown) return;
         Console.Error.Write("\r" + new string(' ', 120) + "\r");
-        barShown = false;
+        _barShown = false;
     }
 
     public void Dispose() => ClearBar();

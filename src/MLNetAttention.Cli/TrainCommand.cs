@@ -80,7 +80,7 @@ internal static class TrainCommand
             bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
-        command.SetAction((parse, cancellation) => Task.FromResult(CommandRunner.Run(() =>
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(() =>
         {
             var readerOptions = new ReaderOptions { Lenient = parse.GetValue(lenient) };
             var report = new ReadReport();
@@ -134,6 +134,7 @@ internal static class TrainCommand
                     },
                 };
                 MapTraining(matchOptions.Training);
+                CheckBeforeTraining(matchOptions.Training, parse.GetValue(output)!);
                 return TrainMatcher(parse.GetValue(data)!, parse.GetValue(validation), parse.GetValue(test), parse.GetValue(output)!,
                     matchOptions, readerOptions, report, label, cancellation);
             }
@@ -161,6 +162,7 @@ internal static class TrainCommand
             model.DenseDim = Given(denseDim, model.DenseDim);
             MapTraining(options.Training);
             string outputDirectory = parse.GetValue(output)!;
+            CheckBeforeTraining(options.Training, outputDirectory);
             string checkpoint = Path.Combine(outputDirectory, "checkpoint");
 
             Console.Error.WriteLine($"training on {source.Description}");
@@ -176,9 +178,8 @@ internal static class TrainCommand
                 Console.Error.WriteLine($"interrupted: checkpoint written to {summary.CheckpointDirectory}; continue with --resume {summary.CheckpointDirectory}");
                 return ExitCodes.Interrupted;
             }
-            classifier.Save(outputDirectory);
-            string onnxPath = Path.Combine(outputDirectory, "model.onnx");
-            MLNetAttention.Onnx.OnnxExporter.Export(classifier, onnxPath);
+            MLNetAttention.Onnx.OnnxExporter.SaveWithOnnx(classifier, outputDirectory);
+            string onnxPath = Path.Combine(outputDirectory, MLNetAttention.Onnx.OnnxExporter.OnnxFileName);
             Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
 
             var testRows = testPath is not null ? DataSources.ReadFile(testPath, readerOptions, report, text, label).ToList() : source.Test?.Invoke().ToList();
@@ -188,7 +189,7 @@ internal static class TrainCommand
                 MetricsPrinter.PrintTable(metrics, Console.Out);
             }
             return ExitCodes.Success;
-        })));
+        }));
         return command;
     }
 
@@ -209,9 +210,8 @@ internal static class TrainCommand
             Console.Error.WriteLine("interrupted: matchers write no checkpoint; nothing was saved.");
             return ExitCodes.Interrupted;
         }
-        matcher.Save(outputDirectory);
-        string onnxPath = Path.Combine(outputDirectory, "model.onnx");
-        MLNetAttention.Onnx.OnnxExporter.Export(matcher, onnxPath);
+        MLNetAttention.Onnx.OnnxExporter.SaveWithOnnx(matcher, outputDirectory);
+        string onnxPath = Path.Combine(outputDirectory, MLNetAttention.Onnx.OnnxExporter.OnnxFileName);
         Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
         var testRows = testPath is not null ? PairLengths.ReadLocated(() => DataSources.ReadPairFile(testPath, readerOptions, report, label), report)
             : source.Test is { } readTest ? PairLengths.ReadLocated(readTest, report) : null;
@@ -222,6 +222,20 @@ internal static class TrainCommand
             MetricsPrinter.PrintTable(matcher.Evaluate(testRows.Select(r => r.Pair)), Console.Out, MatchPrediction.NameOf);
         }
         return ExitCodes.Success;
+    }
+
+    // Invalid settings are a usage error (exit 1), and an output that cannot be written fails now (exit 3), not after a long run.
+    private static void CheckBeforeTraining(TrainingOptions training, string outputDirectory)
+    {
+        try
+        {
+            training.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        AttentionClassifier.CheckSaveTarget(outputDirectory);
     }
 
     private static SortedDictionary<int, double>? ParseSchedule(string? value)

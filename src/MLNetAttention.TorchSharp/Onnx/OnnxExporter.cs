@@ -42,6 +42,31 @@ public static class OnnxExporter
         Write(path, ExportToBytes(classifier, options));
     }
 
+    /// <summary>
+    /// Saves <paramref name="classifier"/> as a model directory with its export, model.onnx, inside: both are written
+    /// beside <paramref name="directory"/> and swapped in as a whole, and model.json records model.onnx's hash, which
+    /// loading checks.
+    /// </summary>
+    /// <exception cref="IOException">The directory cannot be written, or holds unrelated files.</exception>
+    public static void SaveWithOnnx(AttentionClassifier classifier, string directory, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        byte[] onnx = ExportToBytes(classifier, options);
+        classifier.Save(directory, staging => Write(Path.Combine(staging, OnnxFileName), onnx));
+    }
+
+    /// <summary>Saves <paramref name="matcher"/> with model.onnx inside, as <see cref="SaveWithOnnx(AttentionClassifier, string, OnnxExportOptions?)"/>.</summary>
+    /// <exception cref="IOException">The directory cannot be written, or holds unrelated files.</exception>
+    public static void SaveWithOnnx(AttentionMatcher matcher, string directory, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        byte[] onnx = ExportToBytes(matcher, options);
+        matcher.Save(directory, staging => Write(Path.Combine(staging, OnnxFileName), onnx));
+    }
+
+    /// <summary>The ONNX file's name inside a model directory.</summary>
+    public const string OnnxFileName = ModelDirectory.OnnxFile;
+
     /// <summary>Exports <paramref name="classifier"/> and returns the bytes of the .onnx file.</summary>
     public static byte[] ExportToBytes(AttentionClassifier classifier, OnnxExportOptions? options = null)
     {

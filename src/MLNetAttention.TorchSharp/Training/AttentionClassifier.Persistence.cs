@@ -20,11 +20,22 @@ public sealed partial class AttentionClassifier
     public const string WeightsFile = ModelDirectory.WeightsFile;
 
     /// <summary>
-    /// Writes model.json (options, labels, tokenizer settings, metrics, versions), vocab.json and weights.bin
-    /// into <paramref name="directory"/>, each atomically; model.json goes last and records the other files'
-    /// hashes, so a crash midway can never pair a manifest with the wrong files.
+    /// Writes model.json (options, labels, tokenizer settings, metrics, versions), vocab.json and weights.bin into a
+    /// staging directory beside <paramref name="directory"/> and swaps it in as a whole, so a crash at any moment leaves
+    /// the previous model or the new one; model.json records every file's hash. A directory holding files that are not
+    /// a model's is refused. <c>OnnxExporter.SaveWithOnnx</c> adds model.onnx inside the same swap.
     /// </summary>
-    public void Save(string directory) =>
+    /// <exception cref="IOException">The directory cannot be written, or holds unrelated files.</exception>
+    public void Save(string directory) => Save(directory, alsoWrite: null);
+
+    /// <summary>
+    /// Throws now if <see cref="Save(string)"/> into <paramref name="directory"/> would fail: a file in the way, files that
+    /// are not a model's, or a location that cannot be written. Call it before a long training run.
+    /// </summary>
+    /// <exception cref="IOException">The directory cannot take a model; the message says why.</exception>
+    public static void CheckSaveTarget(string directory) => ModelDirectory.CheckTarget(directory);
+
+    internal void Save(string directory, Action<string>? alsoWrite) =>
         ModelDirectory.Save(directory, Tokenizer, Network, new ModelManifest<TextClassifierOptions>
         {
             Format = FormatName,
@@ -33,14 +44,22 @@ public sealed partial class AttentionClassifier
             Model = Network.Options,
             Training = TrainingOptions,
             Summary = Summary,
-        });
+        }, alsoWrite);
 
-    /// <summary>Loads a model directory written by <see cref="Save"/>, checking its format, vocabulary and weight shapes.</summary>
+    /// <summary>Loads a model directory written by <see cref="Save(string)"/>, checking its format, vocabulary and weight shapes.</summary>
     /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version or does not match the others.</exception>
     public static AttentionClassifier Load(string directory)
     {
         var manifest = ModelDirectory.ReadManifest<ModelManifest<TextClassifierOptions>>(directory, FormatName, FormatVersion);
         string manifestPath = System.IO.Path.Combine(directory, ManifestFile);
+        try
+        {
+            manifest.Model.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelLoadException(manifestPath, $"the manifest is damaged ({e.Message}). Retrain the model or restore the file.", e);
+        }
         if (manifest.Labels.Length != manifest.Model.NumClasses)
             throw new ModelLoadException(manifestPath, $"{manifest.Labels.Length} labels but the model has {manifest.Model.NumClasses} outputs.");
         var tokenizer = ModelDirectory.LoadTokenizer(directory, manifest, manifest.Model.VocabularySize);

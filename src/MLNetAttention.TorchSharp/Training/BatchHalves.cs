@@ -13,24 +13,24 @@ namespace MLNetAttention.Training;
 /// </summary>
 internal sealed class BatchHalves : IDisposable
 {
-    private readonly Thread helper;
-    private readonly SemaphoreSlim start = new(0);
-    private readonly SemaphoreSlim done = new(0);
-    private readonly int threadsBefore;
-    private Action<int>? work;
-    private Exception? helperError;
-    private volatile bool stopping;
-    private bool disposed;
+    private readonly Thread _helper;
+    private readonly SemaphoreSlim _start = new(0);
+    private readonly SemaphoreSlim _done = new(0);
+    private readonly int _threadsBefore;
+    private Action<int>? _work;
+    private Exception? _helperError;
+    private volatile bool _stopping;
+    private bool _disposed;
 
     private BatchHalves(int threads)
     {
-        threadsBefore = threads;
+        _threadsBefore = threads;
         int perHalf = Math.Max(1, threads / 2);
         bool bfloat16 = MixedPrecision.Active;
         // libtorch's thread count is the calling thread's (and the default for threads it has not seen yet).
         set_num_threads(perHalf);
-        helper = new Thread(() => Serve(perHalf, bfloat16)) { IsBackground = true, Name = "MLNetAttention batch half" };
-        helper.Start();
+        _helper = new Thread(() => Serve(perHalf, bfloat16)) { IsBackground = true, Name = "MLNetAttention batch half" };
+        _helper.Start();
     }
 
     /// <summary>A runner when <paramref name="options"/> ask for split steps and libtorch has at least two threads; else null.</summary>
@@ -50,17 +50,17 @@ internal sealed class BatchHalves : IDisposable
     public void Run(Action<int> part)
     {
         ArgumentNullException.ThrowIfNull(part);
-        ObjectDisposedException.ThrowIf(disposed, this);
-        work = part;
-        helperError = null;
-        start.Release();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _work = part;
+        _helperError = null;
+        _start.Release();
         Exception? ownError = null;
         try { part(0); }
         catch (Exception error) { ownError = error; }
-        done.Wait();
-        if (ownError is not null && helperError is not null) throw new AggregateException(ownError, helperError);
+        _done.Wait();
+        if (ownError is not null && _helperError is not null) throw new AggregateException(ownError, _helperError);
         if (ownError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ownError);
-        if (helperError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(helperError);
+        if (_helperError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_helperError);
     }
 
     private void Serve(int threads, bool bfloat16)
@@ -69,24 +69,24 @@ internal sealed class BatchHalves : IDisposable
         using var precision = bfloat16 ? MixedPrecision.Enable() : null;
         while (true)
         {
-            start.Wait();
-            if (stopping) return;
-            try { work!(1); }
-            catch (Exception error) { helperError = error; }
-            finally { done.Release(); }
+            _start.Wait();
+            if (_stopping) return;
+            try { _work!(1); }
+            catch (Exception error) { _helperError = error; }
+            finally { _done.Release(); }
         }
     }
 
     /// <summary>Stops the helper thread and gives libtorch back its thread count (validation runs on all of them).</summary>
     public void Dispose()
     {
-        if (disposed) return;
-        disposed = true;
-        stopping = true;
-        start.Release();
-        helper.Join();
-        set_num_threads(threadsBefore);
-        start.Dispose();
-        done.Dispose();
+        if (_disposed) return;
+        _disposed = true;
+        _stopping = true;
+        _start.Release();
+        _helper.Join();
+        set_num_threads(_threadsBefore);
+        _start.Dispose();
+        _done.Dispose();
     }
 }

@@ -21,6 +21,7 @@ internal class ModelManifest<TOptions> where TOptions : new()
     public TrainingSummary? Summary { get; set; }
     public string VocabularySha256 { get; set; } = "";
     public string WeightsSha256 { get; set; } = "";
+    public string? OnnxSha256 { get; set; }
 }
 
 /// <summary>
@@ -33,6 +34,11 @@ internal static class ModelDirectory
     public const string ManifestFile = "model.json";
     public const string VocabularyFile = "vocab.json";
     public const string WeightsFile = "weights.bin";
+    public const string OnnxFile = "model.onnx";
+    public const string CheckpointDirectory = "checkpoint";
+
+    // What a model directory may hold; saving replaces the whole directory, so anything else there is refused.
+    private static readonly string[] OwnedEntries = [ManifestFile, VocabularyFile, WeightsFile, OnnxFile, CheckpointDirectory];
 
     /// <summary>The format name in a classifier's model.json.</summary>
     public const string ClassifierFormat = "MLNetAttention.Classifier";
@@ -47,12 +53,27 @@ internal static class ModelDirectory
         [MatcherFormat] = ("matcher", "AttentionMatcher.Load"),
     };
 
-    /// <summary>Writes the vocabulary and the weights, then <paramref name="manifest"/> with their hashes and the versions.</summary>
-    public static void Save<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
-        ModelManifest<TOptions> manifest) where TOptions : new()
+    /// <summary>Fails now if saving into <paramref name="directory"/> would fail later (see <see cref="AtomicDirectory.CheckTarget"/>).</summary>
+    public static void CheckTarget(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        Directory.CreateDirectory(directory);
+        AtomicDirectory.CheckTarget(directory, OwnedEntries);
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="directory"/> as a whole with the vocabulary, the weights, whatever <paramref name="alsoWrite"/>
+    /// adds (the ONNX export) and last <paramref name="manifest"/> with every file's hash and the versions.
+    /// </summary>
+    public static void Save<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
+        ModelManifest<TOptions> manifest, Action<string>? alsoWrite = null) where TOptions : new()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        AtomicDirectory.Replace(directory, OwnedEntries, staging => WriteFiles(staging, tokenizer, network, manifest, alsoWrite));
+    }
+
+    private static void WriteFiles<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
+        ModelManifest<TOptions> manifest, Action<string>? alsoWrite) where TOptions : new()
+    {
         string vocabularyPath = Path.Combine(directory, VocabularyFile);
         string weightsPath = Path.Combine(directory, WeightsFile);
         AtomicFile.Write(vocabularyPath, tokenizer.Save);
@@ -62,6 +83,9 @@ internal static class ModelDirectory
         manifest.CreatedUtc = DateTime.UtcNow;
         manifest.VocabularySha256 = Sha256Of(vocabularyPath);
         manifest.WeightsSha256 = Sha256Of(weightsPath);
+        alsoWrite?.Invoke(directory);
+        string onnxPath = Path.Combine(directory, OnnxFile);
+        manifest.OnnxSha256 = File.Exists(onnxPath) ? Sha256Of(onnxPath) : null;
         AtomicFile.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(manifest, manifest.GetType(), ModelJson.Options));
     }
 
@@ -113,7 +137,18 @@ internal static class ModelDirectory
             throw new ModelLoadException(vocabularyPath, $"the vocabulary does not belong to this model (its hash differs from the one in {ManifestFile}). Restore the vocab.json that was saved with the model, or retrain.");
         if (Sha256Of(weightsPath) != manifest.WeightsSha256)
             throw new ModelLoadException(weightsPath, $"the weights do not belong to this model (their hash differs from the one in {ManifestFile}). Restore the weights.bin that was saved with the model, or retrain.");
-        var tokenizer = AttentionTokenizer.Load(vocabularyPath);
+        string onnxPath = Path.Combine(directory, OnnxFile);
+        if (manifest.OnnxSha256 is { Length: > 0 } onnxHash && File.Exists(onnxPath) && Sha256Of(onnxPath) != onnxHash)
+            throw new ModelLoadException(onnxPath, $"the ONNX file does not belong to this model or is damaged (its hash differs from the one in {ManifestFile}). Export it again from the model directory.");
+        AttentionTokenizer tokenizer;
+        try
+        {
+            tokenizer = AttentionTokenizer.Load(vocabularyPath);
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new ModelLoadException(vocabularyPath, $"the vocabulary is damaged ({e.Message}). Restore the vocab.json that was saved with the model, or retrain.", e);
+        }
         if (tokenizer.VocabularySize != vocabularySize)
             throw new ModelLoadException(vocabularyPath, $"the vocabulary has {tokenizer.VocabularySize} tokens but the model was built for {vocabularySize}.");
         return tokenizer;

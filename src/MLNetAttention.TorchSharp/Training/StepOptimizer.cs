@@ -27,64 +27,64 @@ internal sealed class StepOptimizer : IDisposable
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
 
-    private readonly OptimizerHelper dense;
-    private readonly List<Parameter> denseParameters;
-    private readonly RowSparseEmbedding[] tables;
-    private readonly Tensor[] firstMoments, secondMoments, lastUpdates;
-    private readonly (Tensor Rows, Tensor Gradient)?[] pending;
-    private readonly TrainingOptions options;
-    private readonly Parameter[] allParameters;
-    private readonly int averageEvery;
-    private readonly double averageDecay;
-    private Tensor[]? averages;
-    private Tensor[]? heldWeights;
-    private long steps;
+    private readonly OptimizerHelper _dense;
+    private readonly List<Parameter> _denseParameters;
+    private readonly RowSparseEmbedding[] _tables;
+    private readonly Tensor[] _firstMoments, _secondMoments, _lastUpdates;
+    private readonly (Tensor Rows, Tensor Gradient)?[] _pending;
+    private readonly TrainingOptions _options;
+    private readonly Parameter[] _allParameters;
+    private readonly int _averageEvery;
+    private readonly double _averageDecay;
+    private Tensor[]? _averages;
+    private Tensor[]? _heldWeights;
+    private long _steps;
     // Adam's moments and step counts of the dense parameters when the managed pass updates them (CPU float32), else null.
-    private readonly Tensor[]? denseFirst, denseSecond;
-    private readonly long[]? denseSteps;
+    private readonly Tensor[]? _denseFirst, _denseSecond;
+    private readonly long[]? _denseSteps;
 
     public StepOptimizer(nn.Module model, TrainingOptions options)
     {
-        this.options = options;
-        tables = options.RowSparseEmbeddingUpdates ? model.modules().OfType<RowSparseEmbedding>().ToArray() : Array.Empty<RowSparseEmbedding>();
-        var sparse = tables.Select(t => t.Weight.Handle).ToHashSet();
-        denseParameters = model.parameters().Where(p => !sparse.Contains(p.Handle)).ToList();
-        dense = options.Optimizer == OptimizerKind.AdamW
-            ? optim.AdamW(denseParameters, options.LearningRate, Beta1, Beta2, Epsilon, options.WeightDecay)
-            : optim.Adam(denseParameters, options.LearningRate, Beta1, Beta2, Epsilon, options.WeightDecay);
-        firstMoments = tables.Select(t => zeros_like(t.Weight).DetachFromDisposeScope()).ToArray();
-        secondMoments = tables.Select(t => zeros_like(t.Weight).DetachFromDisposeScope()).ToArray();
-        lastUpdates = tables.Select(t => zeros(t.Weight.shape[0], 1).DetachFromDisposeScope()).ToArray();
-        pending = new (Tensor, Tensor)?[tables.Length];
-        foreach (var table in tables) table.RecordLookups = true;
-        if (denseParameters.All(Addressable))
+        _options = options;
+        _tables = options.RowSparseEmbeddingUpdates ? model.modules().OfType<RowSparseEmbedding>().ToArray() : Array.Empty<RowSparseEmbedding>();
+        var sparse = _tables.Select(t => t.Weight.Handle).ToHashSet();
+        _denseParameters = model.parameters().Where(p => !sparse.Contains(p.Handle)).ToList();
+        _dense = options.Optimizer == OptimizerKind.AdamW
+            ? optim.AdamW(_denseParameters, options.LearningRate, Beta1, Beta2, Epsilon, options.WeightDecay)
+            : optim.Adam(_denseParameters, options.LearningRate, Beta1, Beta2, Epsilon, options.WeightDecay);
+        _firstMoments = _tables.Select(t => zeros_like(t.Weight).DetachFromDisposeScope()).ToArray();
+        _secondMoments = _tables.Select(t => zeros_like(t.Weight).DetachFromDisposeScope()).ToArray();
+        _lastUpdates = _tables.Select(t => zeros(t.Weight.shape[0], 1).DetachFromDisposeScope()).ToArray();
+        _pending = new (Tensor, Tensor)?[_tables.Length];
+        foreach (var table in _tables) table.RecordLookups = true;
+        if (_denseParameters.All(Addressable))
         {
-            denseFirst = denseParameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-            denseSecond = denseParameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-            denseSteps = new long[denseParameters.Count];
+            _denseFirst = _denseParameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+            _denseSecond = _denseParameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+            _denseSteps = new long[_denseParameters.Count];
         }
         LearningRate = options.LearningRate;
-        allParameters = model.parameters().ToArray();
+        _allParameters = model.parameters().ToArray();
         if (options.AverageWeightsOverSteps > 0)
         {
             // About 20 samples per window; each sample moves the average by interval / window.
-            averageEvery = Math.Max(1, options.AverageWeightsOverSteps / 20);
-            averageDecay = Math.Max(0, 1 - (double)averageEvery / options.AverageWeightsOverSteps);
+            _averageEvery = Math.Max(1, options.AverageWeightsOverSteps / 20);
+            _averageDecay = Math.Max(0, 1 - (double)_averageEvery / options.AverageWeightsOverSteps);
         }
     }
 
     /// <summary>The learning rate of the next step, for every parameter.</summary>
     public double LearningRate
     {
-        get => dense.ParamGroups.First().LearningRate;
-        set { foreach (var group in dense.ParamGroups) group.LearningRate = value; }
+        get => _dense.ParamGroups.First().LearningRate;
+        set { foreach (var group in _dense.ParamGroups) group.LearningRate = value; }
     }
 
     /// <summary>Clears the gradients and the rows recorded since the last step.</summary>
     public void ZeroGrad()
     {
-        dense.zero_grad();
-        for (int i = 0; i < tables.Length; i++) { tables[i].ClearLookups(); Release(i); }
+        _dense.zero_grad();
+        for (int i = 0; i < _tables.Length; i++) { _tables[i].ClearLookups(); Release(i); }
     }
 
     /// <summary>
@@ -96,8 +96,8 @@ internal sealed class StepOptimizer : IDisposable
         CollectRowGradients();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var gradients = denseParameters.Select(p => p.grad).OfType<Tensor>()
-            .Concat(pending.Where(p => p is not null).Select(p => p!.Value.Gradient)).ToList();
+        var gradients = _denseParameters.Select(p => p.grad).OfType<Tensor>()
+            .Concat(_pending.Where(p => p is not null).Select(p => p!.Value.Gradient)).ToList();
         if (gradients.Count == 0) return 0;
         if (gradients.All(Addressable))
         {
@@ -118,26 +118,26 @@ internal sealed class StepOptimizer : IDisposable
     public void Step()
     {
         CollectRowGradients();
-        if (denseFirst is null) dense.step();
+        if (_denseFirst is null) _dense.step();
         else StepDenseInPlace();
-        steps++;
+        _steps++;
         using (NewDisposeScope())
         using (no_grad())
         {
-            if (options.EmbeddingOptimizer == EmbeddingOptimizerKind.SameAsModel) StepRowsWithAdam();
-            else StepWithoutMomentum(LearningRate * RowRateFactor, options.WeightDecay);
+            if (_options.EmbeddingOptimizer == EmbeddingOptimizerKind.SameAsModel) StepRowsWithAdam();
+            else StepWithoutMomentum(LearningRate * RowRateFactor, _options.WeightDecay);
         }
-        if (averageEvery > 0 && steps % averageEvery == 0) SampleAverage();
+        if (_averageEvery > 0 && _steps % _averageEvery == 0) SampleAverage();
     }
 
     // Adam on the looked-up rows, after catching each up on the steps it missed.
     private void StepRowsWithAdam()
     {
-        double rate = LearningRate * RowRateFactor, decay = options.WeightDecay;
-        for (int i = 0; i < tables.Length; i++)
+        double rate = LearningRate * RowRateFactor, decay = _options.WeightDecay;
+        for (int i = 0; i < _tables.Length; i++)
         {
-            if (pending[i] is not (var rows, var gradient)) continue;
-            var table = tables[i].Weight;
+            if (_pending[i] is not (var rows, var gradient)) continue;
+            var table = _tables[i].Weight;
             if (RowKernelApplies(i, gradient))
             {
                 StepRowsWithAdamInPlace(i, rows, gradient);
@@ -145,17 +145,17 @@ internal sealed class StepOptimizer : IDisposable
                 continue;
             }
             var current = table.index_select(0, rows);
-            var m = firstMoments[i].index_select(0, rows);
-            var v = secondMoments[i].index_select(0, rows);
-            CatchUp(current, m, v, lastUpdates[i].index_select(0, rows).neg_().add_(steps - 1));
-            lastUpdates[i].index_fill_(0, rows, (double)steps);
+            var m = _firstMoments[i].index_select(0, rows);
+            var v = _secondMoments[i].index_select(0, rows);
+            CatchUp(current, m, v, _lastUpdates[i].index_select(0, rows).neg_().add_(_steps - 1));
+            _lastUpdates[i].index_fill_(0, rows, (double)_steps);
 
-            if (decay > 0 && options.Optimizer == OptimizerKind.Adam) gradient = gradient.add(current, decay);
-            if (decay > 0 && options.Optimizer == OptimizerKind.AdamW) current.mul_(1 - rate * decay);
+            if (decay > 0 && _options.Optimizer == OptimizerKind.Adam) gradient = gradient.add(current, decay);
+            if (decay > 0 && _options.Optimizer == OptimizerKind.AdamW) current.mul_(1 - rate * decay);
             m.mul_(Beta1).add_(gradient, 1 - Beta1);
             v.mul_(Beta2).addcmul_(gradient, gradient, 1 - Beta2);
-            firstMoments[i].index_copy_(0, rows, m);
-            secondMoments[i].index_copy_(0, rows, v);
+            _firstMoments[i].index_copy_(0, rows, m);
+            _secondMoments[i].index_copy_(0, rows, v);
             table.index_copy_(0, rows, current.sub_(AdamMove(m, v)));
             Release(i);
         }
@@ -166,21 +166,21 @@ internal sealed class StepOptimizer : IDisposable
         tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32 && tensor.is_contiguous()
         && tensor.numel() * sizeof(float) <= int.MaxValue;
 
-    private bool RowKernelApplies(int i, Tensor gradient) => Addressable(tables[i].Weight) && Addressable(gradient);
+    private bool RowKernelApplies(int i, Tensor gradient) => Addressable(_tables[i].Weight) && Addressable(gradient);
 
     // torch's Adam or AdamW on each dense parameter, as one managed pass over its elements: torch's optimizer ran
     // about ten small ops per parameter, about 0.5 ms of a poetry step during which the step's other thread waits.
     private void StepDenseInPlace()
     {
         using var scope = NewDisposeScope();
-        for (int j = 0; j < denseParameters.Count; j++)
+        for (int j = 0; j < _denseParameters.Count; j++)
         {
             // As torch's optimizer: a parameter without a gradient is skipped and keeps its own step count.
-            if (denseParameters[j].grad is not { } gradient) continue;
+            if (_denseParameters[j].grad is not { } gradient) continue;
             var g = gradient.is_contiguous() ? gradient : gradient.contiguous();
-            var factors = FactorsAt(LearningRate, ++denseSteps![j]);
-            AdamRow(MemoryMarshal.Cast<byte, float>(denseParameters[j].bytes), MemoryMarshal.Cast<byte, float>(denseFirst![j].bytes),
-                MemoryMarshal.Cast<byte, float>(denseSecond![j].bytes), MemoryMarshal.Cast<byte, float>(g.bytes), factors);
+            var factors = FactorsAt(LearningRate, ++_denseSteps![j]);
+            AdamRow(MemoryMarshal.Cast<byte, float>(_denseParameters[j].bytes), MemoryMarshal.Cast<byte, float>(_denseFirst![j].bytes),
+                MemoryMarshal.Cast<byte, float>(_denseSecond![j].bytes), MemoryMarshal.Cast<byte, float>(g.bytes), factors);
         }
     }
 
@@ -211,15 +211,15 @@ internal sealed class StepOptimizer : IDisposable
     // of the tensor form, and the step waits for it. Same arithmetic in float32, with the per-row factors in double.
     private void StepRowsWithAdamInPlace(int i, Tensor rows, Tensor gradient)
     {
-        var weights = MemoryMarshal.Cast<byte, float>(tables[i].Weight.bytes);
-        var first = MemoryMarshal.Cast<byte, float>(firstMoments[i].bytes);
-        var second = MemoryMarshal.Cast<byte, float>(secondMoments[i].bytes);
-        var last = MemoryMarshal.Cast<byte, float>(lastUpdates[i].bytes);
+        var weights = MemoryMarshal.Cast<byte, float>(_tables[i].Weight.bytes);
+        var first = MemoryMarshal.Cast<byte, float>(_firstMoments[i].bytes);
+        var second = MemoryMarshal.Cast<byte, float>(_secondMoments[i].bytes);
+        var last = MemoryMarshal.Cast<byte, float>(_lastUpdates[i].bytes);
         var ids = MemoryMarshal.Cast<byte, long>(rows.bytes);
         var gradients = MemoryMarshal.Cast<byte, float>(gradient.bytes);
-        int dim = (int)tables[i].Weight.shape[1];
-        double rate = LearningRate * RowRateFactor, decay = options.WeightDecay;
-        var factors = FactorsAt(rate, steps);
+        int dim = (int)_tables[i].Weight.shape[1];
+        double rate = LearningRate * RowRateFactor, decay = _options.WeightDecay;
+        var factors = FactorsAt(rate, _steps);
         double ratio = Beta1 / Math.Sqrt(Beta2);
         for (int k = 0; k < ids.Length; k++)
         {
@@ -227,16 +227,16 @@ internal sealed class StepOptimizer : IDisposable
             var w = weights.Slice(start, dim);
             var m = first.Slice(start, dim);
             var v = second.Slice(start, dim);
-            double missed = steps - 1 - last[(int)ids[k]];
+            double missed = _steps - 1 - last[(int)ids[k]];
             if (missed > 0)
             {
                 // The momentum moves dense Adam made while the row was absent (CatchUp, closed form).
                 float momentumSum = (float)((1 - Math.Pow(ratio, missed)) * (ratio / (1 - ratio)));
-                float absentShrink = decay > 0 && options.Optimizer == OptimizerKind.AdamW ? (float)Math.Pow(1 - rate * decay, missed) : 1f;
+                float absentShrink = decay > 0 && _options.Optimizer == OptimizerKind.AdamW ? (float)Math.Pow(1 - rate * decay, missed) : 1f;
                 CatchUpRow(w, m, v, factors.StepSize * momentumSum, factors.SecondCorrection, absentShrink,
                     (float)Math.Pow(Beta1, missed), (float)Math.Pow(Beta2, missed));
             }
-            last[(int)ids[k]] = steps;
+            last[(int)ids[k]] = _steps;
             AdamRow(w, m, v, gradients.Slice(k * dim, dim), factors);
         }
     }
@@ -247,12 +247,12 @@ internal sealed class StepOptimizer : IDisposable
     // factor and Adam's L2 coefficient (1 and 0 when they do not apply).
     private AdamFactors FactorsAt(double rate, long step)
     {
-        double decay = options.WeightDecay;
+        double decay = _options.WeightDecay;
         return new AdamFactors(
             StepSize: (float)(rate / (1 - Math.Pow(Beta1, step))),
             SecondCorrection: (float)Math.Sqrt(1 - Math.Pow(Beta2, step)),
-            Shrink: decay > 0 && options.Optimizer == OptimizerKind.AdamW ? (float)(1 - rate * decay) : 1f,
-            L2: decay > 0 && options.Optimizer == OptimizerKind.Adam ? (float)decay : 0f);
+            Shrink: decay > 0 && _options.Optimizer == OptimizerKind.AdamW ? (float)(1 - rate * decay) : 1f,
+            L2: decay > 0 && _options.Optimizer == OptimizerKind.Adam ? (float)decay : 0f);
     }
 
     private static void CatchUpRow(Span<float> w, Span<float> m, Span<float> v, float moveScale, float secondCorrection,
@@ -306,13 +306,13 @@ internal sealed class StepOptimizer : IDisposable
     // Adam's move at the current step, bias corrections included: stepSize x m / (sqrt(v) / c2 + eps).
     private Tensor AdamMove(Tensor m, Tensor v)
     {
-        var factors = FactorsAt(LearningRate * RowRateFactor, steps);
+        var factors = FactorsAt(LearningRate * RowRateFactor, _steps);
         using var denominator = v.sqrt().div_(factors.SecondCorrection).add_(Epsilon);
         return m.div(denominator).mul_(factors.StepSize);
     }
 
     /// <summary>Whether the optimizer keeps an average of the weights (<see cref="TrainingOptions.AverageWeightsOverSteps"/>).</summary>
-    public bool Averaging => averageEvery > 0;
+    public bool Averaging => _averageEvery > 0;
 
     /// <summary>
     /// Puts the averaged weights into the model until <see cref="RestoreTrainingWeights"/>: validation and the kept
@@ -320,19 +320,19 @@ internal sealed class StepOptimizer : IDisposable
     /// </summary>
     public void UseAveragedWeights()
     {
-        if (averages is null || heldWeights is not null) return;
+        if (_averages is null || _heldWeights is not null) return;
         using var noGrad = no_grad();
-        heldWeights = allParameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
-        for (int i = 0; i < allParameters.Length; i++) allParameters[i].copy_(averages[i]);
+        _heldWeights = _allParameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+        for (int i = 0; i < _allParameters.Length; i++) _allParameters[i].copy_(_averages[i]);
     }
 
     /// <summary>Puts back the raw weights <see cref="UseAveragedWeights"/> set aside.</summary>
     public void RestoreTrainingWeights()
     {
-        if (heldWeights is null) return;
+        if (_heldWeights is null) return;
         using var noGrad = no_grad();
-        for (int i = 0; i < allParameters.Length; i++) { allParameters[i].copy_(heldWeights[i]); heldWeights[i].Dispose(); }
-        heldWeights = null;
+        for (int i = 0; i < _allParameters.Length; i++) { _allParameters[i].copy_(_heldWeights[i]); _heldWeights[i].Dispose(); }
+        _heldWeights = null;
     }
 
     // An exponential moving average of every weight, tables caught up first so their rows are where dense Adam has them.
@@ -340,31 +340,31 @@ internal sealed class StepOptimizer : IDisposable
     {
         CatchUpAllRows();
         using var noGrad = no_grad();
-        if (averages is null)
+        if (_averages is null)
         {
-            averages = allParameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+            _averages = _allParameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
             return;
         }
-        for (int i = 0; i < allParameters.Length; i++) averages[i].mul_(averageDecay).add_(allParameters[i], 1 - averageDecay);
+        for (int i = 0; i < _allParameters.Length; i++) _averages[i].mul_(_averageDecay).add_(_allParameters[i], 1 - _averageDecay);
     }
 
     // The embedding rows' rate relative to the dense one: both follow the schedule and decay the trainer sets.
-    private double RowRateFactor => options.EmbeddingLearningRate > 0 ? options.EmbeddingLearningRate / options.LearningRate : 1;
+    private double RowRateFactor => _options.EmbeddingLearningRate > 0 ? _options.EmbeddingLearningRate / _options.LearningRate : 1;
 
     // Adagrad or SGD on the looked-up rows: neither has momentum, so updating only those rows is exact.
     private void StepWithoutMomentum(double rate, double decay)
     {
-        for (int i = 0; i < tables.Length; i++)
+        for (int i = 0; i < _tables.Length; i++)
         {
-            if (pending[i] is not (var rows, var gradient)) continue;
-            var table = tables[i].Weight;
+            if (_pending[i] is not (var rows, var gradient)) continue;
+            var table = _tables[i].Weight;
             var current = table.index_select(0, rows);
             if (decay > 0) gradient = gradient.add(current, decay);
-            if (options.EmbeddingOptimizer == EmbeddingOptimizerKind.Adagrad)
+            if (_options.EmbeddingOptimizer == EmbeddingOptimizerKind.Adagrad)
             {
-                // secondMoments holds Adagrad's running sum of squared gradients.
-                var sum = secondMoments[i].index_select(0, rows).addcmul_(gradient, gradient, 1);
-                secondMoments[i].index_copy_(0, rows, sum);
+                // _secondMoments holds Adagrad's running sum of squared gradients.
+                var sum = _secondMoments[i].index_select(0, rows).addcmul_(gradient, gradient, 1);
+                _secondMoments[i].index_copy_(0, rows, sum);
                 current.sub_(gradient.div(sum.sqrt().add_(1e-10)).mul_(rate));
             }
             else
@@ -383,14 +383,14 @@ internal sealed class StepOptimizer : IDisposable
     /// </summary>
     public void CatchUpAllRows()
     {
-        if (options.EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel) return;
+        if (_options.EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        for (int i = 0; i < tables.Length; i++)
+        for (int i = 0; i < _tables.Length; i++)
         {
-            var missed = lastUpdates[i].neg().add_(steps);
-            CatchUp(tables[i].Weight, firstMoments[i], secondMoments[i], missed);
-            lastUpdates[i].fill_((double)steps);
+            var missed = _lastUpdates[i].neg().add_(_steps);
+            CatchUp(_tables[i].Weight, _firstMoments[i], _secondMoments[i], missed);
+            _lastUpdates[i].fill_((double)_steps);
         }
     }
 
@@ -399,14 +399,14 @@ internal sealed class StepOptimizer : IDisposable
     // by beta^j; AdamW also decays the row each step. Updates row, m and v in place.
     private void CatchUp(Tensor row, Tensor m, Tensor v, Tensor missed)
     {
-        if (steps == 0) return;
+        if (_steps == 0) return;
         double rate = LearningRate * RowRateFactor;
         double ratio = Beta1 / Math.Sqrt(Beta2);
         using var momentumSum = pow(ratio, missed).neg_().add_(1).mul_(ratio / (1 - ratio));
         using var move = AdamMove(m, v).mul_(momentumSum);
         row.sub_(move);
-        if (options.WeightDecay > 0 && options.Optimizer == OptimizerKind.AdamW)
-            using (var decay = pow(1 - rate * options.WeightDecay, missed)) row.mul_(decay);
+        if (_options.WeightDecay > 0 && _options.Optimizer == OptimizerKind.AdamW)
+            using (var decay = pow(1 - rate * _options.WeightDecay, missed)) row.mul_(decay);
         using (var decay1 = pow(Beta1, missed)) m.mul_(decay1);
         using (var decay2 = pow(Beta2, missed)) v.mul_(decay2);
     }
@@ -414,67 +414,67 @@ internal sealed class StepOptimizer : IDisposable
     /// <summary>Writes the optimizer state (dense moments, row moments and the step count).</summary>
     public void Save(BinaryWriter writer)
     {
-        dense.save_state_dict(writer);
-        writer.Write(steps);
-        writer.Write(tables.Length);
-        for (int i = 0; i < tables.Length; i++) { firstMoments[i].Save(writer); secondMoments[i].Save(writer); lastUpdates[i].Save(writer); }
+        _dense.save_state_dict(writer);
+        writer.Write(_steps);
+        writer.Write(_tables.Length);
+        for (int i = 0; i < _tables.Length; i++) { _firstMoments[i].Save(writer); _secondMoments[i].Save(writer); _lastUpdates[i].Save(writer); }
         // The managed dense moments (the torch optimizer above then holds none); -1 when torch's optimizer has them.
-        writer.Write(denseFirst is null ? -1 : denseParameters.Count);
-        if (denseFirst is null) return;
-        for (int j = 0; j < denseParameters.Count; j++) { writer.Write(denseSteps![j]); denseFirst[j].Save(writer); denseSecond![j].Save(writer); }
+        writer.Write(_denseFirst is null ? -1 : _denseParameters.Count);
+        if (_denseFirst is null) return;
+        for (int j = 0; j < _denseParameters.Count; j++) { writer.Write(_denseSteps![j]); _denseFirst[j].Save(writer); _denseSecond![j].Save(writer); }
     }
 
     /// <summary>Restores a state written by <see cref="Save"/> for the same model.</summary>
     public void Load(BinaryReader reader)
     {
-        dense.load_state_dict(reader);
-        steps = reader.ReadInt64();
+        _dense.load_state_dict(reader);
+        _steps = reader.ReadInt64();
         int count = reader.ReadInt32();
-        if (count != tables.Length)
-            throw new InvalidDataException($"The optimizer state holds {count} embedding tables but the model has {tables.Length}.");
+        if (count != _tables.Length)
+            throw new InvalidDataException($"The optimizer state holds {count} embedding tables but the model has {_tables.Length}.");
         using var noGrad = no_grad();
-        for (int i = 0; i < tables.Length; i++) { firstMoments[i].Load(reader); secondMoments[i].Load(reader); lastUpdates[i].Load(reader); }
+        for (int i = 0; i < _tables.Length; i++) { _firstMoments[i].Load(reader); _secondMoments[i].Load(reader); _lastUpdates[i].Load(reader); }
         if (reader.BaseStream.Position == reader.BaseStream.Length)
             throw new InvalidDataException("The checkpoint was written by an earlier MLNetAttention whose optimizer state this version cannot continue; start the training again instead of resuming from this checkpoint.");
         int denseCount = reader.ReadInt32();
-        if ((denseFirst is null) != (denseCount < 0) || (denseFirst is not null && denseCount != denseParameters.Count))
-            throw new InvalidDataException($"The optimizer state holds {denseCount} managed dense parameters but this model and device need {(denseFirst is null ? -1 : denseParameters.Count)}; resume on the device the checkpoint was written on.");
-        if (denseFirst is null) return;
-        for (int j = 0; j < denseCount; j++) { denseSteps![j] = reader.ReadInt64(); denseFirst[j].Load(reader); denseSecond![j].Load(reader); }
+        if ((_denseFirst is null) != (denseCount < 0) || (_denseFirst is not null && denseCount != _denseParameters.Count))
+            throw new InvalidDataException($"The optimizer state holds {denseCount} managed dense parameters but this model and device need {(_denseFirst is null ? -1 : _denseParameters.Count)}; resume on the device the checkpoint was written on.");
+        if (_denseFirst is null) return;
+        for (int j = 0; j < denseCount; j++) { _denseSteps![j] = reader.ReadInt64(); _denseFirst[j].Load(reader); _denseSecond![j].Load(reader); }
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
         RestoreTrainingWeights();
-        if (averages is not null) foreach (var a in averages) a.Dispose();
-        foreach (var table in tables) { table.RecordLookups = false; table.ClearLookups(); }
-        for (int i = 0; i < tables.Length; i++) { Release(i); firstMoments[i].Dispose(); secondMoments[i].Dispose(); lastUpdates[i].Dispose(); }
-        foreach (var moment in (denseFirst ?? []).Concat(denseSecond ?? [])) moment.Dispose();
-        dense.Dispose();
+        if (_averages is not null) foreach (var a in _averages) a.Dispose();
+        foreach (var table in _tables) { table.RecordLookups = false; table.ClearLookups(); }
+        for (int i = 0; i < _tables.Length; i++) { Release(i); _firstMoments[i].Dispose(); _secondMoments[i].Dispose(); _lastUpdates[i].Dispose(); }
+        foreach (var moment in (_denseFirst ?? []).Concat(_denseSecond ?? [])) moment.Dispose();
+        _dense.Dispose();
     }
 
     private void CollectRowGradients()
     {
-        for (int i = 0; i < tables.Length; i++)
+        for (int i = 0; i < _tables.Length; i++)
         {
-            if (tables[i].TakeRowGradients() is not { } taken) continue;
-            if (pending[i] is { } earlier)
+            if (_tables[i].TakeRowGradients() is not { } taken) continue;
+            if (_pending[i] is { } earlier)
             {
                 // A second backward before the step: add to what is pending.
                 var (rows, gradient) = RowSparseEmbedding.SumByRow([earlier.Rows, taken.Rows], [earlier.Gradient, taken.Gradient]);
                 Release(i);
                 taken.Rows.Dispose(); taken.Gradient.Dispose();
-                pending[i] = (rows.DetachFromDisposeScope(), gradient.DetachFromDisposeScope());
+                _pending[i] = (rows.DetachFromDisposeScope(), gradient.DetachFromDisposeScope());
             }
-            else pending[i] = (taken.Rows.DetachFromDisposeScope(), taken.Gradient.DetachFromDisposeScope());
+            else _pending[i] = (taken.Rows.DetachFromDisposeScope(), taken.Gradient.DetachFromDisposeScope());
         }
     }
 
     private void Release(int i)
     {
-        if (pending[i] is not (var rows, var gradient)) return;
+        if (_pending[i] is not (var rows, var gradient)) return;
         rows.Dispose(); gradient.Dispose();
-        pending[i] = null;
+        _pending[i] = null;
     }
 }

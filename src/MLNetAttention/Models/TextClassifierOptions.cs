@@ -134,6 +134,19 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");
         Require(BigramDim >= 1, nameof(BigramDim), BigramDim, "at least 1");
         Require(BigramDropout is >= 0 and < 1, nameof(BigramDropout), BigramDropout, "in [0, 1)");
+        // Upper bounds, so that a damaged or hostile model.json fails here instead of asking libtorch for terabytes.
+        Require(VocabularySize <= ModelLimits.MaxVocabulary, nameof(VocabularySize), VocabularySize, $"at most {ModelLimits.MaxVocabulary:N0}");
+        Require(NumClasses <= ModelLimits.MaxClasses, nameof(NumClasses), NumClasses, $"at most {ModelLimits.MaxClasses:N0}");
+        foreach (var (name, value) in new[] { (nameof(EmbeddingDim), EmbeddingDim), (nameof(EncoderDim), EncoderDim),
+            (nameof(AttentionHiddenDim), AttentionHiddenDim), (nameof(DenseDim), DenseDim), (nameof(BigramDim), BigramDim) })
+            Require(value <= ModelLimits.MaxWidth, name, value, $"at most {ModelLimits.MaxWidth:N0}");
+        Require(Heads <= ModelLimits.MaxHeads, nameof(Heads), Heads, $"at most {ModelLimits.MaxHeads}");
+        Require(MaxLength <= ModelLimits.MaxLength, nameof(MaxLength), MaxLength, $"at most {ModelLimits.MaxLength:N0}");
+        Require(BigramBuckets <= ModelLimits.MaxBigramBuckets, nameof(BigramBuckets), BigramBuckets, $"at most {ModelLimits.MaxBigramBuckets:N0}");
+        Require((long)VocabularySize * EmbeddingDim <= ModelLimits.MaxTableValues, nameof(EmbeddingDim), EmbeddingDim,
+            $"small enough that the embedding table ({VocabularySize:N0} × {EmbeddingDim:N0}) holds at most {ModelLimits.MaxTableValues:N0} values");
+        Require((long)BigramBuckets * BigramDim <= ModelLimits.MaxTableValues, nameof(BigramDim), BigramDim,
+            $"small enough that the bigram table ({BigramBuckets:N0} × {BigramDim:N0}) holds at most {ModelLimits.MaxTableValues:N0} values");
     }
 
     private static void Require(bool condition, string name, object value, string expected)

@@ -96,6 +96,15 @@ public sealed class TextMatcherOptions
         Require(CompositionKernel == 0 || CompositionKernel % 2 == 1, nameof(CompositionKernel), CompositionKernel, "0 (none) or an odd width");
         Require(InitialDistancePenalty is >= 0 and <= 100, nameof(InitialDistancePenalty), InitialDistancePenalty, "in [0, 100]");
         Require(TripletMargin is > 0 and <= 2, nameof(TripletMargin), TripletMargin, "in (0, 2] (cosines differ by at most 2)");
+        // Upper bounds, so that a damaged or hostile model.json fails here instead of asking libtorch for terabytes.
+        Require(VocabularySize <= ModelLimits.MaxVocabulary, nameof(VocabularySize), VocabularySize, $"at most {ModelLimits.MaxVocabulary:N0}");
+        foreach (var (name, value) in new[] { (nameof(EmbeddingDim), EmbeddingDim), (nameof(EncoderDim), EncoderDim),
+            (nameof(AttentionHiddenDim), AttentionHiddenDim), (nameof(DenseDim), DenseDim), (nameof(ProjectionDim), ProjectionDim),
+            (nameof(CompareDim), CompareDim), (nameof(CompositionKernel), CompositionKernel) })
+            Require(value <= ModelLimits.MaxWidth, name, value, $"at most {ModelLimits.MaxWidth:N0}");
+        Require(MaxLength <= ModelLimits.MaxLength, nameof(MaxLength), MaxLength, $"at most {ModelLimits.MaxLength:N0}");
+        Require((long)VocabularySize * EmbeddingDim <= ModelLimits.MaxTableValues, nameof(EmbeddingDim), EmbeddingDim,
+            $"small enough that the embedding table ({VocabularySize:N0} × {EmbeddingDim:N0}) holds at most {ModelLimits.MaxTableValues:N0} values");
     }
 
     private static void Require(bool condition, string name, object value, string expected)

@@ -138,7 +138,12 @@ public sealed class AttentionOnnxMatcher : IDisposable
             NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIds1Name, new DenseTensor<long>(ids1, [batch, length1])),
             NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIds2Name, new DenseTensor<long>(ids2, [batch, length2])),
         ]);
-        float[] Output(string name) => results.First(r => r.Name == name).AsTensor<float>().ToArray();
+        float[] Output(string name)
+        {
+            float[] values = results.First(r => r.Name == name).AsTensor<float>().ToArray();
+            OnnxModelInfo.CheckFinite(values, Info.Source, name);
+            return values;
+        }
         return (Output(OnnxModelInfo.ProbabilitiesName), Output(OnnxModelInfo.AttentionWeights1Name), Output(OnnxModelInfo.AttentionWeights2Name),
             HasAlignment ? Output(OnnxModelInfo.AlignmentName) : null);
     }

@@ -129,6 +129,7 @@ public sealed class AttentionOnnxModel : IDisposable
         var input = new DenseTensor<long>(ids, [batch, length]);
         using var results = _session.Run([NamedOnnxValue.CreateFromTensor(OnnxModelInfo.InputIdsName, input)]);
         float[] probabilities = results.First(r => r.Name == OnnxModelInfo.ProbabilitiesName).AsTensor<float>().ToArray();
+        OnnxModelInfo.CheckFinite(probabilities, Info.Source, OnnxModelInfo.ProbabilitiesName);
         var weightTensor = results.First(r => r.Name == OnnxModelInfo.AttentionWeightsName).AsTensor<float>();
         int heads = weightTensor.Rank == 3 ? weightTensor.Dimensions[1] : 1;
         return (probabilities, weightTensor.ToArray(), heads);

@@ -184,7 +184,44 @@ public sealed class OnnxModelInfo
         {
             throw new ModelLoadException(source, $"not a readable ONNX model: the file is truncated or damaged, or not ONNX at all ({e.Message}). Export the model again.", ModelLoadProblem.NotAModel, e);
         }
-        return FromProto(proto, source);
+        var info = FromProto(proto, source);
+        CheckAgainstManifest(model, source);
+        return info;
+    }
+
+    /// <summary>The manifest's key for the hash of the model.onnx saved beside it in a model directory.</summary>
+    internal const string ManifestOnnxHashKey = "onnxSha256";
+
+    // A model.onnx inside a model directory is vouched for by the model.json beside it: damage that still parses (and
+    // would make ONNX Runtime answer NaN) shows as a hash that differs from the recorded one.
+    private static void CheckAgainstManifest(byte[] model, string source)
+    {
+        if (!string.Equals(Path.GetFileName(source), "model.onnx", StringComparison.Ordinal) || !File.Exists(source))
+            return;
+        string manifestPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(source))!, "model.json");
+        string? recorded;
+        try
+        {
+            if (!File.Exists(manifestPath)) return;
+            using var manifest = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+            recorded = manifest.RootElement.ValueKind == JsonValueKind.Object
+                && manifest.RootElement.TryGetProperty(ManifestOnnxHashKey, out var hash) && hash.ValueKind == JsonValueKind.String
+                ? hash.GetString() : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return;   // the manifest is the model directory's business; its own loader reports it
+        }
+        if (recorded is { Length: > 0 } && !string.Equals(recorded, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model)), StringComparison.OrdinalIgnoreCase))
+            throw new ModelLoadException(source, "the file does not match the hash that model.json beside it records: it is damaged, or belongs to another model. Export it again from the model directory.");
+    }
+
+    /// <summary>Throws when a model's output holds NaN or an infinity, which only a damaged file produces.</summary>
+    internal static void CheckFinite(float[] values, string source, string output)
+    {
+        foreach (float value in values)
+            if (!float.IsFinite(value))
+                throw new ModelLoadException(source, $"the model's '{output}' output holds {value}: its weights are damaged. Export the model again.");
     }
 
     internal static OnnxModelInfo FromProto(ModelProto proto, string source)
@@ -208,10 +245,14 @@ public sealed class OnnxModelInfo
             TextClassifierOptions? options = null;
             TextMatcherOptions? matcherOptions = null;
             if (kind == ClassifierKindName)
+            {
                 options = JsonSerializer.Deserialize<TextClassifierOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
+                options.Validate();
+            }
             else if (kind == MatcherKindName)
             {
                 matcherOptions = JsonSerializer.Deserialize<TextMatcherOptions>(metadata[OptionsKey], ModelJson.Options) ?? throw new JsonException("null options");
+                matcherOptions.Validate();
                 if (metadata.TryGetValue(MatcherKindKey, out string? matcherKind))
                 {
                     if (!Enum.GetNames<Models.MatcherKind>().Contains(matcherKind, StringComparer.Ordinal))
@@ -227,7 +268,7 @@ public sealed class OnnxModelInfo
             long opset = proto.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain)).Select(o => o.Version).FirstOrDefault();
             return new OnnxModelInfo(source, metadata, format, kind, labels, options, matcherOptions, heads, maxLength, proto.ProducerVersion, opset);
         }
-        catch (Exception e) when (e is JsonException or FormatException or OverflowException)
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException or ArgumentException)
         {
             throw new ModelLoadException(source, $"the MLNetAttention metadata is damaged ({e.Message}). Export the model again.", e);
         }

@@ -8,9 +8,9 @@ namespace MLNetAttention.Tests.Cli;
 [TestClass]
 public sealed class CliTests
 {
-    private static string? modelDirectory;
+    private static string? TrainedModelDirectory;
 
-    private static string Tool()
+    internal static string Tool()
     {
         // The tool is built by the same solution build, in the same configuration as this test assembly.
         var output = new DirectoryInfo(AppContext.BaseDirectory);
@@ -39,14 +39,14 @@ public sealed class CliTests
 
     private static string TrainedModel()
     {
-        if (modelDirectory is not null) return modelDirectory;
+        if (TrainedModelDirectory is not null) return TrainedModelDirectory;
         string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
         var (code, output, error) = Run("train", "--data", "sample:poetry-dynasty", "--epochs", "1", "--min-freq", "2",
             "--embedding-dim", "32", "--hidden-dim", "32", "--threads", "1", "--out", directory);
         Assert.AreEqual(0, code, error);
         StringAssert.Contains(output, "accuracy");
         Assert.IsTrue(File.Exists(Path.Combine(directory, "model.onnx")), "train also writes model.onnx");
-        return modelDirectory = directory;
+        return TrainedModelDirectory = directory;
     }
 
     [TestMethod]
@@ -103,6 +103,15 @@ public sealed class CliTests
 
         (code, _, _) = Run("train", "--data", "sample:poetry-dynasty", "--encoder", "transformer");
         Assert.AreEqual(1, code, "an invalid option value is a usage error");
+        (code, _, error) = Run("train", "--data", "sample:poetry-dynasty", "--epochs", "-1");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "Epochs");
+
+        // An output that cannot be written fails before training (nothing can be created under /proc, even as root).
+        (code, var trainOutput, error) = Run("train", "--data", "sample:poetry-dynasty", "--out", "/proc/mlna-no-such-place/model");
+        Assert.AreEqual(3, code, error);
+        StringAssert.Contains(error, "cannot write");
+        Assert.IsFalse(error.Contains("epoch 1/"), "the check comes before training");
     }
 
     [TestMethod]

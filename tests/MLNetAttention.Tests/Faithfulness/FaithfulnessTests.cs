@@ -14,9 +14,9 @@ public sealed class FaithfulnessTests
 {
     private static readonly List<TextExample> Train = BundledSamples.ReadTexts("poetry-dynasty.train").ToList();
     private static readonly List<TextExample> Test = BundledSamples.ReadTexts("poetry-dynasty.test").ToList();
-    private static AttentionClassifier? model;
+    private static AttentionClassifier? SmallModel;
 
-    private static AttentionClassifier Model => model!;
+    private static AttentionClassifier Model => SmallModel!;
 
     private static AttentionClassifierOptions SmallOptions(PoolingKind pooling = PoolingKind.MultiHead, long seed = 42) => new()
     {
@@ -26,10 +26,10 @@ public sealed class FaithfulnessTests
     };
 
     [ClassInitialize]
-    public static void TrainSmallModel(TestContext _) => model = AttentionClassifier.Train(Train.Take(1000), null, SmallOptions());
+    public static void TrainSmallModel(TestContext _) => SmallModel = AttentionClassifier.Train(Train.Take(1000), null, SmallOptions());
 
     [ClassCleanup]
-    public static void DisposeModel() => model?.Dispose();
+    public static void DisposeModel() => SmallModel?.Dispose();
 
     private static int[] Ids(string text) => Model.Tokenizer.EncodeToIds(text, Model.MaxLength, out _);
 

@@ -51,39 +51,39 @@ public sealed class AttentionMatchTests
 {
     private const float Tolerance = 1e-5f;
 
-    private static string _directory = "";
-    private static AttentionMatcher _char = null!;
-    private static AttentionMatcher _mixed = null!;
-    private static string _charPath = "";
-    private static string _mixedPath = "";
-    private static string _classifierPath = "";
-    private static AttentionMatcher _cross = null!;
-    private static string _crossPath = "";
+    private static string WorkDirectory = "";
+    private static AttentionMatcher CharMatcher = null!;
+    private static AttentionMatcher MixedMatcher = null!;
+    private static string CharPath = "";
+    private static string MixedPath = "";
+    private static string ClassifierPath = "";
+    private static AttentionMatcher CrossMatcher = null!;
+    private static string CrossPath = "";
 
     [ClassInitialize]
     public static void BuildModels(TestContext context)
     {
-        _directory = OnnxTestModels.TempDirectory();
-        _char = OnnxTestModels.BuildMatcher(MatcherKind.Interactive, EncoderKind.Conv);
-        _mixed = OnnxTestModels.BuildMatcher(MatcherKind.Siamese, EncoderKind.Conv, mode: TokenizationMode.Mixed);
-        _charPath = Path.Combine(_directory, "char-matcher.onnx");
-        _mixedPath = Path.Combine(_directory, "mixed-matcher.onnx");
-        OnnxExporter.Export(_char, _charPath);
-        OnnxExporter.Export(_mixed, _mixedPath);
-        _cross = OnnxTestModels.BuildMatcher(MatcherKind.Cross, EncoderKind.ResConv, mode: TokenizationMode.Mixed);
-        _crossPath = Path.Combine(_directory, "cross-matcher.onnx");
-        OnnxExporter.Export(_cross, _crossPath);
+        WorkDirectory = OnnxTestModels.TempDirectory();
+        CharMatcher = OnnxTestModels.BuildMatcher(MatcherKind.Interactive, EncoderKind.Conv);
+        MixedMatcher = OnnxTestModels.BuildMatcher(MatcherKind.Siamese, EncoderKind.Conv, mode: TokenizationMode.Mixed);
+        CharPath = Path.Combine(WorkDirectory, "char-matcher.onnx");
+        MixedPath = Path.Combine(WorkDirectory, "mixed-matcher.onnx");
+        OnnxExporter.Export(CharMatcher, CharPath);
+        OnnxExporter.Export(MixedMatcher, MixedPath);
+        CrossMatcher = OnnxTestModels.BuildMatcher(MatcherKind.Cross, EncoderKind.ResConv, mode: TokenizationMode.Mixed);
+        CrossPath = Path.Combine(WorkDirectory, "cross-matcher.onnx");
+        OnnxExporter.Export(CrossMatcher, CrossPath);
         using var classifier = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention);
-        _classifierPath = Path.Combine(_directory, "classifier.onnx");
-        OnnxExporter.Export(classifier, _classifierPath);
+        ClassifierPath = Path.Combine(WorkDirectory, "classifier.onnx");
+        OnnxExporter.Export(classifier, ClassifierPath);
     }
 
     [ClassCleanup]
     public static void Dispose()
     {
-        _char.Dispose();
-        _mixed.Dispose();
-        _cross.Dispose();
+        CharMatcher.Dispose();
+        MixedMatcher.Dispose();
+        CrossMatcher.Dispose();
     }
 
     private static (string Text1, string Text2)[] MixedPairs =>
@@ -132,13 +132,13 @@ public sealed class AttentionMatchTests
     public void OutputsEqualPredictAndTheOnnxMatcherOnRealPairs()
     {
         var ml = new MLContext(1);
-        var model = ml.Transforms.AttentionMatch(_charPath).Fit(ml.Data.LoadFromEnumerable(new[] { new PairRow() }));
+        var model = ml.Transforms.AttentionMatch(CharPath).Fit(ml.Data.LoadFromEnumerable(new[] { new PairRow() }));
         CollectionAssert.AreEqual(new[] { "0", "1" }, model.Labels.ToArray());
-        var expected = _char.Predict(OnnxTestModels.Pairs);
+        var expected = CharMatcher.Predict(OnnxTestModels.Pairs);
         Assert.IsTrue(expected.Any(p => p.TruncatedTokens1 > 0) && expected.Any(p => p.TruncatedTokens2 > 0), "both sides should hold a truncated text");
         var actual = Score(ml, model, OnnxTestModels.Pairs);
         AssertMatches(expected, actual);
-        using var onnx = AttentionOnnxMatcher.Load(_charPath);
+        using var onnx = AttentionOnnxMatcher.Load(CharPath);
         AssertMatches(onnx.Predict(OnnxTestModels.Pairs), actual);
     }
 
@@ -147,9 +147,9 @@ public sealed class AttentionMatchTests
     {
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(WithEmpty.Select(p => new PairRow { Text1 = p.Text1, Text2 = p.Text2 }));
-        using var stream = File.OpenRead(_mixedPath);
+        using var stream = File.OpenRead(MixedPath);
         var model = ml.Transforms.AttentionMatch(stream).Fit(data);
-        var expected = _mixed.Predict(MixedPairs);
+        var expected = MixedMatcher.Predict(MixedPairs);
         Assert.IsTrue(expected.Any(p => p.Tokens1.Any(t => t.Id == AttentionTokenizer.UnknownId)), "some token should be unknown");
         var before = Score(ml, model, WithEmpty);
         AssertMatches(expected, before.Take(MixedPairs.Length).ToList());
@@ -162,7 +162,7 @@ public sealed class AttentionMatchTests
         }
         Assert.IsEmpty(before[^1].Tokens2);
 
-        string path = Path.Combine(_directory, "matcher.zip");
+        string path = Path.Combine(WorkDirectory, "matcher.zip");
         ml.Model.Save(model, data.Schema, path);
         var fresh = new MLContext(2);
         fresh.ComponentCatalog.RegisterAttentionPool();
@@ -195,14 +195,14 @@ public sealed class AttentionMatchTests
     {
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(WithEmpty.Select(p => new PairRow { Text1 = p.Text1, Text2 = p.Text2 }));
-        var model = ml.Transforms.AttentionMatch(_crossPath).Fit(data);
+        var model = ml.Transforms.AttentionMatch(CrossPath).Fit(data);
         Assert.IsTrue(model.Info.HasAlignment);
         var column = model.GetOutputSchema(data.Schema)[AttentionMatchColumns.Alignment];
         Assert.IsInstanceOfType<VectorDataViewType>(column.Type);
         Assert.AreEqual(NumberDataViewType.Single, ((VectorDataViewType)column.Type).ItemType);
 
-        var expected = _cross.Predict(MixedPairs);
-        using var onnx = AttentionOnnxMatcher.Load(_crossPath);
+        var expected = CrossMatcher.Predict(MixedPairs);
+        using var onnx = AttentionOnnxMatcher.Load(CrossPath);
         var viaOnnx = onnx.Predict(MixedPairs);
         var before = ScoreCross(ml, model, WithEmpty);
         Assert.IsTrue(expected.Any(p => p.TruncatedTokens1 > 0), "a truncated text should be scored");
@@ -224,7 +224,7 @@ public sealed class AttentionMatchTests
                 Assert.AreEqual(1f, empty.Alignment.AsSpan(r * empty.AttentionWeights2.Length, empty.AttentionWeights2.Length).ToArray().Sum(), 1e-5f);
         }
 
-        string path = Path.Combine(_directory, "cross-matcher.zip");
+        string path = Path.Combine(WorkDirectory, "cross-matcher.zip");
         ml.Model.Save(model, data.Schema, path);
         var fresh = new MLContext(2);
         fresh.ComponentCatalog.RegisterAttentionPool();
@@ -249,7 +249,7 @@ public sealed class AttentionMatchTests
     {
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(new[] { new PairRow { Text1 = "月", Text2 = "春风" } });
-        var model = ml.Transforms.AttentionMatch(_charPath).Fit(data);
+        var model = ml.Transforms.AttentionMatch(CharPath).Fit(data);
         Assert.IsFalse(model.Info.HasAlignment);
         Assert.IsNull(model.GetOutputSchema(data.Schema).GetColumnOrNull(AttentionMatchColumns.Alignment));
     }
@@ -262,10 +262,10 @@ public sealed class AttentionMatchTests
         var data = ml.Data.LoadFromEnumerable(rows);
         var labels = ml.Data.LoadFromEnumerable(AttentionMatcher.Labels.Select(l => new TextRow { Text = l }));
         var model = ml.Transforms.Conversion.MapValueToKey("Label", keyData: labels)
-            .Append(ml.Transforms.AttentionMatch(_charPath, "Text1", "Text2")).Fit(data);
+            .Append(ml.Transforms.AttentionMatch(CharPath, "Text1", "Text2")).Fit(data);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(data), labelColumnName: "Label");
 
-        var expected = _char.Predict(rows.Select(r => (r.Text1, r.Text2)));
+        var expected = CharMatcher.Predict(rows.Select(r => (r.Text1, r.Text2)));
         double accuracy = expected.Select((p, i) => (p.Probability > 0.5f ? "1" : "0") == rows[i].Label ? 1.0 : 0.0).Average();
         Assert.AreEqual(accuracy, metrics.MicroAccuracy, 1e-9);
         Assert.AreEqual(2, metrics.ConfusionMatrix.NumberOfClasses);
@@ -276,14 +276,14 @@ public sealed class AttentionMatchTests
     {
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(new[] { new PairRow { Text1 = "月", Text2 = "春风" } });
-        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionMatch(_charPath, "Text1", "Question2").Fit(data));
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionMatch(CharPath, "Text1", "Question2").Fit(data));
         StringAssert.Contains(missing.Message, "Could not find input column 'Question2'");
 
         var numbers = ml.Data.LoadFromEnumerable(new[] { new NumberPairRow { Text1 = "月", Text2 = 1f } });
-        var mismatch = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionMatch(_charPath).Fit(numbers));
+        var mismatch = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionMatch(CharPath).Fit(numbers));
         StringAssert.Contains(mismatch.Message, "Schema mismatch for input column 'Text2': expected String, got Single");
 
-        var model = ml.Transforms.AttentionMatch(_charPath).Fit(data);
+        var model = ml.Transforms.AttentionMatch(CharPath).Fit(data);
         var atTransform = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Transform(numbers));
         StringAssert.Contains(atTransform.Message, "input column 'Text2': expected String, got Single");
     }
@@ -292,13 +292,13 @@ public sealed class AttentionMatchTests
     public void EachMethodRefusesTheOtherKindAndNamesTheRightMethod()
     {
         var ml = new MLContext(1);
-        var pool = Assert.ThrowsExactly<ModelLoadException>(() => ml.Transforms.AttentionPool(_charPath));
+        var pool = Assert.ThrowsExactly<ModelLoadException>(() => ml.Transforms.AttentionPool(CharPath));
         StringAssert.Contains(pool.Message, "'matcher'");
         StringAssert.Contains(pool.Message, "AttentionMatch");
-        var match = Assert.ThrowsExactly<ModelLoadException>(() => ml.Transforms.AttentionMatch(_classifierPath));
+        var match = Assert.ThrowsExactly<ModelLoadException>(() => ml.Transforms.AttentionMatch(ClassifierPath));
         StringAssert.Contains(match.Message, "'classifier'");
         StringAssert.Contains(match.Message, "AttentionPool");
-        Assert.ThrowsExactly<FileNotFoundException>(() => ml.Transforms.AttentionMatch(Path.Combine(_directory, "absent.onnx")));
+        Assert.ThrowsExactly<FileNotFoundException>(() => ml.Transforms.AttentionMatch(Path.Combine(WorkDirectory, "absent.onnx")));
     }
 }
 

@@ -35,29 +35,29 @@ public sealed class AttentionPoolTests
 {
     private const float Tolerance = 1e-5f;
 
-    private static string _directory = "";
-    private static AttentionClassifier _char = null!;
-    private static AttentionClassifier _mixedMultiHead = null!;
-    private static string _charPath = "";
-    private static string _mixedPath = "";
+    private static string WorkDirectory = "";
+    private static AttentionClassifier CharClassifier = null!;
+    private static AttentionClassifier MixedMultiHeadClassifier = null!;
+    private static string CharPath = "";
+    private static string MixedPath = "";
 
     [ClassInitialize]
     public static void BuildModels(TestContext context)
     {
-        _directory = OnnxTestModels.TempDirectory();
-        _char = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention);
-        _mixedMultiHead = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.MultiHead, mode: TokenizationMode.Mixed);
-        _charPath = Path.Combine(_directory, "char.onnx");
-        _mixedPath = Path.Combine(_directory, "mixed.onnx");
-        OnnxExporter.Export(_char, _charPath);
-        OnnxExporter.Export(_mixedMultiHead, _mixedPath);
+        WorkDirectory = OnnxTestModels.TempDirectory();
+        CharClassifier = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention);
+        MixedMultiHeadClassifier = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.MultiHead, mode: TokenizationMode.Mixed);
+        CharPath = Path.Combine(WorkDirectory, "char.onnx");
+        MixedPath = Path.Combine(WorkDirectory, "mixed.onnx");
+        OnnxExporter.Export(CharClassifier, CharPath);
+        OnnxExporter.Export(MixedMultiHeadClassifier, MixedPath);
     }
 
     [ClassCleanup]
     public static void Dispose()
     {
-        _char.Dispose();
-        _mixedMultiHead.Dispose();
+        CharClassifier.Dispose();
+        MixedMultiHeadClassifier.Dispose();
     }
 
     internal static List<ScoredRow> Score(MLContext ml, ITransformer model, IEnumerable<string> texts)
@@ -91,24 +91,24 @@ public sealed class AttentionPoolTests
     public void OutputsEqualPredictForACharModel()
     {
         var ml = new MLContext(1);
-        var model = ml.Transforms.AttentionPool(_charPath).Fit(ml.Data.LoadFromEnumerable(new[] { new TextRow() }));
+        var model = ml.Transforms.AttentionPool(CharPath).Fit(ml.Data.LoadFromEnumerable(new[] { new TextRow() }));
         Assert.AreEqual(1, model.Heads);
-        CollectionAssert.AreEqual(_char.Labels.ToArray(), model.Labels.ToArray());
-        AssertMatches(_char.Predict(OnnxTestModels.Texts), Score(ml, model, OnnxTestModels.Texts));
+        CollectionAssert.AreEqual(CharClassifier.Labels.ToArray(), model.Labels.ToArray());
+        AssertMatches(CharClassifier.Predict(OnnxTestModels.Texts), Score(ml, model, OnnxTestModels.Texts));
     }
 
     [TestMethod]
     public void OutputsEqualPredictForAMixedMultiHeadModelWithUnknownWords()
     {
         var ml = new MLContext(1);
-        using var stream = File.OpenRead(_mixedPath);
+        using var stream = File.OpenRead(MixedPath);
         var model = ml.Transforms.AttentionPool(stream).Fit(ml.Data.LoadFromEnumerable(new[] { new TextRow() }));
         Assert.AreEqual(3, model.Heads);
-        var expected = _mixedMultiHead.Predict(MixedTexts);
+        var expected = MixedMultiHeadClassifier.Predict(MixedTexts);
         Assert.IsTrue(expected.Any(p => p.Tokens.Any(t => t.Id == AttentionTokenizer.UnknownId)), "some token should be unknown");
         Assert.IsTrue(expected.Any(p => p.TruncatedTokens > 0), "some text should be truncated");
         AssertMatches(expected, Score(ml, model, MixedTexts));
-        using var onnx = AttentionOnnxModel.Load(_mixedPath);
+        using var onnx = AttentionOnnxModel.Load(MixedPath);
         AssertMatches(onnx.Predict(MixedTexts), Score(ml, model, MixedTexts));
     }
 
@@ -117,8 +117,8 @@ public sealed class AttentionPoolTests
     {
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(MixedTexts.Select(t => new TextRow { Text = t }));
-        var model = ml.Transforms.AttentionPool(_mixedPath).Fit(data);
-        string path = Path.Combine(_directory, "pipeline.zip");
+        var model = ml.Transforms.AttentionPool(MixedPath).Fit(data);
+        string path = Path.Combine(WorkDirectory, "pipeline.zip");
         ml.Model.Save(model, data.Schema, path);
 
         var fresh = new MLContext(2);
@@ -137,8 +137,8 @@ public sealed class AttentionPoolTests
         }
 
         // LoadAttentionPool re-creates the ONNX step with the options' threads; outputs stay identical, in a nested chain too.
-        var pipeline = fresh.Transforms.CopyColumns("Copy", "Text").Append(fresh.Transforms.AttentionPool(_mixedPath)).Fit(data);
-        string nested = Path.Combine(_directory, "nested.zip");
+        var pipeline = fresh.Transforms.CopyColumns("Copy", "Text").Append(fresh.Transforms.AttentionPool(MixedPath)).Fit(data);
+        string nested = Path.Combine(WorkDirectory, "nested.zip");
         fresh.Model.Save(pipeline, data.Schema, nested);
         var third = new MLContext(3);
         third.ComponentCatalog.RegisterAttentionPool();
@@ -154,7 +154,7 @@ public sealed class AttentionPoolTests
         }
         var chain = (TransformerChain<ITransformer>)AttentionPoolModelLoader.Load(third.Model, nested, out _, new AttentionPoolOptions(), out int replaced);
         Assert.AreEqual(1, replaced);
-        string resaved = Path.Combine(_directory, "resaved.zip");
+        string resaved = Path.Combine(WorkDirectory, "resaved.zip");
         third.Model.Save(chain, data.Schema, resaved);
         Assert.HasCount(before.Count, Score(third, third.Model.Load(resaved, out _), MixedTexts));
     }
@@ -163,23 +163,23 @@ public sealed class AttentionPoolTests
     public void EvaluateAndPredictionEngineWork()
     {
         var ml = new MLContext(1);
-        var rows = OnnxTestModels.Texts.Select((t, i) => new LabelledRow { Text = t, Label = _char.Labels[i % 3] }).ToArray();
+        var rows = OnnxTestModels.Texts.Select((t, i) => new LabelledRow { Text = t, Label = CharClassifier.Labels[i % 3] }).ToArray();
         var data = ml.Data.LoadFromEnumerable(rows);
-        var labels = ml.Data.LoadFromEnumerable(_char.Labels.Select(l => new TextRow { Text = l }));
+        var labels = ml.Data.LoadFromEnumerable(CharClassifier.Labels.Select(l => new TextRow { Text = l }));
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyData: labels)
-            .Append(ml.Transforms.AttentionPool(_charPath, "Text"));
+            .Append(ml.Transforms.AttentionPool(CharPath, "Text"));
         var model = pipeline.Fit(data);
         var scored = model.Transform(data);
         var metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "Label");
 
-        var expected = _char.Predict(rows.Select(r => r.Text));
+        var expected = CharClassifier.Predict(rows.Select(r => r.Text));
         double accuracy = expected.Select((p, i) => p.Label == rows[i].Label ? 1.0 : 0.0).Average();
         Assert.AreEqual(accuracy, metrics.MicroAccuracy, 1e-9);
         Assert.AreEqual(3, metrics.ConfusionMatrix.NumberOfClasses);
 
-        var engine = ml.Model.CreatePredictionEngine<TextRow, ScoredRow>(ml.Transforms.AttentionPool(_charPath).Fit(data));
+        var engine = ml.Model.CreatePredictionEngine<TextRow, ScoredRow>(ml.Transforms.AttentionPool(CharPath).Fit(data));
         var one = engine.Predict(new TextRow { Text = OnnxTestModels.Texts[2] });
-        var reference = _char.Predict(OnnxTestModels.Texts[2]);
+        var reference = CharClassifier.Predict(OnnxTestModels.Texts[2]);
         Assert.AreEqual((uint)reference.LabelIndex + 1, one.PredictedLabel);
         Assert.IsLessThanOrEqualTo(Tolerance, OnnxTestModels.MaxAbsDiff(reference.Probabilities, one.Score));
         Assert.HasCount(reference.Tokens.Count, one.AttentionWeights);
@@ -189,9 +189,9 @@ public sealed class AttentionPoolTests
     public void EmptyTextIsScoredAsOneUnknownTokenWithoutTokens()
     {
         var ml = new MLContext(1);
-        var model = ml.Transforms.AttentionPool(_mixedPath).Fit(ml.Data.LoadFromEnumerable(new[] { new TextRow() }));
+        var model = ml.Transforms.AttentionPool(MixedPath).Fit(ml.Data.LoadFromEnumerable(new[] { new TextRow() }));
         var rows = Score(ml, model, ["", "   ", "\u0001", "月"]);
-        var unknownAlone = _mixedMultiHead.Predict("\u0001");
+        var unknownAlone = MixedMultiHeadClassifier.Predict("\u0001");
         Assert.AreEqual(AttentionTokenizer.UnknownId, unknownAlone.Tokens.Single().Id);
         foreach (var row in rows.Take(2))
         {
@@ -211,14 +211,14 @@ public sealed class AttentionPoolTests
     {
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "月" } });
-        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionPool(_charPath, "Review").Fit(data));
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionPool(CharPath, "Review").Fit(data));
         StringAssert.Contains(missing.Message, "Could not find input column 'Review'");
 
         var numbers = ml.Data.LoadFromEnumerable(new[] { new NumberRow { Text = 1f } });
-        var mismatch = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionPool(_charPath).Fit(numbers));
+        var mismatch = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.AttentionPool(CharPath).Fit(numbers));
         StringAssert.Contains(mismatch.Message, "Schema mismatch for input column 'Text': expected String, got Single");
 
-        var model = ml.Transforms.AttentionPool(_charPath).Fit(data);
+        var model = ml.Transforms.AttentionPool(CharPath).Fit(data);
         var atTransform = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Transform(numbers));
         StringAssert.Contains(atTransform.Message, "expected String, got Single");
     }
@@ -227,11 +227,11 @@ public sealed class AttentionPoolTests
     public void AFileThatIsNotAnMLNetAttentionModelIsRejected()
     {
         var ml = new MLContext(1);
-        string garbage = Path.Combine(_directory, "garbage.onnx");
+        string garbage = Path.Combine(WorkDirectory, "garbage.onnx");
         File.WriteAllBytes(garbage, [1, 2, 3, 4, 5, 6, 7, 8]);
         var e = Assert.ThrowsExactly<ModelLoadException>(() => ml.Transforms.AttentionPool(garbage));
         StringAssert.Contains(e.Message, "garbage.onnx");
-        Assert.ThrowsExactly<FileNotFoundException>(() => ml.Transforms.AttentionPool(Path.Combine(_directory, "absent.onnx")));
+        Assert.ThrowsExactly<FileNotFoundException>(() => ml.Transforms.AttentionPool(Path.Combine(WorkDirectory, "absent.onnx")));
     }
 
     [TestMethod]
@@ -245,11 +245,11 @@ public sealed class AttentionPoolTests
         var ml = new MLContext(1);
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "月" } });
         Assert.IsFalse(ExecutionProvider.IsCudaAvailable(), "this machine has no CUDA libraries");
-        var model = ml.Transforms.AttentionPool(_charPath, options: new AttentionPoolOptions { GpuDeviceId = 0 }).Fit(data);
+        var model = ml.Transforms.AttentionPool(CharPath, options: new AttentionPoolOptions { GpuDeviceId = 0 }).Fit(data);
         Assert.IsNull(model.GpuDeviceId);
-        AssertMatches(_char.Predict(["月"]), Score(ml, model, ["月"]));
+        AssertMatches(CharClassifier.Predict(["月"]), Score(ml, model, ["月"]));
         Assert.ThrowsExactly<InvalidOperationException>(() =>
-            ml.Transforms.AttentionPool(_charPath, options: new AttentionPoolOptions { GpuDeviceId = 0, FallbackToCpu = false }).Fit(data));
+            ml.Transforms.AttentionPool(CharPath, options: new AttentionPoolOptions { GpuDeviceId = 0, FallbackToCpu = false }).Fit(data));
     }
 }
 

@@ -12,8 +12,11 @@ public sealed class StepOptimizerTests
     // A table and a linear read-out: the smallest model with both kinds of parameter.
     private sealed class TinyModel : nn.Module<Tensor, Tensor>
     {
+        // A TorchSharp module's fields keep their state-dict names (table.weight, readout.weight ...), as in src/.../Modules.
+#pragma warning disable IDE1006
         private readonly RowSparseEmbedding table;
         private readonly Linear readout;
+#pragma warning restore IDE1006
 
         public TinyModel() : base(nameof(TinyModel))
         {

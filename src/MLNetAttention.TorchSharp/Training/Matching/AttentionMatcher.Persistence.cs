@@ -46,10 +46,13 @@ public sealed partial class AttentionMatcher
     }
 
     /// <summary>
-    /// Writes model.json (format, options, training settings, summary, versions), vocab.json and weights.bin into
-    /// <paramref name="directory"/>, each atomically; model.json goes last and records the other files' hashes.
+    /// Writes model.json (format, options, training settings, summary, versions), vocab.json and weights.bin into a
+    /// staging directory beside <paramref name="directory"/> and swaps it in as a whole (see <c>AttentionClassifier.Save</c>).
     /// </summary>
-    public void Save(string directory) =>
+    /// <exception cref="IOException">The directory cannot be written, or holds unrelated files.</exception>
+    public void Save(string directory) => Save(directory, alsoWrite: null);
+
+    internal void Save(string directory, Action<string>? alsoWrite) =>
         ModelDirectory.Save(directory, Tokenizer, Network, new Manifest
         {
             Format = FormatName,
@@ -59,9 +62,9 @@ public sealed partial class AttentionMatcher
             Training = TrainingOptions,
             Summary = Summary,
             Calibration = Network is TripletMatcher triplet ? new[] { triplet.Calibration.Scale, triplet.Calibration.Bias } : null,
-        });
+        }, alsoWrite);
 
-    /// <summary>Loads a model directory written by <see cref="Save"/>, checking its format, hashes, vocabulary and weight shapes.</summary>
+    /// <summary>Loads a model directory written by <see cref="Save(string)"/>, checking its format, hashes, vocabulary and weight shapes.</summary>
     /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version, a classifier, or does not match the others.</exception>
     public static AttentionMatcher Load(string directory)
     {

@@ -19,11 +19,11 @@ public readonly record struct Triplet(int Anchor, int Positive, int Negative);
 public sealed class TripletSampler
 {
     private const int MaxRedraws = 64;
-    private readonly List<int[]> texts = new();
-    private readonly List<(int Anchor, int Positive)> positives = new();
-    private readonly Dictionary<int, HashSet<int>> matchesOf = new();
-    private readonly Dictionary<int, List<int>> labelledNegativesOf = new();
-    private readonly int[] pool;
+    private readonly List<int[]> _texts = new();
+    private readonly List<(int Anchor, int Positive)> _positives = new();
+    private readonly Dictionary<int, HashSet<int>> _matchesOf = new();
+    private readonly Dictionary<int, List<int>> _labelledNegativesOf = new();
+    private readonly int[] _pool;
 
     /// <summary>Indexes the pairs.</summary>
     /// <param name="ids1">Token ids of the first sentences (anchors).</param>
@@ -44,7 +44,7 @@ public sealed class TripletSampler
         var index = new Dictionary<int[], int>(SequenceComparer.Instance);
         int Intern(int[] ids)
         {
-            if (!index.TryGetValue(ids, out int id)) { id = texts.Count; index[ids] = id; texts.Add(ids); }
+            if (!index.TryGetValue(ids, out int id)) { id = _texts.Count; index[ids] = id; _texts.Add(ids); }
             return id;
         }
         var secondSentences = new HashSet<int>();
@@ -54,46 +54,46 @@ public sealed class TripletSampler
             secondSentences.Add(b);
             if (labels[i] == 1)
             {
-                positives.Add((a, b));
-                Add(matchesOf, a, b);
+                _positives.Add((a, b));
+                Add(_matchesOf, a, b);
             }
         }
         for (int i = 0; i < ids1.Count; i++)
         {
             if (labels[i] == 1) continue;
             int a = index[ids1[i]], b = index[ids2[i]];
-            if (!(matchesOf.TryGetValue(a, out var m) && m.Contains(b)) && a != b)
-                (labelledNegativesOf.TryGetValue(a, out var list) ? list : labelledNegativesOf[a] = new List<int>()).Add(b);
+            if (!(_matchesOf.TryGetValue(a, out var m) && m.Contains(b)) && a != b)
+                (_labelledNegativesOf.TryGetValue(a, out var list) ? list : _labelledNegativesOf[a] = new List<int>()).Add(b);
         }
-        pool = secondSentences.Order().ToArray();
-        if (positives.Count == 0)
+        _pool = secondSentences.Order().ToArray();
+        if (_positives.Count == 0)
             throw new ArgumentException("There is no matching pair (label 1): a triplet matcher needs positives.", nameof(labels));
-        foreach (var (a, p) in positives)
-            if (pool.All(c => !IsValidNegative(a, p, c)))
+        foreach (var (a, p) in _positives)
+            if (_pool.All(c => !IsValidNegative(a, p, c)))
                 throw new ArgumentException("Some anchor has no possible negative: every second sentence is one of its matches. Add more distinct pairs.", nameof(ids2));
     }
 
     /// <summary>The distinct sentences (token ids) the triplets index.</summary>
-    public IReadOnlyList<int[]> Texts => texts;
+    public IReadOnlyList<int[]> Texts => _texts;
 
     /// <summary>The number of matching pairs, hence of triplets per <see cref="Sample"/>.</summary>
-    public int PositiveCount => positives.Count;
+    public int PositiveCount => _positives.Count;
 
     /// <summary>The probability of using a labelled non-match as the negative.</summary>
     public double HardNegativeShare { get; }
 
     /// <summary>Whether <paramref name="negative"/> may serve as the negative of (<paramref name="anchor"/>, <paramref name="positive"/>).</summary>
     public bool IsValidNegative(int anchor, int positive, int negative) =>
-        negative != positive && negative != anchor && !(matchesOf.TryGetValue(anchor, out var m) && m.Contains(negative));
+        negative != positive && negative != anchor && !(_matchesOf.TryGetValue(anchor, out var m) && m.Contains(negative));
 
     /// <summary>One triplet per matching pair, in pair order, drawn with <paramref name="random"/>.</summary>
     public IReadOnlyList<Triplet> Sample(SplitMix64 random)
     {
         ArgumentNullException.ThrowIfNull(random);
-        var triplets = new Triplet[positives.Count];
-        for (int i = 0; i < positives.Count; i++)
+        var triplets = new Triplet[_positives.Count];
+        for (int i = 0; i < _positives.Count; i++)
         {
-            var (a, p) = positives[i];
+            var (a, p) = _positives[i];
             triplets[i] = new Triplet(a, p, DrawNegative(a, p, random));
         }
         return triplets;
@@ -101,15 +101,15 @@ public sealed class TripletSampler
 
     private int DrawNegative(int anchor, int positive, SplitMix64 random)
     {
-        if (labelledNegativesOf.TryGetValue(anchor, out var hard) && random.NextDouble() < HardNegativeShare)
+        if (_labelledNegativesOf.TryGetValue(anchor, out var hard) && random.NextDouble() < HardNegativeShare)
             return hard[random.NextInt(hard.Count)];
         for (int attempt = 0; attempt < MaxRedraws; attempt++)
         {
-            int candidate = pool[random.NextInt(pool.Length)];
+            int candidate = _pool[random.NextInt(_pool.Length)];
             if (IsValidNegative(anchor, positive, candidate)) return candidate;
         }
         // Almost every second sentence is a match of this anchor: pick uniformly among the valid ones.
-        var valid = pool.Where(c => IsValidNegative(anchor, positive, c)).ToArray();
+        var valid = _pool.Where(c => IsValidNegative(anchor, positive, c)).ToArray();
         return valid[random.NextInt(valid.Length)];
     }
 
