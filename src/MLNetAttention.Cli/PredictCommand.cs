@@ -34,6 +34,10 @@ internal static class PredictCommand
             bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
             foreach (var prediction in classifier.Predict(inputs))
             {
+                // An answer built mostly on unknown tokens looks as confident as any other: say so.
+                if (prediction.UnknownShare > ClassPrediction.UnknownShareWarning)
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"warning: {prediction.UnknownShare:0%} of the tokens of \"{Shorten(prediction.Text)}\" are outside the model's vocabulary; its answer rests on little."));
                 if (asJson) Console.Out.WriteLine(JsonSerializer.Serialize(ToJson(prediction), CliJson.Compact));
                 else Console.Out.WriteLine(FormatLine(prediction, color));
             }
@@ -170,6 +174,7 @@ internal static class PredictCommand
         probabilities = p.Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => p.Probabilities[x.i]),
         heads = p.Heads,
         truncatedTokens = p.TruncatedTokens,
+        unknownShare = p.UnknownShare,
         tokens = p.Tokens.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight, weights = p.Heads > 1 ? t.Weights : null }),
     };
 
@@ -184,4 +189,6 @@ internal static class PredictCommand
             if (!string.IsNullOrWhiteSpace(line)) lines.Add(line);
         return lines;
     }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..39] + "…";
 }

@@ -19,6 +19,7 @@ internal static class AtomicDirectory
     {
         string fullPath = CheckTarget(target, owned);
         string parent = Path.GetDirectoryName(fullPath)!;
+        RemoveAbandonedStaging(parent, Path.GetFileName(fullPath));
         string staging = Path.Combine(parent, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.staging");
         Directory.CreateDirectory(staging);
         try
@@ -79,6 +80,31 @@ internal static class AtomicDirectory
             throw new IOException($"{target}: cannot write beside this path ({e.Message}). Choose a writable location.", e);
         }
         return fullPath;
+    }
+
+    // A process killed mid-save leaves its hidden staging directory beside the target; the next save removes those
+    // whose process is gone.
+    private static void RemoveAbandonedStaging(string parent, string name)
+    {
+        foreach (string leftover in Directory.EnumerateDirectories(parent, $".{name}.*.staging"))
+        {
+            string[] parts = Path.GetFileName(leftover)[(name.Length + 2)..].Split('.');
+            if (parts.Length == 3 && int.TryParse(parts[0], out int processId) && !IsRunning(processId))
+                TryDelete(leftover);
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static bool TryExchange(string a, string b)

@@ -47,7 +47,18 @@ internal static class TokenWeights
             Text = text, Label = labels[best], LabelIndex = best, Labels = labels,
             Probabilities = rowProbabilities, Tokens = Of(text, window, tokenizer, weights, heads, stride), Heads = heads,
             TruncatedTokens = window.TextTokenCount - window.Ids.Length,
+            UnknownShare = UnknownShareOf(window.Ids),
         };
+    }
+
+    /// <summary>The share of <paramref name="ids"/> that are the unknown id (0 for no tokens).</summary>
+    public static float UnknownShareOf(ReadOnlySpan<int> ids)
+    {
+        if (ids.Length == 0) return 0;
+        int unknown = 0;
+        foreach (int id in ids)
+            if (id == AttentionTokenizer.UnknownId) unknown++;
+        return (float)unknown / ids.Length;
     }
 }
 
@@ -80,4 +91,14 @@ public sealed class ClassPrediction
 
     /// <summary>Tokens past the model's maximum length that were not scored.</summary>
     public required int TruncatedTokens { get; init; }
+
+    /// <summary>
+    /// The share of the scored tokens that are outside the model's vocabulary (the unknown id). A text made mostly of
+    /// unknown tokens gets an answer that rests on almost nothing: <c>predict</c> warns above
+    /// <see cref="UnknownShareWarning"/>.
+    /// </summary>
+    public float UnknownShare { get; init; }
+
+    /// <summary>The unknown-token share above which a prediction deserves a warning (0.5).</summary>
+    public const float UnknownShareWarning = 0.5f;
 }

@@ -129,7 +129,8 @@ public static class HtmlReport
     {
         html.Append(CultureInfo.InvariantCulture, $"<section class=\"item {Status(text.IsCorrect)}\" data-status=\"{Status(text.IsCorrect)}\" id=\"example-{number}\">\n");
         AppendMeta(html, number, text.TrueLabel, text.PredictedLabel, text.Probability, text.IsCorrect,
-            text.Spans.Count + " tokens" + (text.Heads > 1 ? $" · {text.Heads} heads" : "") + (text.TruncatedTokens > 0 ? $" · {text.TruncatedTokens} more not scored" : ""));
+            text.Spans.Count + " tokens" + (text.Heads > 1 ? $" · {text.Heads} heads" : "") + (text.TruncatedTokens > 0 ? $" · {text.TruncatedTokens} more not scored" : ""),
+            text.UnknownShare > ClassPrediction.UnknownShareWarning ? text.UnknownShare : null);
         AppendTabs(html, text.Heads);
         AppendPanel(html, text, o, null);
         html.Append("</section>\n");
@@ -186,7 +187,8 @@ public static class HtmlReport
             .Append("</span> <span class=\"bar small\"></span> <span>").Append(W(finite.Max())).Append("</span> <span>(rows sum to 1)</span></div>\n</details>\n");
     }
 
-    private static void AppendMeta(StringBuilder html, int number, string? truth, string? predicted, float? probability, bool? correct, string details)
+    private static void AppendMeta(StringBuilder html, int number, string? truth, string? predicted, float? probability, bool? correct, string details,
+        float? unknownShare = null)
     {
         html.Append("<div class=\"meta\"><span class=\"number\">#").Append(number).Append("</span>");
         if (truth is not null) html.Append("<span>true: <b>").Append(E(truth)).Append("</b></span>");
@@ -197,6 +199,8 @@ public static class HtmlReport
             html.Append("</span>");
         }
         if (correct is bool ok) html.Append(ok ? "<span class=\"badge good\">correct</span>" : "<span class=\"badge bad\">misclassified</span>");
+        if (unknownShare is float share)
+            html.Append(CultureInfo.InvariantCulture, $"<span class=\"badge bad unknown\" title=\"most tokens are outside the model's vocabulary: the answer rests on little\">{share:0%} unknown tokens</span>");
         html.Append("<span class=\"details\">").Append(E(details)).Append("</span></div>\n");
     }
 

@@ -82,6 +82,9 @@ public sealed class WeightedText
     /// <summary>Tokens past the model's maximum length that were not scored (shown as a note).</summary>
     public int TruncatedTokens { get; init; }
 
+    /// <summary>The share of the tokens outside the model's vocabulary; the HTML report marks a text above 50 %.</summary>
+    public float UnknownShare { get; init; }
+
     /// <summary>Whether the prediction matches the true label; null when either is unknown.</summary>
     public bool? IsCorrect => TrueLabel is null || PredictedLabel is null ? null : TrueLabel == PredictedLabel;
 
@@ -101,6 +104,7 @@ public sealed class WeightedText
             PredictedLabel = prediction.Label,
             Probability = prediction.Probability,
             TruncatedTokens = prediction.TruncatedTokens,
+            UnknownShare = prediction.UnknownShare,
         };
     }
 }

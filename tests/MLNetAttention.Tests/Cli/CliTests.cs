@@ -23,7 +23,7 @@ public sealed class CliTests
         return tool;
     }
 
-    private static (int ExitCode, string Output, string Error) Run(params string[] arguments)
+    internal static (int ExitCode, string Output, string Error) Run(params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add(Tool());
@@ -37,7 +37,7 @@ public sealed class CliTests
         return (process.ExitCode, output, error.Result);
     }
 
-    private static string TrainedModel()
+    internal static string TrainedModel()
     {
         if (TrainedModelDirectory is not null) return TrainedModelDirectory;
         string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
@@ -112,6 +112,23 @@ public sealed class CliTests
         Assert.AreEqual(3, code, error);
         StringAssert.Contains(error, "cannot write");
         Assert.IsFalse(error.Contains("epoch 1/"), "the check comes before training");
+    }
+
+    [TestMethod]
+    public void ATextOutsideTheVocabularyGetsAWarningAndItsUnknownShare()
+    {
+        string model = TrainedModel();
+        var (code, output, error) = Run("predict", "--model", model, "--json", "Lorem ipsum dolor sit amet");
+        Assert.AreEqual(0, code, error);
+        using (var json = JsonDocument.Parse(output.Trim()))
+            Assert.AreEqual(1.0, json.RootElement.GetProperty("unknownShare").GetDouble(), 1e-6, "no Latin letter is in a Tang/Song vocabulary");
+        StringAssert.Contains(error, "outside the model's vocabulary");
+
+        (code, output, error) = Run("predict", "--model", model, "--json", "床前明月光，疑是地上霜。");
+        Assert.AreEqual(0, code, error);
+        using (var json = JsonDocument.Parse(output.Trim()))
+            Assert.IsLessThan(0.5, json.RootElement.GetProperty("unknownShare").GetDouble());
+        Assert.IsFalse(error.Contains("outside the model's vocabulary"), error);
     }
 
     [TestMethod]

@@ -34,6 +34,26 @@ public sealed class ModelDirectoryReplaceTests
     }
 
     [TestMethod]
+    public void ACrashInsideTheSaveLeavesTheOldModelWhole()
+    {
+        string directory = NewDirectory();
+        using var first = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention, seed: 1);
+        using var second = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention, seed: 2);
+        OnnxExporter.SaveWithOnnx(first, directory);
+        var before = Directory.GetFiles(directory).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+        // The new vocabulary and weights are written, then the export fails: nothing may reach the target.
+        Assert.ThrowsExactly<IOException>(() => second.Save(directory, staging => throw new IOException("disk full")));
+
+        foreach (var (name, bytes) in before)
+            CollectionAssert.AreEqual(bytes, File.ReadAllBytes(Path.Combine(directory, name)), $"{name} changed");
+        using var loaded = AttentionClassifier.Load(directory);
+        string text = OnnxTestModels.Texts[2];
+        CollectionAssert.AreEqual(first.Predict(text).Probabilities, loaded.Predict(text).Probabilities);
+        Assert.IsEmpty(Directory.GetFileSystemEntries(Path.GetDirectoryName(directory)!, $".{Path.GetFileName(directory)}*"));
+    }
+
+    [TestMethod]
     public void ADirectoryHoldingOtherFilesIsRefusedAndLeftAlone()
     {
         string directory = NewDirectory();
