@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNetAttention.MLNet;
 using MLNetAttention.Models;
 using MLNetAttention.Onnx;
 using MLNetAttention.Tests.MLNet;
@@ -43,5 +44,13 @@ public sealed class ConcurrencyTests
         var ml = new MLContext(1);
         var model = ml.Transforms.AttentionPool(path).Fit(ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "月" } }));
         AssertSameFromEveryThread(() => AttentionPoolTests.Score(ml, model, texts).ToArray(), r => [.. r.Score, .. r.AttentionWeights]);
+
+        // Single examples from many threads: the pool lends each call its own PredictionEngine.
+        var pool = new AttentionPredictionPool<TextRow, ScoredRow>(ml, model);
+        AssertSameFromEveryThread(() => texts.Select(t => pool.Predict(new TextRow { Text = t })).ToArray(), r => [.. r.Score, .. r.AttentionWeights]);
+        var expected = AttentionPoolTests.Score(ml, model, texts);
+        var pooled = texts.Select(t => pool.Predict(new TextRow { Text = t })).ToList();
+        for (int i = 0; i < texts.Length; i++)
+            CollectionAssert.AreEqual(expected[i].AttentionWeights, pooled[i].AttentionWeights, "the pool scores as Transform does");
     }
 }
