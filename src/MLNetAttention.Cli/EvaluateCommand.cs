@@ -1,5 +1,6 @@
-using MLNetAttention.Faithfulness;
 using System.CommandLine;
+using System.Globalization;
+using MLNetAttention.Faithfulness;
 using MLNetAttention.Data;
 using MLNetAttention.Training;
 using MLNetAttention.Training.Matching;
@@ -16,11 +17,13 @@ internal static class EvaluateCommand
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
         var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first. For a matcher, also score pairs whose sentences are longer than the model's maximum length on their first tokens (counted in a warning) instead of stopping." };
-        var faithfulness = new Option<bool>("--faithfulness") { Description = "Also run the erasure tests: top-k attended vs random vs lowest-weight tokens, and the uniform-weights model (classifiers only)." };
+        var faithfulness = new Option<bool>("--faithfulness") { Description = "Also run the erasure tests: top-k attended vs random vs lowest-weight tokens, and the uniform-weights model; and the ERASER comparison of explainers, set by the flags below (classifiers only)." };
+        var eraser = new EraserFlags();
         var command = new Command("evaluate", "Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on labelled data.")
         {
             model, data, json, textColumn, labelColumn, lenient, faithfulness,
         };
+        eraser.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var report = new ReadReport();
@@ -37,10 +40,18 @@ internal static class EvaluateCommand
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
                 parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!, Console.Error);
             var rows = (source.Test ?? source.Train)().ToList();
+            // Read before the work, so a bad flag fails at once.
+            var eraserOptions = parse.GetValue(faithfulness) ? eraser.Read(parse) : null;
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
             Print(classifier.Evaluate(rows), report, parse.GetValue(json));
+            // Texts mostly outside the vocabulary are scored on almost nothing: say how much of the data that is.
+            var shares = rows.Select(r => classifier.Tokenizer.UnknownShare(r.Text, classifier.MaxLength)).ToList();
+            int mostlyUnknown = shares.Count(s => s > ClassPrediction.UnknownShareWarning);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"unknown tokens: {(shares.Count == 0 ? 0 : shares.Average()):0.0%} of each text on average; {mostlyUnknown} of {shares.Count} texts are over {ClassPrediction.UnknownShareWarning:0%} unknown"));
             if (parse.GetValue(faithfulness))
-                FaithfulnessCommand.Print(FaithfulnessEvaluator.Evaluate(classifier, rows), parse.GetValue(json), null, Console.Out);
+                FaithfulnessCommand.Print(FaithfulnessEvaluator.Evaluate(classifier, rows, new FaithfulnessOptions { Eraser = eraserOptions }),
+                    parse.GetValue(json), null, Console.Out);
             return ExitCodes.Success;
         }));
         return command;

@@ -7,7 +7,8 @@ namespace MLNetAttention.Cli;
 
 /// <summary>
 /// Erasure tests of whether a model's attention weights are evidence: the probability drop when the top-k attended,
-/// k random and the k least attended tokens are erased, against the uniform-weights twin and other importances.
+/// k random and the k least attended tokens are erased, against the uniform-weights twin and other importances; and the
+/// ERASER comparison of explainers (<see cref="ExplainerComparison"/>).
 /// </summary>
 internal static class FaithfulnessCommand
 {
@@ -26,10 +27,12 @@ internal static class FaithfulnessCommand
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
         var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
-        var command = new Command("faithfulness", "Are the weights evidence? Erase the top-k attended, random and least attended tokens and compare the probability drops, with a uniform-weights baseline.")
+        var eraser = new EraserFlags();
+        var command = new Command("faithfulness", "Are the weights evidence? Erase the top-k attended, random and least attended tokens and compare the probability drops, with a uniform-weights baseline; then compare explainers (attention, leave-one-out, gradient x input, integrated gradients, random) on the ERASER comprehensiveness and sufficiency.")
         {
             model, data, erase, maxExamples, draws, importance, seedModels, seed, json, svg, textColumn, labelColumn, lenient,
         };
+        eraser.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var report = new ReadReport();
@@ -44,7 +47,7 @@ internal static class FaithfulnessCommand
                 var options = new FaithfulnessOptions
                 {
                     EraseMode = parse.GetValue(erase), MaxExamples = parse.GetValue(maxExamples), RandomDraws = parse.GetValue(draws),
-                    ImportanceExamples = parse.GetValue(importance), Seed = parse.GetValue(seed),
+                    ImportanceExamples = parse.GetValue(importance), Seed = parse.GetValue(seed), Eraser = eraser.Read(parse),
                 };
                 if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
                 var result = FaithfulnessEvaluator.Evaluate(classifier, rows, options, others.Count >= 2 ? others : null);

@@ -88,6 +88,12 @@ public static class FaithfulnessEvaluator
             ? SeedSpread(seedModels, examples, options)
             : null;
 
+        // The ERASER comparison (timed on its own) reads its own first texts, as the rest reads the first MaxExamples.
+        double seconds = clock.Elapsed.TotalSeconds;
+        var eraser = options.Eraser is null
+            ? null
+            : ExplainerComparison.Evaluate(classifier, (options.MaxExamples > 0 ? examples.Take(options.MaxExamples) : examples).Select(e => e.Text), options.Eraser);
+
         var verdicts = options.KFractions.Select((f, ki) =>
         {
             double top = erasures.Single(e => e.KIndex == ki && e.Strategy == ErasureStrategy.TopAttention).MeanDrop;
@@ -113,7 +119,8 @@ public static class FaithfulnessEvaluator
             Uniform = uniform,
             SeedSpread = spread,
             Importance = importance,
-            Seconds = clock.Elapsed.TotalSeconds,
+            Eraser = eraser,
+            Seconds = seconds,
         };
     }
 

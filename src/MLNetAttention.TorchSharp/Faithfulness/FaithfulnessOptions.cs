@@ -54,6 +54,12 @@ public sealed class FaithfulnessOptions
     /// <summary>The top-k drop must be at least this many times the random-k drop for a k's verdict to hold.</summary>
     public double TargetRatio { get; set; } = 3.0;
 
+    /// <summary>
+    /// Also compare explainers on the ERASER metrics (<see cref="ExplainerComparison"/>) on the same examples with these
+    /// settings; null (the default) to skip. The result is <see cref="FaithfulnessReport.Eraser"/>.
+    /// </summary>
+    public ExplainerComparisonOptions? Eraser { get; set; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -67,5 +73,6 @@ public sealed class FaithfulnessOptions
         if (BatchSize < 1) throw new ArgumentException($"BatchSize is {BatchSize}; it must be at least 1.", nameof(BatchSize));
         if (ImportanceExamples < 0) throw new ArgumentException($"ImportanceExamples is {ImportanceExamples}; it must be 0 (skip) or more.", nameof(ImportanceExamples));
         if (!(TargetRatio > 0)) throw new ArgumentException($"TargetRatio is {TargetRatio}; it must be positive.", nameof(TargetRatio));
+        Eraser?.Validate();
     }
 }

@@ -152,6 +152,9 @@ public sealed class FaithfulnessReport
     /// <summary>Rank correlations with leave-one-out and gradient × input, when computed.</summary>
     public ImportanceCorrelation? Importance { get; init; }
 
+    /// <summary>The ERASER comparison of explainers (comprehensiveness and sufficiency AOPC, rank correlations), when <see cref="FaithfulnessOptions.Eraser"/> asked for it.</summary>
+    public ExplainerComparisonReport? Eraser { get; init; }
+
     /// <summary>Wall time of the evaluation in seconds.</summary>
     public double Seconds { get; init; }
 
@@ -247,6 +250,11 @@ public sealed class FaithfulnessReport
             ? string.Create(c, $"Verdict: erasing the top-k attended tokens drops the probability at least {TargetRatio:0.#}× more than erasing k random tokens at every k.")
             : string.Create(c, $"Verdict: the {TargetRatio:0.#}× goal is not met at k = {string.Join(", ", Verdicts.Where(v => !v.Holds).Select(v => v.KFraction.ToString("P0", c)))}."));
         s.AppendLine(string.Create(c, $"({Seconds:0.0} s)"));
+        if (Eraser is not null)
+        {
+            s.AppendLine();
+            s.Append(Eraser.ToMarkdown());
+        }
         return s.ToString();
     }
 

@@ -138,6 +138,16 @@ public sealed partial class AttentionTokenizer : Tokenizer
         return written;
     }
 
+    /// <summary>
+    /// The share of the first <paramref name="maxLength"/> tokens of <paramref name="text"/> that are outside the
+    /// vocabulary (the unknown id); 0 for a text without tokens. A text made mostly of them is scored on almost nothing.
+    /// </summary>
+    public float UnknownShare(string text, int maxLength)
+    {
+        int[] ids = EncodeToIds(text, maxLength, out _);
+        return ids.Length == 0 ? 0 : (float)ids.Count(id => id == UnknownId) / ids.Length;
+    }
+
     /// <summary>Encodes the first <paramref name="maxLength"/> tokens of <paramref name="text"/> (no padding).</summary>
     /// <param name="text">The text to encode.</param>
     /// <param name="maxLength">Maximum number of ids to return; at least 1.</param>

@@ -115,6 +115,30 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    public void EveryCommandTheCliDefinesIsReachableThroughTheExecutable()
+    {
+        // Every static class with a Create() that builds a Command: a command written but never registered fails here.
+        var assembly = System.Reflection.Assembly.LoadFrom(Tool());
+        var commands = assembly.GetTypes()
+            .Select(t => t.GetMethod("Create", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static, Type.EmptyTypes))
+            .Where(m => m is not null && m.ReturnType.FullName == "System.CommandLine.Command")
+            .Select(m => m!.DeclaringType!.Name)
+            .ToList();
+        Assert.IsGreaterThanOrEqualTo(8, commands.Count, string.Join(", ", commands));
+        var (code, rootHelp, error) = Run("--help");
+        Assert.AreEqual(0, code, error);
+        foreach (string type in commands)
+        {
+            string name = type[..^"Command".Length].ToLowerInvariant();
+            StringAssert.Contains(rootHelp, "  " + name, $"{type} is not registered in Program.cs");
+            (code, var help, error) = Run(name, "--help");
+            Assert.AreEqual(0, code, $"{name} --help: {error}");
+            StringAssert.Contains(help, "Usage:");
+            StringAssert.Contains(help, "mlnet-attention " + name);
+        }
+    }
+
+    [TestMethod]
     public void ATextOutsideTheVocabularyGetsAWarningAndItsUnknownShare()
     {
         string model = TrainedModel();
@@ -129,6 +153,13 @@ public sealed class CliTests
         using (var json = JsonDocument.Parse(output.Trim()))
             Assert.IsLessThan(0.5, json.RootElement.GetProperty("unknownShare").GetDouble());
         Assert.IsFalse(error.Contains("outside the model's vocabulary"), error);
+
+        // evaluate says how much of the data is mostly unknown.
+        string data = Path.Combine(Path.GetTempPath(), $"mlna-unknown-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllLines(data, ["{\"text\":\"Lorem ipsum dolor sit amet\",\"label\":\"tang\"}", "{\"text\":\"床前明月光，疑是地上霜。\",\"label\":\"tang\"}"]);
+        (code, _, error) = Run("evaluate", "--model", model, "--data", data);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(error, "1 of 2 texts are over 50% unknown");
     }
 
     [TestMethod]
