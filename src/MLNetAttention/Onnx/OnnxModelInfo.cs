@@ -208,9 +208,9 @@ public sealed class OnnxModelInfo
                 && manifest.RootElement.TryGetProperty(ManifestOnnxHashKey, out var hash) && hash.ValueKind == JsonValueKind.String
                 ? hash.GetString() : null;
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            return;   // the manifest is the model directory's business; its own loader reports it
+            return;   // an unreadable manifest (bad JSON, invalid UTF-8) is the model directory's business; its loader reports it
         }
         if (recorded is { Length: > 0 } && !string.Equals(recorded, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model)), StringComparison.OrdinalIgnoreCase))
             throw new ModelLoadException(source, "the file does not match the hash that model.json beside it records: it is damaged, or belongs to another model. Export it again from the model directory.");

@@ -105,6 +105,24 @@ public sealed class ModelDirectoryReplaceTests
     }
 
     [TestMethod]
+    public void AManifestWithInvalidUtf8IsReportedByTheDirectoryLoaderAndDoesNotBreakTheOnnxScorer()
+    {
+        // Found by the long fuzz run: bytes 0xE7 0xB5 inside a JSON string of model.json.
+        string directory = NewDirectory();
+        using var classifier = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention);
+        OnnxExporter.SaveWithOnnx(classifier, directory);
+        string manifest = Path.Combine(directory, "model.json");
+        byte[] bytes = File.ReadAllBytes(manifest);
+        int quote = Array.LastIndexOf(bytes, (byte)'"', bytes.Length - 10);
+        bytes[quote - 2] = 0xE7;
+        bytes[quote - 1] = 0xB5;
+        File.WriteAllBytes(manifest, bytes);
+        Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(directory));
+        using var onnx = AttentionOnnxModel.Load(Path.Combine(directory, OnnxExporter.OnnxFileName));
+        Assert.AreEqual(classifier.Predict(OnnxTestModels.Texts[2]).Label, onnx.Predict(OnnxTestModels.Texts[2]).Label);
+    }
+
+    [TestMethod]
     public void NonFiniteOutputsAreAnErrorNamingTheModel()
     {
         OnnxModelInfo.CheckFinite([0.25f, 0.75f], "m.onnx", "probabilities");
