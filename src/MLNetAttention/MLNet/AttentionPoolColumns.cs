@@ -25,6 +25,12 @@ public static class AttentionPoolColumns
 
     /// <summary>The most probable label: a key whose key values are the labels.</summary>
     public const string PredictedLabel = "PredictedLabel";
+
+    /// <summary>
+    /// The share of <see cref="Tokens"/> outside the model's vocabulary (Single, 0 to 1); above
+    /// <see cref="ClassPrediction.UnknownShareWarning"/> the prediction rests on little.
+    /// </summary>
+    public const string UnknownShare = "UnknownShare";
 }
 
 /// <summary>The columns an <see cref="AttentionMatchTransformer"/> adds to its input (a pair of texts).</summary>

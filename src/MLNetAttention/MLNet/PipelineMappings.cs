@@ -101,6 +101,10 @@ public sealed class TokensOutput
     /// <summary>(start, length) of every scored token.</summary>
     [ColumnName(AttentionPoolColumns.TokenOffsets)]
     public int[] TokenOffsets { get; set; } = [];
+
+    /// <summary>The share of the scored tokens outside the vocabulary.</summary>
+    [ColumnName(AttentionPoolColumns.UnknownShare)]
+    public float UnknownShare { get; set; }
 }
 
 /// <summary>
@@ -117,8 +121,21 @@ public sealed class TokensFactory : CustomMappingFactory<TokensInput, TokensOutp
     /// <inheritdoc/>
     public override Action<TokensInput, TokensOutput> GetMapping() => Map;
 
-    internal static void Map(TokensInput input, TokensOutput output) =>
+    internal static void Map(TokensInput input, TokensOutput output)
+    {
         (output.Tokens, output.TokenOffsets) = Keep(input.Text, input.Forms, input.Offsets, input.KeptIds);
+        output.UnknownShare = UnknownShareOf(input.KeptIds, output.Tokens.Length);
+    }
+
+    // As ClassPrediction.UnknownShare: the share of the scored tokens (id 0 here: not in the map); 0 for no token.
+    internal static float UnknownShareOf(long[] keptIds, int count)
+    {
+        if (count == 0) return 0;
+        int unknown = 0;
+        for (int t = 0; t < count; t++)
+            if (keptIds[t] <= AttentionTokenizer.UnknownId) unknown++;
+        return (float)unknown / count;
+    }
 
     // The scored tokens (as many as the graph kept ids) and their offsets; an unknown token (id 0) gets its text form.
     internal static (string[] Tokens, int[] Offsets) Keep(string text, string[] forms, int[] offsets, long[] keptIds)
