@@ -123,6 +123,21 @@ public sealed class ModelDirectoryReplaceTests
     }
 
     [TestMethod]
+    public void AbsurdSizesInTheManifestAreRefusedBeforeAnyAllocation()
+    {
+        string directory = NewDirectory();
+        using var classifier = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention);
+        classifier.Save(directory);
+        string manifest = Path.Combine(directory, "model.json");
+        string json = File.ReadAllText(manifest);
+        // Without bounds, libtorch was asked for terabytes and the CLI reported a native error.
+        File.WriteAllText(manifest, System.Text.RegularExpressions.Regex.Replace(json, "\"encoderDim\": *\\d+", "\"encoderDim\": 2147483647"));
+        var error = Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(directory));
+        StringAssert.Contains(error.Message, "EncoderDim");
+        Assert.AreEqual(manifest, error.Path);
+    }
+
+    [TestMethod]
     public void NonFiniteOutputsAreAnErrorNamingTheModel()
     {
         OnnxModelInfo.CheckFinite([0.25f, 0.75f], "m.onnx", "probabilities");
