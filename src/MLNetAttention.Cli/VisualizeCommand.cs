@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using MLNetAttention.Data;
 using MLNetAttention.Training;
 using MLNetAttention.Visualization;
 
@@ -42,7 +43,7 @@ internal static class VisualizeCommand
                 return CommandRunner.Fail($"--out FILE is required for --format {chosen.ToString().ToLowerInvariant()}.", ExitCodes.Usage);
             int count = parse.GetValue(limit) ?? (chosen is VisualizeFormat.Svg or VisualizeFormat.Png ? 4 : 500);
             if (count < 1) return CommandRunner.Fail("--limit must be at least 1.", ExitCodes.Usage);
-            var rows = ReadInput(parse.GetValue(input)!).Take(count).ToList();
+            var rows = TextInputs.Read(parse.GetValue(input)!).Take(count).ToList();
             if (rows.Count == 0) return CommandRunner.Fail("no text to visualise in --input.", ExitCodes.Data);
 
             string modelDirectory = parse.GetValue(model)!;
@@ -84,44 +85,5 @@ internal static class VisualizeCommand
         bool color = toFile || AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
         for (int i = 0; i < predictions.Count; i++)
             output.WriteLine((rows[i].Label is { } label ? $"[{label}] " : "") + PredictCommand.FormatLine(predictions[i], color));
-    }
-
-    /// <summary>The texts (and labels, when given) of <paramref name="input"/>: a JSONL or text file, or the text itself.</summary>
-    internal static IEnumerable<(string Text, string? Label)> ReadInput(string input)
-    {
-        if (!File.Exists(input))
-        {
-            string extension = Path.GetExtension(input).ToLowerInvariant();
-            if (!input.Any(char.IsWhiteSpace) && extension is ".jsonl" or ".ndjson" or ".json" or ".txt" or ".tsv" or ".csv")
-                throw new FileNotFoundException($"The input file '{input}' does not exist.", input);
-            return new[] { (input, (string?)null) };
-        }
-        var lines = File.ReadLines(input).Select((line, index) => (Line: line, Number: index + 1)).Where(l => !string.IsNullOrWhiteSpace(l.Line)).ToList();
-        bool json = Path.GetExtension(input).ToLowerInvariant() is ".jsonl" or ".ndjson" or ".json"
-            || (lines.Count > 0 && lines[0].Line.TrimStart().StartsWith('{'));
-        return json ? lines.Select(l => ParseJson(input, l.Number, l.Line)).ToList() : lines.Select(l => (l.Line, (string?)null)).ToList();
-    }
-
-    private static (string Text, string? Label) ParseJson(string path, int number, string line)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(line);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String
-                || string.IsNullOrWhiteSpace(text.GetString()))
-                throw new InvalidDataException($"{path}:{number}: expected an object with a non-empty string \"text\" field.");
-            string? label = root.TryGetProperty("label", out var value) ? value.ValueKind switch
-            {
-                JsonValueKind.String => value.GetString(),
-                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
-                _ => null,
-            } : null;
-            return (text.GetString()!, label);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}:{number}: not valid JSON ({e.Message}).");
-        }
     }
 }
