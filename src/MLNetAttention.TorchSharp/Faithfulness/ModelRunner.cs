@@ -13,8 +13,23 @@ internal static class ModelRunner
     /// <summary>Class probabilities and the weights (mean over heads, one per token) of each row, in input order.</summary>
     public static (float[][] Probabilities, float[][] Weights) Forward(TextClassifier network, IReadOnlyList<int[]> rows, int batchSize)
     {
+        var (probabilities, rowsOfWeights) = Run(network, rows, batchSize, byHead: false);
+        return (probabilities, rowsOfWeights.Select(row => row[0]).ToArray());
+    }
+
+    /// <summary>
+    /// Class probabilities and each head's weights of each row, in input order: Heads[row][head][token]
+    /// (one head for single-head, max and mean pooling).
+    /// </summary>
+    public static (float[][] Probabilities, float[][][] Heads) ForwardByHead(TextClassifier network, IReadOnlyList<int[]> rows, int batchSize) =>
+        Run(network, rows, batchSize, byHead: true);
+
+    // One batched pass for both: weights come back [row][weight row][token], one weight row per head, or a single row
+    // holding the mean over heads (taken in libtorch, as before).
+    private static (float[][] Probabilities, float[][][] Weights) Run(TextClassifier network, IReadOnlyList<int[]> rows, int batchSize, bool byHead)
+    {
         var probabilities = new float[rows.Count][];
-        var weights = new float[rows.Count][];
+        var weights = new float[rows.Count][][];
         if (rows.Count == 0) return (probabilities, weights);
         var data = new EncodedExamples(rows, new int[rows.Count]);
         network.eval();
@@ -24,48 +39,19 @@ internal static class ModelRunner
             using var scope = NewDisposeScope();
             var (logits, w) = network.forward(LengthBuckets.Ids(data, batch));
             var p = logits.softmax(-1).data<float>().ToArray();
-            var mean = (w.dim() == 3 ? w.mean(new long[] { 1 }) : w).contiguous();
-            int classes = (int)logits.shape[1], length = (int)mean.shape[1];
-            var values = mean.data<float>().ToArray();
+            var heads = w.dim() == 3 ? w : w.unsqueeze(1);
+            var weightRows = (byHead ? heads : heads.mean(new long[] { 1 }, keepdim: true)).contiguous();
+            int classes = (int)logits.shape[1], count = (int)weightRows.shape[1], length = (int)weightRows.shape[2];
+            var values = weightRows.data<float>().ToArray();
             for (int r = 0; r < batch.Length; r++)
             {
                 int index = batch[r];
                 probabilities[index] = p.AsSpan(r * classes, classes).ToArray();
-                weights[index] = values.AsSpan(r * length, rows[index].Length).ToArray();
-            }
-        }
-        return (probabilities, weights);
-    }
-
-    /// <summary>
-    /// Class probabilities and each head's weights of each row, in input order: Heads[row][head][token]
-    /// (one head for single-head, max and mean pooling).
-    /// </summary>
-    public static (float[][] Probabilities, float[][][] Heads) ForwardByHead(TextClassifier network, IReadOnlyList<int[]> rows, int batchSize)
-    {
-        var probabilities = new float[rows.Count][];
-        var heads = new float[rows.Count][][];
-        if (rows.Count == 0) return (probabilities, heads);
-        var data = new EncodedExamples(rows, new int[rows.Count]);
-        network.eval();
-        using var noGrad = no_grad();
-        foreach (var batch in LengthBuckets.Plan(data, batchSize, random: null))
-        {
-            using var scope = NewDisposeScope();
-            var (logits, w) = network.forward(LengthBuckets.Ids(data, batch));
-            var p = logits.softmax(-1).data<float>().ToArray();
-            var byHead = (w.dim() == 3 ? w : w.unsqueeze(1)).contiguous();
-            int classes = (int)logits.shape[1], count = (int)byHead.shape[1], length = (int)byHead.shape[2];
-            var values = byHead.data<float>().ToArray();
-            for (int r = 0; r < batch.Length; r++)
-            {
-                int index = batch[r];
-                probabilities[index] = p.AsSpan(r * classes, classes).ToArray();
-                heads[index] = Enumerable.Range(0, count)
+                weights[index] = Enumerable.Range(0, count)
                     .Select(h => values.AsSpan((r * count + h) * length, rows[index].Length).ToArray()).ToArray();
             }
         }
-        return (probabilities, heads);
+        return (probabilities, weights);
     }
 
     /// <summary>

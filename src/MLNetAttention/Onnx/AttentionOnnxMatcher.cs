@@ -47,8 +47,8 @@ public sealed class AttentionOnnxMatcher : IDisposable
     /// <exception cref="ModelLoadException">The file is not an MLNetAttention matcher, is truncated or damaged.</exception>
     public static AttentionOnnxMatcher Load(string path, SessionOptions? sessionOptions = null)
     {
-        var info = OnnxModelInfo.Read(path);
-        return Create(info, File.ReadAllBytes(path), path, sessionOptions);
+        var info = OnnxModelInfo.Read(path, out byte[] bytes);
+        return Create(info, bytes, path, sessionOptions);
     }
 
     /// <summary>Loads the bytes of an .onnx file written by <c>OnnxExporter.ExportToBytes</c>.</summary>

@@ -31,8 +31,8 @@ public sealed class AttentionOnnxModel : IDisposable
     /// <exception cref="ModelLoadException">The file is not an MLNetAttention classifier, is truncated or damaged.</exception>
     public static AttentionOnnxModel Load(string path, SessionOptions? sessionOptions = null)
     {
-        var info = OnnxModelInfo.Read(path);
-        return Create(info, File.ReadAllBytes(path), path, sessionOptions);
+        var info = OnnxModelInfo.Read(path, out byte[] bytes);
+        return Create(info, bytes, path, sessionOptions);
     }
 
     /// <summary>Loads the bytes of an .onnx file written by <c>OnnxExporter</c>.</summary>

@@ -160,12 +160,16 @@ public sealed class OnnxModelInfo
     /// <summary>Reads the metadata of the ONNX file at <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ModelLoadException">The file is not ONNX, is truncated, or was not written by MLNetAttention.</exception>
-    public static OnnxModelInfo Read(string path)
+    public static OnnxModelInfo Read(string path) => Read(path, out _);
+
+    // The scorers need the bytes too: reading the file once serves both (a model can be hundreds of MB).
+    internal static OnnxModelInfo Read(string path, out byte[] bytes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"The ONNX model '{path}' does not exist. Export one with OnnxExporter.Export (MLNetAttention.TorchSharp).", path);
-        return Read(File.ReadAllBytes(path), path);
+        bytes = File.ReadAllBytes(path);
+        return Read(bytes, path);
     }
 
     /// <summary>Reads the metadata of an ONNX model held in memory.</summary>

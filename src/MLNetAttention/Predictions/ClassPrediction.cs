@@ -47,18 +47,8 @@ internal static class TokenWeights
             Text = text, Label = labels[best], LabelIndex = best, Labels = labels,
             Probabilities = rowProbabilities, Tokens = Of(text, window, tokenizer, weights, heads, stride), Heads = heads,
             TruncatedTokens = window.TextTokenCount - window.Ids.Length,
-            UnknownShare = UnknownShareOf(window.Ids),
+            UnknownShare = AttentionTokenizer.UnknownShareOf(window.Ids),
         };
-    }
-
-    /// <summary>The share of <paramref name="ids"/> that are the unknown id (0 for no tokens).</summary>
-    public static float UnknownShareOf(ReadOnlySpan<int> ids)
-    {
-        if (ids.Length == 0) return 0;
-        int unknown = 0;
-        foreach (int id in ids)
-            if (id == AttentionTokenizer.UnknownId) unknown++;
-        return (float)unknown / ids.Length;
     }
 }
 

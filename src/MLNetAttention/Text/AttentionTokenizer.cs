@@ -142,10 +142,16 @@ public sealed partial class AttentionTokenizer : Tokenizer
     /// The share of the first <paramref name="maxLength"/> tokens of <paramref name="text"/> that are outside the
     /// vocabulary (the unknown id); 0 for a text without tokens. A text made mostly of them is scored on almost nothing.
     /// </summary>
-    public float UnknownShare(string text, int maxLength)
+    public float UnknownShare(string text, int maxLength) => UnknownShareOf(EncodeToIds(text, maxLength, out _));
+
+    /// <summary>The share of <paramref name="ids"/> that are <see cref="UnknownId"/>; 0 for no ids.</summary>
+    public static float UnknownShareOf(ReadOnlySpan<int> ids)
     {
-        int[] ids = EncodeToIds(text, maxLength, out _);
-        return ids.Length == 0 ? 0 : (float)ids.Count(id => id == UnknownId) / ids.Length;
+        if (ids.Length == 0) return 0;
+        int unknown = 0;
+        foreach (int id in ids)
+            if (id == UnknownId) unknown++;
+        return (float)unknown / ids.Length;
     }
 
     /// <summary>Encodes the first <paramref name="maxLength"/> tokens of <paramref name="text"/> (no padding).</summary>

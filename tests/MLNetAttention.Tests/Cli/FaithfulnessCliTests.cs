@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -8,42 +7,10 @@ namespace MLNetAttention.Tests.Cli;
 [TestClass]
 public sealed class FaithfulnessCliTests
 {
-    private static string? ModelDirectory;
-
-    private static (int ExitCode, string Output, string Error) Run(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(CliTests.Tool());
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        Assert.IsTrue(process.WaitForExit(TimeSpan.FromMinutes(3)), "the tool did not finish");
-        return (process.ExitCode, output, error.Result);
-    }
-
-    private static string Model()
-    {
-        if (ModelDirectory is not null) return ModelDirectory;
-        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
-        var (code, _, error) = Run("train", "--data", "sample:poetry-dynasty", "--epochs", "1", "--min-freq", "2",
-            "--embedding-dim", "32", "--hidden-dim", "32", "--threads", "1", "--out", directory);
-        Assert.AreEqual(0, code, error);
-        return ModelDirectory = directory;
-    }
-
-    [ClassCleanup]
-    public static void RemoveModel()
-    {
-        if (ModelDirectory is not null && Directory.Exists(ModelDirectory)) Directory.Delete(ModelDirectory, recursive: true);
-    }
-
     [TestMethod]
     public void EvaluateFaithfulnessJsonHasTheEraserMetricsOfEveryExplainer()
     {
-        var (code, output, error) = Run("evaluate", "--model", Model(), "--data", "sample:poetry-dynasty", "--faithfulness", "--json",
+        var (code, output, error) = CliTests.Run("evaluate", "--model", CliTests.TrainedModel(), "--data", "sample:poetry-dynasty", "--faithfulness", "--json",
             "--eraser-examples", "80", "--ig-steps", "5");
         Assert.AreEqual(0, code, error);
         // Two documents: the classification metrics, then the faithfulness report with its "eraser" part.
@@ -77,7 +44,7 @@ public sealed class FaithfulnessCliTests
     [TestMethod]
     public void FaithfulnessPrintsTheExplainerTableNamingTheEraseModeAndRefusesUnknownExplainers()
     {
-        var (code, output, error) = Run("faithfulness", "--model", Model(), "--data", "sample:poetry-dynasty", "--max-examples", "60",
+        var (code, output, error) = CliTests.Run("faithfulness", "--model", CliTests.TrainedModel(), "--data", "sample:poetry-dynasty", "--max-examples", "60",
             "--random-draws", "1", "--importance-examples", "0", "--explainers", "attention,random", "--eraser-mode", "unknown");
         Assert.AreEqual(0, code, error);
         StringAssert.Contains(output, "| explainer | comprehensiveness ↑ | sufficiency ↓ |");
@@ -86,10 +53,10 @@ public sealed class FaithfulnessCliTests
         StringAssert.Contains(output, "| random | ");
         Assert.IsFalse(output.Contains("leave-one-out |", StringComparison.Ordinal), "only the chosen explainers");
 
-        (code, _, error) = Run("faithfulness", "--model", Model(), "--data", "sample:poetry-dynasty", "--explainers", "shap");
+        (code, _, error) = CliTests.Run("faithfulness", "--model", CliTests.TrainedModel(), "--data", "sample:poetry-dynasty", "--explainers", "shap");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "'shap'");
-        (code, _, error) = Run("evaluate", "--model", Model(), "--data", "sample:poetry-dynasty", "--faithfulness", "--ig-steps", "0");
+        (code, _, error) = CliTests.Run("evaluate", "--model", CliTests.TrainedModel(), "--data", "sample:poetry-dynasty", "--faithfulness", "--ig-steps", "0");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--ig-steps");
     }
