@@ -25,7 +25,7 @@ internal static class ClassifyBenchmark
             var (train, test) = DatasetLoader.Load(name);
             var profile = DatasetProfile.For(DatasetLoader.ProfileName(name));
             Console.WriteLine($"# {name}: {train.Count} train / {test.Count} test; {profile}");
-            Console.WriteLine("dataset\tpreset\tseed\taccuracy\tmacro_f1\tbest_epoch\tepochs_run\ttrain_s\ttexts_per_s");
+            Console.WriteLine("dataset\tpreset\tseed\taccuracy\tmacro_f1\tbest_epoch\tepochs_run\ttrain_s\ttexts_per_s\tjs_from_uniform\tjs_between_heads\thead_diversity_ratio");
             var results = new List<(string Preset, double Accuracy, double F1)>();
             var sets = parse.GetValue(overrides) ?? Array.Empty<string>();
             foreach (var presetName in parse.GetValue(presets)!.Split(','))
@@ -38,16 +38,23 @@ internal static class ClassifyBenchmark
                     using var classifier = AttentionClassifier.Train(train, null, options);
                     double seconds = clock.Elapsed.TotalSeconds;
                     var metrics = classifier.Evaluate(test);
+                    // How peaked the weights are and, for several heads, how differently the heads weigh each text.
+                    var diversity = new HeadDiversity(classifier.Network.Options.WeightRows);
+                    foreach (var chunk in test.Chunk(512))
+                        foreach (var prediction in classifier.Predict(chunk.Select(e => e.Text))) diversity.Add(prediction);
+                    var heads = diversity.Result;
                     var summary = classifier.Summary!;
                     double speed = summary.History.Skip(1).DefaultIfEmpty(summary.History[0]).Average(h => h.SamplesPerSecond);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{name}\t{preset}\t{seed}\t{metrics.Accuracy:0.0000}\t{metrics.MacroF1:0.0000}\t{summary.BestEpoch}\t{summary.History.Count}\t{seconds:0}\t{speed:0}"));
+                        $"{name}\t{preset}\t{seed}\t{metrics.Accuracy:0.0000}\t{metrics.MacroF1:0.0000}\t{summary.BestEpoch}\t{summary.History.Count}\t{seconds:0}\t{speed:0}\t{heads.MeanDivergenceFromUniform:0.0000}\t{heads.MeanPairwiseDivergence:0.0000}\t{heads.DiversityRatio:0.000}"));
                     results.Add((preset, metrics.Accuracy, metrics.MacroF1));
                     if (parse.GetValue(output) is { } path)
                         File.AppendAllText(path, JsonSerializer.Serialize(new
                         {
                             dataset = name, preset, seed, accuracy = metrics.Accuracy, macroF1 = metrics.MacroF1,
                             bestEpoch = summary.BestEpoch, epochsRun = summary.History.Count, trainSeconds = seconds, textsPerSecond = speed,
+                            divergenceFromUniform = heads.MeanDivergenceFromUniform, headDivergence = heads.MeanPairwiseDivergence,
+                            headDiversityRatio = heads.DiversityRatio, headDivergenceFromUniform = heads.HeadDivergenceFromUniform,
                         }) + "\n");
                 }
             foreach (var group in results.GroupBy(r => r.Preset))

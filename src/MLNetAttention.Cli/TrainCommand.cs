@@ -39,7 +39,9 @@ internal static class TrainCommand
         var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none (default conv; resconv for --task match, none for --matcher cross).", DefaultValueFactory = _ => EncoderKind.Conv };
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
-        var diversity = new Option<double>("--diversity-penalty") { Description = "Weight of the multi-head diversity penalty (0 = off).", DefaultValueFactory = _ => 0 };
+        var diversity = new Option<double>("--diversity-penalty") { Description = "Multihead pooling: weight of the diversity penalty ||A A^T - I||^2 that keeps heads apart (0 = off).", DefaultValueFactory = _ => defaults.Model.DiversityPenalty };
+        var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
+        var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training.", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => defaults.Model.Dropout, Description = "Dropout after the embeddings and after the pooling." };
@@ -76,7 +78,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, task, matcher, encoder, pooling, heads, diversity, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
             bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -152,6 +154,8 @@ internal static class TrainCommand
             model.Pooling = Given(pooling, model.Pooling);
             model.Heads = Given(heads, model.Heads);
             model.DiversityPenalty = Given(diversity, model.DiversityPenalty);
+            model.SeparateHeadKeys = Given(separateKeys, model.SeparateHeadKeys);
+            model.HeadDropout = Given(headDropout, model.HeadDropout);
             model.EmbeddingDim = Given(embeddingDim, model.EmbeddingDim);
             model.EncoderDim = Given(hiddenDim, model.EncoderDim);
             model.Dropout = Given(dropout, model.Dropout);

@@ -46,7 +46,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         pooling = options.Pooling switch
         {
             PoolingKind.Attention => new AttentionPooling1D(pooledDim, options.AttentionHiddenDim),
-            PoolingKind.MultiHead => new MultiHeadAttentionPooling1D(pooledDim, options.AttentionHiddenDim, options.Heads),
+            PoolingKind.MultiHead => new MultiHeadAttentionPooling1D(pooledDim, options.AttentionHiddenDim, options.Heads, options.SeparateHeadKeys),
             PoolingKind.Max => new MaskedGlobalMaxPooling1D(),
             _ => new MaskedMeanPooling1D(),
         };
@@ -85,6 +85,14 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     {
         var encoded = encoder.forward(embedding_dropout.forward(x), mask);
         var (pooled, weights) = pooling.forward(encoded, mask);
+        if (training && Options.HeadDropout > 0 && weights.dim() == 3)
+        {
+            // Head dropout: a text loses whole heads' vectors, so no head can lean on another to carry the signal.
+            long heads = weights.shape[1];
+            var drop = TrainingStepContext.Bernoulli(new[] { pooled.shape[0], heads, 1L }, Options.HeadDropout).to(pooled.device);
+            var keep = drop.logical_not().to(pooled.dtype) / (float)(1 - Options.HeadDropout);
+            pooled = (pooled.reshape(pooled.shape[0], heads, -1) * keep).reshape(pooled.shape[0], -1);
+        }
         var dropped = pooled_dropout.forward(pooled);
         var hidden = dense is null ? dropped : nn.functional.gelu(dense.forward(dropped));
         return (output.forward(hidden), weights);

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace MLNetAttention.Modules;
 
 /// <summary>
-/// Multi-head attention pooling: a shared k_dense, one o_dense column per head, a masked softmax over
-/// time per head, and the heads' weighted sums concatenated head after head: (batch, heads * dim).
+/// Multi-head attention pooling: a k_dense projection (shared by the heads, as the original, or one per head),
+/// one o_dense row per head, a masked softmax over time per head, and the heads' weighted sums concatenated head
+/// after head: (batch, heads * dim).
 /// </summary>
 /// <remarks>
 /// The original reshaped the output with hdims where it meant the input width; this layer is right for
@@ -17,18 +18,27 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     private readonly Linear k_dense;
     private readonly Linear o_dense;
     private readonly int heads;
+    private readonly int hiddenDim;
+    private readonly bool separateKeys;
 
     /// <summary>Creates the layer.</summary>
     /// <param name="inputDim">Width D of the input vectors.</param>
     /// <param name="hiddenDim">Width of the shared scoring projection.</param>
     /// <param name="heads">Number of heads H; the output has H * D values.</param>
-    public MultiHeadAttentionPooling1D(int inputDim, int hiddenDim, int heads) : base(nameof(MultiHeadAttentionPooling1D))
+    /// <param name="separateKeys">
+    /// One scoring projection per head (k_dense maps D to H * hidden; head h scores tanh of its own slice) instead of
+    /// the original's one shared projection, where the heads differ only by their o_dense row.
+    /// </param>
+    public MultiHeadAttentionPooling1D(int inputDim, int hiddenDim, int heads, bool separateKeys = false) : base(nameof(MultiHeadAttentionPooling1D))
     {
         if (inputDim < 1) throw new ArgumentOutOfRangeException(nameof(inputDim), inputDim, "Must be at least 1.");
         if (hiddenDim < 1) throw new ArgumentOutOfRangeException(nameof(hiddenDim), hiddenDim, "Must be at least 1.");
         if (heads < 1) throw new ArgumentOutOfRangeException(nameof(heads), heads, "Must be at least 1.");
         this.heads = heads;
-        k_dense = nn.Linear(inputDim, hiddenDim, hasBias: false);
+        this.hiddenDim = hiddenDim;
+        this.separateKeys = separateKeys;
+        k_dense = nn.Linear(inputDim, separateKeys ? heads * hiddenDim : hiddenDim, hasBias: false);
+        // (heads, hidden) either way: with separate keys its rows are used elementwise, one per head's slice.
         o_dense = nn.Linear(hiddenDim, heads, hasBias: false);
         RegisterComponents();
     }
@@ -44,7 +54,10 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     public override (Tensor Output, Tensor Weights) forward(Tensor x, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var scores = o_dense.forward(MixedPrecision.Linear(x, k_dense.weight!).tanh()).permute(0, 2, 1);
+        var keys = MixedPrecision.Linear(x, k_dense.weight!).tanh();
+        var scores = separateKeys
+            ? (keys.reshape(x.shape[0], x.shape[1], heads, hiddenDim) * o_dense.weight!).sum(-1).permute(0, 2, 1)
+            : o_dense.forward(keys).permute(0, 2, 1);
         var weights = Masking.MaskedSoftmax(scores, mask);
         var output = bmm(weights, x).reshape(x.shape[0], -1);
         return (output.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());

@@ -23,7 +23,7 @@ internal static class ClassifierGraph
         var (pooled, weights) = options.Pooling switch
         {
             PoolingKind.Attention => ModuleGraphs.AttentionPooling(g, p, "pooling", encoded, mask),
-            PoolingKind.MultiHead => ModuleGraphs.MultiHeadPooling(g, p, "pooling", encoded, mask),
+            PoolingKind.MultiHead => ModuleGraphs.MultiHeadPooling(g, p, "pooling", encoded, mask, options.Heads, options.AttentionHiddenDim, options.SeparateHeadKeys),
             PoolingKind.Max => ModuleGraphs.MaxPooling(g, encoded, mask, maskU),
             PoolingKind.Mean => ModuleGraphs.MeanPooling(g, encoded, mask),
             _ => throw new NotSupportedException($"The ONNX exporter does not know the pooling {options.Pooling}."),

@@ -270,9 +270,14 @@ internal static class ModuleGraphs
     }
 
     /// <summary>MultiHeadAttentionPooling1D: returns the heads concatenated (batch, heads * dim) and the weights (batch, heads, seq).</summary>
-    public static (string Output, string Weights) MultiHeadPooling(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask)
+    public static (string Output, string Weights) MultiHeadPooling(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask,
+        int heads = 1, int hiddenDim = 0, bool separateKeys = false)
     {
-        var scores = Linear(g, p, Join(prefix, "o_dense"), g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false)), bias: false);
+        var keys = g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false));
+        // Separate keys: (batch, seq, heads, hidden) times each head's o_dense row, summed over hidden -> (batch, seq, heads).
+        var scores = separateKeys
+            ? g.ReduceSum(g.Mul(g.Reshape(keys, 0, 0, heads, hiddenDim), p.Add(g, Join(prefix, "o_dense.weight"))), -1, keepDims: false)
+            : Linear(g, p, Join(prefix, "o_dense"), keys, bias: false);
         var weights = MaskedSoftmax(g, g.Transpose(scores, 0, 2, 1), mask, heads: true);
         return (g.Reshape(g.MatMul(weights, x), 0, -1), weights);
     }

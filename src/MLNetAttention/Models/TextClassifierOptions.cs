@@ -76,6 +76,15 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public double DiversityPenalty { get; set; }
 
     /// <summary>
+    /// Multi-head pooling: one scoring projection per head instead of the original's one shared projection
+    /// (the heads then differ by more than their output row).
+    /// </summary>
+    public bool SeparateHeadKeys { get; set; }
+
+    /// <summary>Multi-head pooling: during training, the probability of zeroing a whole head's pooled vector for a text.</summary>
+    public double HeadDropout { get; set; }
+
+    /// <summary>
     /// Number of hash buckets for token-bigram embeddings added to the token embeddings (0 = off).
     /// Bigrams are hashed inside the model from adjacent ids, so inputs stay plain token ids.
     /// </summary>
@@ -130,6 +139,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(TokenDropout is >= 0 and < 1, nameof(TokenDropout), TokenDropout, "in [0, 1)");
         Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
         Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
+        Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");
         Require(BigramDim >= 1, nameof(BigramDim), BigramDim, "at least 1");

@@ -12,7 +12,7 @@ public sealed class PoolingLayerTests
 
     public static IEnumerable<object[]> Layers() => new[]
     {
-        new object[] { "attention" }, new object[] { "multihead" }, new object[] { "max" }, new object[] { "mean" },
+        new object[] { "attention" }, new object[] { "multihead" }, new object[] { "multihead-separate-keys" }, new object[] { "max" }, new object[] { "mean" },
     };
 
     private static PoolingLayer Create(string kind)
@@ -22,6 +22,7 @@ public sealed class PoolingLayerTests
         {
             "attention" => new AttentionPooling1D(Dim, Hidden),
             "multihead" => new MultiHeadAttentionPooling1D(Dim, Hidden, heads: 3),
+            "multihead-separate-keys" => new MultiHeadAttentionPooling1D(Dim, Hidden, heads: 3, separateKeys: true),
             "max" => new MaskedGlobalMaxPooling1D(),
             "mean" => new MaskedMeanPooling1D(),
             _ => throw new ArgumentException(kind),

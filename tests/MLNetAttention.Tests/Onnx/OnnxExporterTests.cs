@@ -52,6 +52,24 @@ public sealed class OnnxExporterTests
     }
 
     [TestMethod]
+    [DataRow(EncoderKind.None, 0)]
+    [DataRow(EncoderKind.Conv, 31)]
+    public void MultiHeadPoolingWithSeparateHeadKeysExportsToo(EncoderKind encoder, int bigrams)
+    {
+        using var classifier = Build(encoder, PoolingKind.MultiHead, bigrams, separateHeadKeys: true);
+        using var session = new InferenceSession(OnnxExporter.ExportToBytes(classifier));
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        var (torchProbabilities, torchWeights) = RunTorch(classifier, ids);
+        var (onnxProbabilities, onnxWeights, shape) = RunOnnx(session, ids);
+        CollectionAssert.AreEqual(new[] { ids.GetLength(0), 3, ids.GetLength(1) }, shape);
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(torchProbabilities, onnxProbabilities), "probabilities differ");
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(torchWeights, onnxWeights), "attention weights differ");
+        // The heads really have their own projections: the shared layout would have a hidden-wide k_dense.
+        var keys = classifier.Network.named_parameters().Single(p => p.name == "pooling.k_dense.weight").parameter;
+        Assert.AreEqual(3L * classifier.Network.Options.AttentionHiddenDim, keys.shape[0]);
+    }
+
+    [TestMethod]
     [DataRow(EncoderKind.None, PoolingKind.Attention, 97)]
     [DataRow(EncoderKind.Conv, PoolingKind.MultiHead, 0)]
     public void ALinearReadOutWithoutTheDenseLayerExportsToo(EncoderKind encoder, PoolingKind pooling, int bigrams)
