@@ -39,7 +39,7 @@ internal static class TrainCommand
         var encoder = new Option<EncoderKind>("--encoder") { Description = "conv | bilstm | resconv | none (default conv; resconv for --task match, none for --matcher cross).", DefaultValueFactory = _ => EncoderKind.Conv };
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
-        var diversity = new Option<double>("--diversity-penalty") { Description = "Multihead pooling: weight of the diversity penalty ||A A^T - I||^2 that keeps heads apart (0 = off).", DefaultValueFactory = _ => defaults.Model.DiversityPenalty };
+        var diversity = new Option<double>("--diversity-penalty") { Description = "Multihead pooling: weight of the diversity penalty ||A A^T - I||^2 that keeps heads apart (0 = off; --preset ngram uses 0).", DefaultValueFactory = _ => defaults.Model.DiversityPenalty };
         var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training.", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
