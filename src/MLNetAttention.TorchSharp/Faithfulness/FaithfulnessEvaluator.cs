@@ -8,7 +8,8 @@ namespace MLNetAttention.Faithfulness;
 
 /// <summary>
 /// Erasure tests of whether a classifier's attention weights are evidence: erase the top-k attended tokens, k random
-/// tokens and the k least attended ones, and compare the drops in the predicted class's probability; with baselines
+/// tokens and the k least attended ones, and compare the drops in the predicted class's probability (for multi-head
+/// models, also each head's own top-k against the same random tokens); with baselines
 /// (the same model with uniform weights, the spread of weights across training seeds, and the rank correlation of the
 /// weights with leave-one-out and gradient × input importance).
 /// </summary>
@@ -98,10 +99,13 @@ public static class FaithfulnessEvaluator
         {
             double top = erasures.Single(e => e.KIndex == ki && e.Strategy == ErasureStrategy.TopAttention).MeanDrop;
             double random = erasures.Single(e => e.KIndex == ki && e.Strategy == ErasureStrategy.Random).MeanDrop;
-            double? ratio = random > 0 ? top / random : null;
-            bool holds = top > 0 && (ratio is null || ratio >= options.TargetRatio);
+            var (ratio, holds) = Compare(top, random, options.TargetRatio);
             return new FaithfulnessVerdict(f, top, random, ratio, holds);
         }).ToArray();
+
+        var headErasures = network.Options.WeightRows > 1
+            ? EraseByHead(network, ids, probabilities, predicted, verdicts, options)
+            : Array.Empty<HeadErasureResult>();
 
         return new FaithfulnessReport
         {
@@ -116,6 +120,7 @@ public static class FaithfulnessEvaluator
             Accuracy = Accuracy(predicted, labels),
             Erasures = erasures.Select(e => e.Result).ToArray(),
             Verdicts = verdicts,
+            HeadErasures = headErasures,
             Uniform = uniform,
             SeedSpread = spread,
             Importance = importance,
@@ -288,6 +293,52 @@ public static class FaithfulnessEvaluator
             result.Add(new Aggregated(ki, strategy, new ErasureResult(options.KFractions[ki], strategy, tokens / n, drop / n, flips / n, texts)));
         }
         return result;
+    }
+
+    // Each head's own top-k erased and scored in one more batched pass; the random side is the verdict's, so every head
+    // is held to the same random erasures as the head-mean weights.
+    private static HeadErasureResult[] EraseByHead(TextClassifier network, IReadOnlyList<int[]> ids, float[][] probabilities,
+        int[] predicted, IReadOnlyList<FaithfulnessVerdict> verdicts, FaithfulnessOptions options)
+    {
+        var (_, heads) = ModelRunner.ForwardByHead(network, ids, options.BatchSize);
+        int headCount = network.Options.WeightRows;
+        var variants = new List<int[]>();
+        var erasedTokens = new List<int>();
+        for (int h = 0; h < headCount; h++)
+            for (int ki = 0; ki < options.KFractions.Count; ki++)
+                for (int t = 0; t < ids.Count; t++)
+                {
+                    int k = Erasure.KFor(options.KFractions[ki], ids[t].Length);
+                    variants.Add(Erasure.Erase(ids[t], Erasure.TopK(heads[t][h], k), options.EraseMode));
+                    erasedTokens.Add(k);
+                }
+        var (erased, _) = ModelRunner.Forward(network, variants, options.BatchSize);
+
+        var results = new HeadErasureResult[headCount * options.KFractions.Count];
+        for (int h = 0, i = 0; h < headCount; h++)
+            for (int ki = 0; ki < options.KFractions.Count; ki++)
+            {
+                double drop = 0, flips = 0, tokens = 0;
+                for (int t = 0; t < ids.Count; t++, i++)
+                {
+                    int c = predicted[t];
+                    drop += probabilities[t][c] - erased[i][c];
+                    if (ArgMax(erased[i]) != c) flips++;
+                    tokens += erasedTokens[i];
+                }
+                double top = drop / ids.Count, random = verdicts[ki].RandomDrop;
+                var (ratio, holds) = Compare(top, random, options.TargetRatio);
+                results[h * options.KFractions.Count + ki] = new HeadErasureResult(h, options.KFractions[ki], tokens / ids.Count,
+                    top, flips / ids.Count, random, ratio, holds);
+            }
+        return results;
+    }
+
+    // A random drop that is not positive gives no ratio; the top drop must still be positive.
+    private static (double? Ratio, bool Holds) Compare(double top, double random, double target)
+    {
+        double? ratio = random > 0 ? top / random : null;
+        return (ratio, top > 0 && (ratio is null || ratio >= target));
     }
 
     private static TokenImportance[] ComputeImportance(TextClassifier network, IReadOnlyList<int[]> ids, IReadOnlyList<float[]> weights,

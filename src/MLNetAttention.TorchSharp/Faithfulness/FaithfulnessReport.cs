@@ -23,6 +23,20 @@ public sealed record ErasureResult(double KFraction, ErasureStrategy Strategy, d
 /// <param name="Holds">Whether TopDrop is positive and the ratio reaches the target (or RandomDrop is not positive).</param>
 public sealed record FaithfulnessVerdict(double KFraction, double TopDrop, double RandomDrop, double? Ratio, bool Holds);
 
+/// <summary>
+/// The erasure test for one head of a multi-head model at one k: erase the top-k tokens by that head's own weights and
+/// compare the drop with the drop of k random tokens (the same random erasures as the model's verdict at that k).
+/// </summary>
+/// <param name="Head">The head, 0-based (printed tables number heads from 1).</param>
+/// <param name="KFraction">k as a fraction of each text's length.</param>
+/// <param name="MeanTokensErased">The mean k in tokens.</param>
+/// <param name="TopDrop">Mean drop of the predicted class's probability when the head's top-k tokens are erased.</param>
+/// <param name="FlipRate">Fraction of those erasures that changed the predicted class.</param>
+/// <param name="RandomDrop">Mean drop when k random tokens are erased (the <see cref="FaithfulnessVerdict.RandomDrop"/> of this k).</param>
+/// <param name="Ratio">TopDrop / RandomDrop; null when RandomDrop is not positive.</param>
+/// <param name="Holds">Whether TopDrop is positive and the ratio reaches the target (or RandomDrop is not positive).</param>
+public sealed record HeadErasureResult(int Head, double KFraction, double MeanTokensErased, double TopDrop, double FlipRate, double RandomDrop, double? Ratio, bool Holds);
+
 /// <summary>One point of a plot series: k (percent of the length) and the mean drop.</summary>
 /// <param name="KPercent">k as a percentage of each text's length.</param>
 /// <param name="MeanDrop">Mean drop of the predicted class's probability.</param>
@@ -105,8 +119,9 @@ public sealed class ImportanceCorrelation
 public sealed record TokenImportance(int[] Ids, int LabelIndex, float Probability, float[] Attention, float[] LeaveOneOut, float[] GradientTimesInput);
 
 /// <summary>
-/// The result of <see cref="FaithfulnessEvaluator.Evaluate"/>: erasure drops per k and strategy, a verdict per k, and the
-/// baselines. <see cref="ToMarkdown"/> prints tables, <see cref="ToJson"/> serialises it, <see cref="Series"/> feeds a plot.
+/// The result of <see cref="FaithfulnessEvaluator.Evaluate"/>: erasure drops per k and strategy, a verdict per k, the
+/// same test per head for multi-head models, and the baselines. <see cref="ToMarkdown"/> prints tables,
+/// <see cref="ToJson"/> serialises it, <see cref="Series"/> feeds a plot.
 /// </summary>
 public sealed class FaithfulnessReport
 {
@@ -143,6 +158,12 @@ public sealed class FaithfulnessReport
     /// <summary>One verdict per k.</summary>
     public IReadOnlyList<FaithfulnessVerdict> Verdicts { get; init; } = Array.Empty<FaithfulnessVerdict>();
 
+    /// <summary>
+    /// Multi-head models: the erasure test of each head's own top-k tokens against the k random tokens, by head and
+    /// then k; empty for single-head, max and mean pooling.
+    /// </summary>
+    public IReadOnlyList<HeadErasureResult> HeadErasures { get; init; } = Array.Empty<HeadErasureResult>();
+
     /// <summary>The uniform-weights baseline, when computed.</summary>
     public UniformBaselineResult? Uniform { get; init; }
 
@@ -160,6 +181,9 @@ public sealed class FaithfulnessReport
 
     /// <summary>Whether every k's verdict holds.</summary>
     public bool AllHold => Verdicts.Count > 0 && Verdicts.All(v => v.Holds);
+
+    /// <summary>Whether every head's erasure test holds at every k; false when there are none (a single-head model).</summary>
+    public bool EveryHeadHolds => HeadErasures.Count > 0 && HeadErasures.All(h => h.Holds);
 
     /// <summary>The plot's lines (k in percent → mean drop): each strategy under the model, then the uniform twin's.</summary>
     public IReadOnlyList<PlotSeries> Series
@@ -216,6 +240,7 @@ public sealed class FaithfulnessReport
             s.AppendLine(string.Create(c,
                 $"| {verdict.KFraction:P0} | {top?.MeanTokensErased:0.0} | {top?.MeanDrop:0.0000} | {top?.FlipRate:0.000} | {random?.MeanDrop:0.0000} | {random?.FlipRate:0.000} | {bottom?.MeanDrop:0.0000} | {bottom?.FlipRate:0.000} | {Ratio(verdict.Ratio)} | {(verdict.Holds ? "yes" : "no")} |"));
         }
+        if (HeadErasures.Count > 0) AppendHeads(s, c);
         if (Uniform is not null)
         {
             s.AppendLine();
@@ -256,6 +281,30 @@ public sealed class FaithfulnessReport
             s.Append(Eraser.ToMarkdown());
         }
         return s.ToString();
+    }
+
+    private void AppendHeads(StringBuilder s, CultureInfo c)
+    {
+        var ks = HeadErasures.Select(h => h.KFraction).Distinct().OrderBy(k => k).ToArray();
+        string target = TargetRatio.ToString("0.#", c);
+        s.AppendLine();
+        s.AppendLine("Per head: top-k by each head's weights vs k random tokens (mean drop / top ÷ random):");
+        s.AppendLine();
+        s.AppendLine("| head | " + string.Join(" | ", ks.Select(k => string.Create(c, $"k = {k:P0} | ≥ {target}×"))) + " |");
+        s.AppendLine("|---:|" + string.Concat(ks.Select(_ => "---:|:---:|")));
+        foreach (var head in HeadErasures.GroupBy(h => h.Head).OrderBy(g => g.Key))
+        {
+            var cells = ks.Select(k => head.FirstOrDefault(h => h.KFraction == k) is { } r
+                ? string.Create(c, $"{r.TopDrop:0.0000} / {Ratio(r.Ratio)} | {(r.Holds ? "yes" : "no")}")
+                : "| ");
+            s.AppendLine($"| {head.Key + 1} | " + string.Join(" | ", cells) + " |");
+        }
+        s.AppendLine();
+        var failing = HeadErasures.Where(h => !h.Holds).GroupBy(h => h.Head).OrderBy(g => g.Key)
+            .Select(g => $"head {g.Key + 1} at k = {string.Join(", ", g.Select(h => h.KFraction.ToString("P0", c)))}").ToArray();
+        s.AppendLine(failing.Length == 0
+            ? $"Every head holds at every k: each head's top-k tokens drop the probability at least {target}× more than k random tokens."
+            : $"Not every head holds the {target}× goal: {string.Join("; ", failing)}.");
     }
 
     private static string Ratio(double? ratio) => ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "n/a";

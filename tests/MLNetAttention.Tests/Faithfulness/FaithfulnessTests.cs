@@ -1,8 +1,10 @@
+using System.Text.Json;
 using System.Xml.Linq;
 using MLNetAttention.Data;
 using MLNetAttention.Faithfulness;
 using MLNetAttention.Models;
 using MLNetAttention.Modules;
+using MLNetAttention.Tests.Cli;
 using MLNetAttention.Text;
 using MLNetAttention.Training;
 using static TorchSharp.torch;
@@ -130,6 +132,123 @@ public sealed class FaithfulnessTests
         XNamespace ns = "http://www.w3.org/2000/svg";
         Assert.AreEqual(report.Series.Count, svg.Descendants(ns + "polyline").Count());
         Assert.IsTrue(svg.Descendants(ns + "text").Any(t => t.Value == "random"));
+    }
+
+    [TestMethod]
+    public void EveryHeadGetsAResultPerKAgainstTheReportsOwnRandomDrop()
+    {
+        var options = new FaithfulnessOptions { MaxExamples = 40, RandomDraws = 2, UniformBaseline = false, ImportanceExamples = 0 };
+        var report = FaithfulnessEvaluator.Evaluate(Model, Test, options);
+        Assert.AreEqual(2, report.Heads);
+        var expected = Enumerable.Range(0, 2).SelectMany(h => options.KFractions.Select(k => (h, k))).ToArray();
+        CollectionAssert.AreEqual(expected, report.HeadErasures.Select(r => (r.Head, r.KFraction)).ToArray());
+        foreach (var r in report.HeadErasures)
+        {
+            // The same random erasures as the head-mean verdict, not a fresh draw.
+            var random = report.Erasures.Single(e => e.KFraction == r.KFraction && e.Strategy == ErasureStrategy.Random);
+            Assert.AreEqual(random.MeanDrop, r.RandomDrop, $"head {r.Head} at {r.KFraction}");
+            Assert.AreEqual(report.Verdicts.Single(v => v.KFraction == r.KFraction).RandomDrop, r.RandomDrop);
+            var top = report.Erasures.Single(e => e.KFraction == r.KFraction && e.Strategy == ErasureStrategy.TopAttention);
+            Assert.AreEqual(top.MeanTokensErased, r.MeanTokensErased, 1e-12);
+            Assert.AreEqual(r.RandomDrop > 0 ? r.TopDrop / r.RandomDrop : null, r.Ratio);
+            Assert.AreEqual(r.TopDrop > 0 && (r.Ratio is null || r.Ratio >= options.TargetRatio), r.Holds);
+            Assert.IsTrue(r.FlipRate is >= 0 and <= 1 && r.TopDrop is >= -1 and <= 1, $"{r}");
+        }
+        Assert.AreEqual(report.HeadErasures.All(r => r.Holds), report.EveryHeadHolds);
+
+        string json = report.ToJson();
+        StringAssert.Contains(json, "\"headErasures\"");
+        StringAssert.Contains(json, "\"randomDrop\"");
+        Assert.IsFalse(json.Contains("NaN", StringComparison.Ordinal), "no NaN in the JSON");
+        CollectionAssert.AreEqual(report.HeadErasures.ToArray(), FaithfulnessReport.FromJson(json).HeadErasures.ToArray());
+
+        var markdown = report.ToMarkdown();
+        StringAssert.Contains(markdown, "Per head: top-k by each head's weights vs k random tokens");
+        StringAssert.Contains(markdown, "| head | k = 1 % | ≥ 3× | k = 3 % |");
+        var rows = markdown.Split('\n').Where(l => l.StartsWith("| 1 | ", StringComparison.Ordinal) || l.StartsWith("| 2 | ", StringComparison.Ordinal)).ToArray();
+        Assert.AreEqual(2, rows.Length, markdown);
+        var first = report.HeadErasures[0];
+        StringAssert.StartsWith(rows[0], FormattableString.Invariant($"| 1 | {first.TopDrop:0.0000} / "));
+        StringAssert.Contains(markdown, report.EveryHeadHolds ? "Every head holds at every k" : "Not every head holds");
+    }
+
+    [TestMethod]
+    public void AHeadsTopDropEqualsErasingItsOwnTopKTokensRecomputed()
+    {
+        var options = new FaithfulnessOptions { MaxExamples = 30, RandomDraws = 1, UniformBaseline = false, ImportanceExamples = 0 };
+        var report = FaithfulnessEvaluator.Evaluate(Model, Test, options);
+        var texts = Test.Take(30).Select(e => e.Text).Where(t => Ids(t).Length >= 2).ToList();
+        Assert.AreEqual(report.Texts, texts.Count);
+        var predictions = Model.Predict(texts);
+        foreach (var (head, fraction) in new[] { (1, 0.05), (0, 0.10) })
+        {
+            var erased = new int[texts.Count][];
+            double tokens = 0;
+            for (int i = 0; i < texts.Count; i++)
+            {
+                var ids = Ids(texts[i]);
+                var weights = predictions[i].Tokens.Select(t => t.Weights[head]).ToArray();
+                Assert.AreEqual(ids.Length, weights.Length);
+                int k = Erasure.KFor(fraction, ids.Length);
+                // Highest weight first, ties to the earlier token.
+                var top = Enumerable.Range(0, ids.Length).OrderByDescending(p => weights[p]).ThenBy(p => p).Take(k).ToHashSet();
+                erased[i] = ids.Select((id, p) => top.Contains(p) ? AttentionTokenizer.UnknownId : id).ToArray();
+                tokens += k;
+            }
+            var scored = ModelRunner.Forward(Model.Network, erased, 16).Probabilities;
+            double drop = predictions.Select((p, i) => (double)p.Probability - scored[i][p.LabelIndex]).Average();
+            var result = report.HeadErasures.Single(r => r.Head == head && r.KFraction == fraction);
+            Assert.AreEqual(drop, result.TopDrop, 1e-5, $"head {head} at k = {fraction}");
+            Assert.AreEqual(tokens / texts.Count, result.MeanTokensErased, 1e-12);
+        }
+    }
+
+    [TestMethod]
+    public void ASingleHeadModelHasNoPerHeadResults()
+    {
+        manual_seed(3);
+        var network = new TextClassifier(new TextClassifierOptions
+        {
+            VocabularySize = Model.Tokenizer.VocabularySize, NumClasses = Model.Labels.Count, EmbeddingDim = 16, EncoderDim = 16,
+            AttentionHiddenDim = 8, DenseDim = 16, Pooling = PoolingKind.Attention, MaxLength = Model.MaxLength,
+        });
+        using var classifier = AttentionClassifier.Create(network, Model.Tokenizer, Model.Labels);
+        var report = FaithfulnessEvaluator.Evaluate(classifier, Test,
+            new FaithfulnessOptions { MaxExamples = 20, RandomDraws = 1, UniformBaseline = false, ImportanceExamples = 0 });
+        Assert.AreEqual(1, report.Heads);
+        Assert.AreEqual(0, report.HeadErasures.Count);
+        Assert.IsFalse(report.EveryHeadHolds);
+        Assert.IsFalse(report.ToMarkdown().Contains("Per head", StringComparison.Ordinal));
+        Assert.AreEqual(0, FaithfulnessReport.FromJson(report.ToJson()).HeadErasures.Count);
+    }
+
+    [TestMethod]
+    public void TheFaithfulnessCommandPrintsThePerHeadTableOfAMultiHeadModel()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-faithfulness-tests", Guid.NewGuid().ToString("N"));
+        Model.Save(directory);
+        try
+        {
+            string[] arguments = ["faithfulness", "--model", directory, "--data", "sample:poetry-dynasty", "--max-examples", "30",
+                "--random-draws", "1", "--importance-examples", "0", "--explainers", "none"];
+            var (code, output, error) = CliTests.Run(arguments);
+            Assert.AreEqual(0, code, error);
+            StringAssert.Contains(output, "Per head: top-k by each head's weights vs k random tokens");
+            StringAssert.Contains(output, "| 2 | ");
+            Assert.IsTrue(output.Contains("Every head holds at every k", StringComparison.Ordinal) || output.Contains("Not every head holds", StringComparison.Ordinal), output);
+
+            (code, output, error) = CliTests.Run([.. arguments, "--json"]);
+            Assert.AreEqual(0, code, error);
+            using var json = JsonDocument.Parse(output);
+            var heads = json.RootElement.GetProperty("headErasures").EnumerateArray().ToList();
+            Assert.AreEqual(2 * 4, heads.Count);
+            Assert.AreEqual(1, heads[^1].GetProperty("head").GetInt32());
+            Assert.IsTrue(json.RootElement.TryGetProperty("everyHeadHolds", out _));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [TestMethod]
