@@ -142,4 +142,23 @@ public sealed class TextClassifierTests
         var old = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(node.ToJsonString(), ModelJson.Options)!;
         Assert.AreEqual(TextClassifierOptions.LegacyBigramHashStride, old.EffectiveBigramHashStride, "a model saved before the option scores as it was trained");
     }
+
+    [TestMethod]
+    public void NewOptionsTrainHeadsWithThePenaltyAndSavedOnesWithoutTheFieldReadZero()
+    {
+        var fresh = new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, Pooling = PoolingKind.MultiHead };
+        Assert.AreEqual(TextClassifierOptions.DefaultDiversityPenalty, fresh.DiversityPenalty);
+        Assert.IsFalse(fresh.SeparateHeadKeys);
+        string json = System.Text.Json.JsonSerializer.Serialize(fresh, ModelJson.Options);
+        var roundTrip = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(json, ModelJson.Options)!;
+        Assert.AreEqual(TextClassifierOptions.DefaultDiversityPenalty, roundTrip.DiversityPenalty);
+
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        Assert.IsTrue(node.Remove("diversityPenalty"), "the penalty is written");
+        Assert.IsTrue(node.Remove("separateHeadKeys"), "the key layout is written");
+        var old = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(node.ToJsonString(), ModelJson.Options)!;
+        Assert.AreEqual(0, old.DiversityPenalty, "a model saved before the default changed was trained without the penalty");
+        Assert.IsFalse(old.SeparateHeadKeys, "a model saved before the option has the shared projection");
+        Assert.AreEqual(0, MLNetAttention.Training.AttentionClassifierOptions.Ngram().Model.DiversityPenalty, "the ngram preset's heads train without it");
+    }
 }
