@@ -23,6 +23,8 @@ internal static class DemoCommand
     private const int DefaultMatcherEpochs = 2;
     private const int MatcherWidth = 64;
     private const int MatcherTrainingPairs = 120_000;
+    // A head's label: its top tokens by mean weight among those seen this often in the test poems.
+    private const int HeadLabelMinCount = 3;
 
     public static Command Create()
     {
@@ -40,6 +42,7 @@ internal static class DemoCommand
             bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
             var reportTexts = new List<WeightedText>();
             var figures = new List<ReportFigure>();
+            HeadProfileSummary? multiHead = null;
             int shown = parse.GetValue(examples);
             foreach (var (name, pooling) in new[] { ("attention", PoolingKind.Attention), ("multihead", PoolingKind.MultiHead) })
             {
@@ -65,7 +68,17 @@ internal static class DemoCommand
                 var truths = test.Select(e => (string?)e.Label).ToArray();
                 for (int i = 0; i < shown && i < predictions.Count; i++)
                     Console.Out.WriteLine($"  [{truths[i]}] " + PredictCommand.FormatLine(predictions[i], color));
-                var files = ReportWriter.WriteAll(predictions.Take(200).ToArray(), truths.Take(200).ToArray(), modelDirectory, $"{name} pooling, Tang vs Song");
+                // What each head looks for over all the test poems names the heads in the reports.
+                var heads = pooling == PoolingKind.MultiHead ? HeadProfile.Of(predictions, minCount: HeadLabelMinCount) : null;
+                if (heads is not null)
+                {
+                    multiHead = heads;
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  heads: diversity ratio {(heads.Diversity.DiversityRatio is { } ratio ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "n/a")} (0 = copies, 1 = as different from each other as from uniform); ")
+                        + string.Join("; ", heads.Heads.Select(h => $"head {h.Head + 1}: {h.Label()}")));
+                }
+                var files = ReportWriter.WriteAll(predictions.Take(200).ToArray(), truths.Take(200).ToArray(), modelDirectory, $"{name} pooling, Tang vs Song",
+                    heads: heads);
                 Console.Out.WriteLine($"  report and figures: {string.Join(", ", files)}");
                 reportTexts.AddRange(predictions.Take(50).Select((p, i) => WeightedText.FromPrediction(p, truths[i])));
                 if (pooling == PoolingKind.Attention) figures.Add(Faithfulness(classifier, test));
@@ -76,8 +89,13 @@ internal static class DemoCommand
             var reportOptions = new HtmlReportOptions
             {
                 Title = "MLNetAttention demo: Tang or Song?",
-                Description = "Held-out poems of the bundled poetry-dynasty sample: the first 50 scored by the single-head attention model, the next 50 by the 4-head model (tabs show each head), then couplet pairs scored by a cross-attention matcher, each with its alignment (which character of line 2 each character of line 1 attends to). Colour = attention weight, hover for the exact value.",
+                Description = "Held-out poems of the bundled poetry-dynasty sample: the first 50 scored by the single-head attention model, the next 50 by the 4-head model (tabs show each head, named by its top characters by mean weight over the test poems), then couplet pairs scored by a cross-attention matcher, each with its alignment (which character of line 2 each character of line 1 attends to). Colour = attention weight, hover for the exact value.",
             };
+            if (multiHead is not null)
+            {
+                reportOptions.HeadLabels = multiHead.Labels();
+                reportOptions.HeadDiversity = multiHead.Diversity;
+            }
             foreach (var figure in figures) reportOptions.Figures.Add(figure);
             HtmlReport.Write(report, reportTexts, pairs, reportOptions);
             Console.Out.WriteLine($"\nreport: {Path.GetFullPath(report)}");

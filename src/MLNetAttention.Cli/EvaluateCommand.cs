@@ -2,13 +2,20 @@ using System.CommandLine;
 using System.Globalization;
 using MLNetAttention.Faithfulness;
 using MLNetAttention.Data;
+using MLNetAttention.Models;
 using MLNetAttention.Training;
 using MLNetAttention.Training.Matching;
+using MLNetAttention.Visualization;
 
 namespace MLNetAttention.Cli;
 
 internal static class EvaluateCommand
 {
+    // Texts scored per Predict call while profiling the heads: bounds the predictions held at once.
+    private const int ProfileChunk = 512;
+    private const int ProfileTop = 10;
+    private const int ProfileMinCount = 5;
+
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
@@ -19,7 +26,7 @@ internal static class EvaluateCommand
         var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first. For a matcher, also score pairs whose sentences are longer than the model's maximum length on their first tokens (counted in a warning) instead of stopping." };
         var faithfulness = new Option<bool>("--faithfulness") { Description = "Also run the erasure tests: top-k attended vs random vs lowest-weight tokens, and the uniform-weights model; and the ERASER comparison of explainers, set by the flags below (classifiers only)." };
         var eraser = new EraserFlags();
-        var command = new Command("evaluate", "Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on labelled data.")
+        var command = new Command("evaluate", "Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on labelled data; for attention pooling also how peaked the weights are and, with several heads, how different the heads are and what each looks at.")
         {
             model, data, json, textColumn, labelColumn, lenient, faithfulness,
         };
@@ -43,7 +50,7 @@ internal static class EvaluateCommand
             // Read before the work, so a bad flag fails at once.
             var eraserOptions = parse.GetValue(faithfulness) ? eraser.Read(parse) : null;
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
-            Print(classifier.Evaluate(rows), report, parse.GetValue(json));
+            Print(classifier.Evaluate(rows), report, parse.GetValue(json), heads: ProfileHeads(classifier, rows));
             // Texts mostly outside the vocabulary are scored on almost nothing: say how much of the data that is.
             var shares = rows.Select(r => classifier.Tokenizer.UnknownShare(r.Text, classifier.MaxLength)).ToList();
             int mostlyUnknown = shares.Count(s => s > ClassPrediction.UnknownShareWarning);
@@ -57,10 +64,25 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private static void Print(ClassificationMetrics metrics, ReadReport report, bool json, Func<string, string>? name = null)
+    // Max and mean pooling have weights too, but they are not attention: nothing to say about heads.
+    private static HeadProfileSummary? ProfileHeads(AttentionClassifier classifier, IReadOnlyList<TextExample> rows)
+    {
+        var options = classifier.Network.Options;
+        if (options.Pooling is not (PoolingKind.Attention or PoolingKind.MultiHead)) return null;
+        var profile = new HeadProfile(options.WeightRows);
+        foreach (var chunk in rows.Where(r => !string.IsNullOrWhiteSpace(r.Text)).Chunk(ProfileChunk))
+            profile.AddRange(classifier.Predict(chunk.Select(r => r.Text)));
+        return profile.Summarize(ProfileTop, ProfileMinCount);
+    }
+
+    private static void Print(ClassificationMetrics metrics, ReadReport report, bool json, Func<string, string>? name = null, HeadProfileSummary? heads = null)
     {
         if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
-        if (json) MetricsPrinter.PrintJson(metrics, Console.Out, name);
-        else MetricsPrinter.PrintTable(metrics, Console.Out, name);
+        if (json) MetricsPrinter.PrintJson(metrics, Console.Out, name, heads);
+        else
+        {
+            MetricsPrinter.PrintTable(metrics, Console.Out, name);
+            if (heads is not null) MetricsPrinter.PrintHeads(heads, Console.Out);
+        }
     }
 }

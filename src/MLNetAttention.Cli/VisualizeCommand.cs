@@ -15,6 +15,9 @@ internal enum VisualizeFormat { Ansi, Html, Svg, Png }
 /// </summary>
 internal static class VisualizeCommand
 {
+    // A head's label: its top tokens by mean weight among those seen this often in the texts shown.
+    private const int HeadLabelMinCount = 3;
+
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = ModelFiles.Description, Required = true };
@@ -51,10 +54,12 @@ internal static class VisualizeCommand
             var predictions = classifier.Predict(rows.Select(r => r.Text));
             var texts = predictions.Select((p, i) => WeightedText.FromPrediction(p, rows[i].Label)).ToList();
             string heading = parse.GetValue(title) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory)));
+            // Several heads: each is named by its top tokens over the texts shown, and the report says how different they are.
+            var heads = predictions[0].Heads > 1 ? HeadProfile.Of(predictions, minCount: HeadLabelMinCount) : null;
             var figure = new FigureOptions
             {
                 Theme = parse.GetValue(theme), Title = heading, TokensPerLine = parse.GetValue(tokensPerLine),
-                Scale = parse.GetValue(scale), Columns = parse.GetValue(columns),
+                Scale = parse.GetValue(scale), Columns = parse.GetValue(columns), HeadLabels = heads?.Labels(),
             };
             switch (chosen)
             {
@@ -62,7 +67,10 @@ internal static class VisualizeCommand
                     WriteAnsi(predictions, rows, path);
                     break;
                 case VisualizeFormat.Html:
-                    HtmlReport.Write(path!, texts, new HtmlReportOptions { Title = heading, Theme = figure.Theme, MaxExamples = count });
+                    HtmlReport.Write(path!, texts, new HtmlReportOptions
+                    {
+                        Title = heading, Theme = figure.Theme, MaxExamples = count, HeadLabels = figure.HeadLabels, HeadDiversity = heads?.Diversity,
+                    });
                     break;
                 case VisualizeFormat.Svg:
                     SvgFigure.Write(path!, texts, figure);

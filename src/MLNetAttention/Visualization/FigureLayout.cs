@@ -317,7 +317,7 @@ internal static class FigureLayout
         yMax = (float)yTicks[^1];
         string[] yLabels = yTicks.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)).ToArray();
         float left = yLabels.Max(l => measure(l, size, false)) + 10;
-        string[] names = text.Heads == 1 ? ["weight"] : Enumerable.Range(1, text.Heads).Select(h => $"head {h}").ToArray();
+        string[] names = text.Heads == 1 ? ["weight"] : Enumerable.Range(0, text.Heads).Select(h => HeadName(h, text.Heads, o.HeadLabels)).ToArray();
         float legendWidth = names.Max(l => measure(l, size, false)) + 34;
         float top = size * 2.4f, plotHeight = 120, right = width - legendWidth, bottom = top + plotHeight;
         scene.Add(new TextShape(0, size, "weight by token index", size, Muted, Bold: true));
@@ -357,7 +357,8 @@ internal static class FigureLayout
         var scene = new Scene();
         float size = o.FontSize * 0.7f;
         int n = text.Spans.Count;
-        float rowLabel = measure($"head {text.Heads}", size, false) + 8;
+        var names = Enumerable.Range(0, text.Heads).Select(h => HeadName(h, text.Heads, o.HeadLabels)).ToArray();
+        float rowLabel = names.Max(name => measure(name, size, false)) + 8;
         float cellWidth = Math.Clamp((width - rowLabel) / n, 3, o.FontSize * 1.25f), cellHeight = o.FontSize * 1.1f;
         float top = size * 1.6f;
         scene.Add(new TextShape(0, size, "head × token", size, Muted, Bold: true));
@@ -366,7 +367,7 @@ internal static class FigureLayout
         for (int h = 0; h < text.Heads; h++)
         {
             float y = top + h * cellHeight;
-            scene.Add(new TextShape(rowLabel - 6, y + cellHeight / 2 + size * 0.35f, $"head {h + 1}", size, AxisColor, Anchor.End));
+            scene.Add(new TextShape(rowLabel - 6, y + cellHeight / 2 + size * 0.35f, names[h], size, AxisColor, Anchor.End));
             for (int i = 0; i < n; i++)
             {
                 string title = string.Create(CultureInfo.InvariantCulture, $"{OneLine(text.Token(i))} · head {h + 1} · weight {text.HeadWeights(h)[i]:0.######}");
@@ -381,10 +382,21 @@ internal static class FigureLayout
         else
             foreach (double i in NiceTicks(0, Math.Max(1, n - 1), 8).Where(i => i <= n - 1))
                 scene.Add(new TextShape(rowLabel + ((float)i + 0.5f) * cellWidth, bottom + size * 1.2f, i.ToString("0", CultureInfo.InvariantCulture), size, AxisColor, Anchor.Middle));
-        var bar = ColorBar(all.Length == 0 ? 0 : all.Min(), all.Length == 0 ? 0 : all.Max(), "weight", o, measure);
+        var bar = ColorBar(all.Length == 0 ? 0 : all.Min(), all.Length == 0 ? 0 : all.Max(), "weight (one scale for all heads)", o, measure);
         scene.Place(bar, rowLabel, bottom + size * 1.9f);
         scene.Width = Math.Max(scene.Width, rowLabel + n * cellWidth);
         return scene;
+    }
+
+    /// <summary>
+    /// "head k", followed by the head's label when <paramref name="labels"/> has one per head (labels for another head
+    /// count, as for the single-head texts of a mixed report, are not this text's).
+    /// </summary>
+    public static string HeadName(int head, int heads, IReadOnlyList<string>? labels)
+    {
+        string name = "head " + (head + 1).ToString(CultureInfo.InvariantCulture);
+        if (labels is null || labels.Count != heads || string.IsNullOrWhiteSpace(labels[head])) return name;
+        return name + " · " + Shorten(OneLine(labels[head]).Trim(), 32);
     }
 
     /// <summary>About <paramref name="count"/> round tick values (steps of 1, 2 or 5 times a power of ten) covering [min, max].</summary>

@@ -21,6 +21,12 @@ public sealed class FigureOptions
     /// <summary>Examples side by side in a grid of several examples.</summary>
     public int Columns { get; set; } = 2;
 
+    /// <summary>
+    /// Per head, a short label (such as the head's top tokens, <see cref="HeadProfileSummary.Labels"/>) written after
+    /// "head k" in the plot legend and the heatmap rows of texts with that many heads; null for none.
+    /// </summary>
+    public IReadOnlyList<string>? HeadLabels { get; set; }
+
     /// <summary>A title above the figure, or null for none.</summary>
     public string? Title { get; set; }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace MLNetAttention.Visualization;
 
@@ -24,6 +25,19 @@ public sealed class HtmlReportOptions
     /// <summary>Examples (texts plus pairs) written at most; the rest are counted in the summary line.</summary>
     public int MaxExamples { get; set; } = 500;
 
+    /// <summary>
+    /// Per head, a short label (such as the head's top tokens, <see cref="HeadProfileSummary.Labels"/>) shown after
+    /// "head k" on the tabs, the heatmap rows and the plot legend of texts with that many heads (texts with another
+    /// number of heads keep plain "head k"); null for none.
+    /// </summary>
+    public IReadOnlyList<string>? HeadLabels { get; set; }
+
+    /// <summary>
+    /// The model's head diversity over a set of texts (<see cref="HeadDiversity"/>, or <see cref="HeadProfileSummary.Diversity"/>),
+    /// shown in the header with a sentence on what the figures mean; null for none.
+    /// </summary>
+    public HeadDiversityResult? HeadDiversity { get; set; }
+
     /// <summary>Figures shown above the examples, such as a faithfulness plot. Their SVG is embedded as given.</summary>
     public IList<ReportFigure> Figures { get; } = new List<ReportFigure>();
 }
@@ -40,8 +54,9 @@ public sealed record ReportFigure(string Title, string Svg, string? Note = null)
 /// <summary>
 /// One self-contained, offline HTML file (inline CSS, JavaScript and SVG; nothing fetched) with many examples:
 /// each with its true and predicted label and probability, its tokens coloured by weight (min-max normalised per
-/// text; the exact weight on hover), a colour legend, per-head tabs and a head × token heatmap for multi-head
-/// models, matched pairs side by side ("match" / "no match", with a cross-attention matcher's alignment as a table of
+/// text; the exact weight on hover), a colour legend, per-head tabs (named by <see cref="HtmlReportOptions.HeadLabels"/>)
+/// and a head × token heatmap on one colour scale for all heads for multi-head models, the model's head diversity in
+/// the header when given, matched pairs side by side ("match" / "no match", with a cross-attention matcher's alignment as a table of
 /// coloured cells, the weight on hover), and buttons to show only correct or misclassified examples.
 /// All text from the examples is HTML-escaped.
 /// </summary>
@@ -83,6 +98,7 @@ public static class HtmlReport
 
         html.Append("<header>\n<h1>").Append(E(o.Title)).Append("</h1>\n");
         if (!string.IsNullOrWhiteSpace(o.Description)) html.Append("<p class=\"description\">").Append(E(o.Description)).Append("</p>\n");
+        if (o.HeadDiversity is { } diversity) AppendDiversity(html, diversity);
         html.Append("<p class=\"summary\">").Append(total).Append(total == 1 ? " example" : " examples");
         if (shown.Count < total) html.Append(CultureInfo.InvariantCulture, $" ({shown.Count} shown)");
         if (labelled > 0)
@@ -131,7 +147,7 @@ public static class HtmlReport
         AppendMeta(html, number, text.TrueLabel, text.PredictedLabel, text.Probability, text.IsCorrect,
             text.Spans.Count + " tokens" + (text.Heads > 1 ? $" · {text.Heads} heads" : "") + (text.TruncatedTokens > 0 ? $" · {text.TruncatedTokens} more not scored" : ""),
             text.UnknownShare > ClassPrediction.UnknownShareWarning ? text.UnknownShare : null);
-        AppendTabs(html, text.Heads);
+        AppendTabs(html, text.Heads, o);
         AppendPanel(html, text, o, null);
         html.Append("</section>\n");
     }
@@ -141,7 +157,7 @@ public static class HtmlReport
         html.Append(CultureInfo.InvariantCulture, $"<section class=\"item pair-item {Status(pair.IsCorrect)}\" data-status=\"{Status(pair.IsCorrect)}\" id=\"example-{number}\">\n");
         AppendMeta(html, number, FigureLayout.PairName(pair.TrueLabel), FigureLayout.PairName(pair.PredictedLabel), pair.Probability, pair.IsCorrect,
             pair.Alignment is null ? "pair" : "pair · cross-attention alignment");
-        AppendTabs(html, Math.Max(pair.First.Heads, pair.Second.Heads));
+        AppendTabs(html, Math.Max(pair.First.Heads, pair.Second.Heads), o);
         html.Append("<div class=\"pair\">\n");
         AppendPanel(html, pair.First, o, "Text A");
         AppendPanel(html, pair.Second, o, "Text B");
@@ -204,13 +220,40 @@ public static class HtmlReport
         html.Append("<span class=\"details\">").Append(E(details)).Append("</span></div>\n");
     }
 
-    private static void AppendTabs(StringBuilder html, int heads)
+    private static void AppendTabs(StringBuilder html, int heads, HtmlReportOptions o)
     {
         if (heads < 2) return;
         html.Append("<div class=\"tabs\" role=\"tablist\"><button type=\"button\" role=\"tab\" class=\"active\" data-head=\"mean\">mean</button>");
+        // The diversity's per-head figure, on hover, when it is this model's.
+        var diversity = o.HeadDiversity is { } d && d.Heads == heads && d.Texts > 0 ? d : null;
         for (int h = 0; h < heads; h++)
-            html.Append(CultureInfo.InvariantCulture, $"<button type=\"button\" role=\"tab\" data-head=\"{h}\">head {h + 1}</button>");
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<button type=\"button\" role=\"tab\" data-head=\"{h}\"");
+            if (diversity is not null)
+                html.Append(" title=\"").Append(E(string.Create(CultureInfo.InvariantCulture,
+                    $"head {h + 1}: mean divergence from uniform weights {N(diversity.HeadDivergenceFromUniform[h])} nats over {diversity.Texts} texts"))).Append('"');
+            html.Append('>').Append(E(FigureLayout.HeadName(h, heads, o.HeadLabels))).Append("</button>");
+        }
         html.Append("</div>\n");
+    }
+
+    // The three figures of HeadDiversityResult, and what they mean; only the first for a single head.
+    private static void AppendDiversity(StringBuilder html, HeadDiversityResult d)
+    {
+        var c = CultureInfo.InvariantCulture;
+        html.Append("<p class=\"diversity\">");
+        if (d.Heads == 1)
+        {
+            html.Append(c, $"Attention weights over {d.Texts} texts: mean Jensen–Shannon divergence from uniform <b>{N(d.MeanDivergenceFromUniform)}</b> nats.</p>\n")
+                .Append("<p class=\"hint\">0 means flat weights (every token the same); the most is ln 2 ≈ 0.693 nats.</p>\n");
+            return;
+        }
+        html.Append(c, $"{d.Heads} heads over {d.Texts} texts: mean divergence from uniform <b>{N(d.MeanDivergenceFromUniform)}</b> nats")
+            .Append(c, $" · mean pairwise divergence <b>{(d.MeanPairwiseDivergence is { } pairwise ? N(pairwise) : "n/a")}</b> nats")
+            .Append(c, $" · head diversity ratio <b>{(d.DiversityRatio is { } ratio ? ratio.ToString("0.00", c) : "n/a")}</b></p>\n")
+            .Append("<p class=\"hint\">Jensen–Shannon divergences (at most ln 2 ≈ 0.693 nats): from uniform says how peaked a head's weights are, ")
+            .Append("pairwise how differently two heads weigh the same text; their ratio is 0 when the heads are copies of one another ")
+            .Append("and 1 when they differ from each other as much as from uniform weights.</p>\n");
     }
 
     private static void AppendPanel(StringBuilder html, WeightedText text, HtmlReportOptions o, string? caption)
@@ -251,12 +294,19 @@ public static class HtmlReport
 
         if (text.Spans.Count > 0 && ((o.ShowHeatmap && text.Heads > 1) || o.ShowPlot))
         {
-            var figure = new FigureOptions { Theme = o.Theme, FontSize = 16 };
+            var figure = new FigureOptions { Theme = o.Theme, FontSize = 16, HeadLabels = o.HeadLabels };
             float width = Math.Clamp(text.Spans.Count * 20f + 60, 420, 1100);
             if (o.ShowHeatmap && text.Heads > 1)
             {
                 // Drawn by the page's script on a canvas from data-weights: SVG cells would make long multi-head texts megabytes.
-                html.Append("<details class=\"figure\" open><summary>head × token heatmap</summary><div class=\"heatmap\"></div></details>\n");
+                html.Append("<details class=\"figure\" open><summary>head × token heatmap: one colour scale for all heads, so a weak head looks weak</summary><div class=\"heatmap\"");
+                // Labelled rows, for the script to draw (JSON in an escaped attribute); without it they are "head k".
+                if (o.HeadLabels?.Count == text.Heads)
+                {
+                    var names = Enumerable.Range(0, text.Heads).Select(h => FigureLayout.HeadName(h, text.Heads, o.HeadLabels)).ToArray();
+                    html.Append(" data-labels=\"").Append(E(JsonSerializer.Serialize(names))).Append('"');
+                }
+                html.Append("></div></details>\n");
             }
             if (o.ShowPlot)
             {
@@ -269,6 +319,10 @@ public static class HtmlReport
     }
 
     private static string Status(bool? correct) => correct switch { true => "correct", false => "wrong", null => "unknown" };
+
+    // Divergences: four decimals, or up to six for the near-flat weights of a barely trained model.
+    private static string N(double value) =>
+        !double.IsFinite(value) ? "n/a" : value.ToString(value is 0 or >= 0.001 ? "0.0000" : "0.0#####", CultureInfo.InvariantCulture);
 
     private static string W(float weight) => float.IsFinite(weight) ? weight.ToString("0.######", CultureInfo.InvariantCulture) : "0";
 
@@ -289,7 +343,8 @@ public static class HtmlReport
         body { margin: 0; background: #f4f4f5; color: #222; font-family: {{FontStack}}; }
         header { position: sticky; top: 0; z-index: 2; background: #fff; border-bottom: 1px solid #ddd; padding: 12px 24px 10px; }
         h1 { font-size: 20px; margin: 0 0 4px; }
-        .description, .summary { margin: 2px 0; color: #555; font-size: 14px; }
+        .description, .summary, .diversity { margin: 2px 0; color: #555; font-size: 14px; }
+        header > .hint { margin: 0 0 2px; font-size: 12px; }
         .report-figure { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 16px 24px; padding: 12px 16px; }
         .report-figure figcaption { font-weight: 600; margin-bottom: 6px; }
         .report-figure svg { max-width: 100%; height: auto; }
@@ -375,20 +430,27 @@ public static class HtmlReport
           function heatmap(panel, box) {
             var rows = JSON.parse(panel.getAttribute('data-weights') || '[]');
             if (!rows.length || !rows[0].length) return;
+            // One colour scale over all heads, so a weak head looks weak next to a peaked one.
             var heads = rows.length, n = rows[0].length, all = [].concat.apply([], rows);
             var min = Math.min.apply(null, all), max = Math.max.apply(null, all), range = max - min;
             var tokens = Array.prototype.map.call(panel.querySelectorAll('.tokens .t'), function (s) { return s.textContent; });
+            var names = JSON.parse(box.getAttribute('data-labels') || '[]');
             var font = "11px {{FontStack}}";
-            var label = 52, cell = Math.max(3, Math.min(20, Math.floor((Math.min(1100, n * 20 + 60) - label) / n))), ch = 18;
+            var canvas = document.createElement('canvas'), g = canvas.getContext('2d');
+            g.font = font;
+            var label = 52;
+            for (var r = 0; r < heads; r++) label = Math.max(label, Math.ceil(g.measureText(names[r] || 'head ' + (r + 1)).width) + 12);
+            var cell = Math.max(3, Math.min(20, Math.floor((Math.min(1100, n * 20 + 60) - 52) / n))), ch = 18;
             var width = label + n * cell + 8, height = heads * ch + 44, scale = window.devicePixelRatio || 1;
-            var canvas = document.createElement('canvas');
             canvas.width = Math.ceil(width * scale); canvas.height = Math.ceil(height * scale);
             canvas.style.width = width + 'px'; canvas.style.height = height + 'px';
-            var g = canvas.getContext('2d');
+            // The cell geometry, for whoever reads the drawn cells back.
+            canvas.setAttribute('data-label', label); canvas.setAttribute('data-cell', cell); canvas.setAttribute('data-row', ch);
+            // Sizing the canvas reset its context: scale and font again.
             g.scale(scale, scale);
             g.font = font; g.textBaseline = 'middle';
             for (var h = 0; h < heads; h++) {
-              g.fillStyle = '#444'; g.textAlign = 'right'; g.fillText('head ' + (h + 1), label - 6, h * ch + ch / 2);
+              g.fillStyle = '#444'; g.textAlign = 'right'; g.fillText(names[h] || 'head ' + (h + 1), label - 6, h * ch + ch / 2);
               for (var i = 0; i < n; i++) {
                 g.fillStyle = color(range > 0 ? (rows[h][i] - min) / range : 0);
                 g.fillRect(label + i * cell, h * ch, cell, ch);
@@ -400,7 +462,7 @@ public static class HtmlReport
             for (var k = 0; k < n; k += step) g.fillText(each ? tokens[k] : String(k), label + (k + 0.5) * cell, heads * ch + 9);
             var y = heads * ch + 24, bar = 200;
             g.textAlign = 'left'; g.fillStyle = '#666';
-            var low = 'weight  min ' + fmt(min);
+            var low = 'weight, one scale for all heads  min ' + fmt(min);
             g.fillText(low, label, y + 6);
             var x = label + g.measureText(low).width + 6;
             for (var b = 0; b < bar; b++) { g.fillStyle = color(discrete ? (b + 0.5) / bar : b / (bar - 1)); g.fillRect(x + b, y, 1, 12); }
@@ -408,7 +470,7 @@ public static class HtmlReport
             g.fillStyle = '#666'; g.fillText('max ' + fmt(max), x + bar + 6, y + 6);
             canvas.addEventListener('mousemove', function (e) {
               var r = canvas.getBoundingClientRect(), i = Math.floor((e.clientX - r.left - label) / cell), h = Math.floor((e.clientY - r.top) / ch);
-              canvas.title = i >= 0 && i < n && h >= 0 && h < heads ? tokens[i] + ' · head ' + (h + 1) + ' · weight ' + fmt(rows[h][i]) : '';
+              canvas.title = i >= 0 && i < n && h >= 0 && h < heads ? tokens[i] + ' · ' + (names[h] || 'head ' + (h + 1)) + ' · weight ' + fmt(rows[h][i]) : '';
             });
             box.appendChild(canvas);
           }

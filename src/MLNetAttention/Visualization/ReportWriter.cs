@@ -24,9 +24,13 @@ public static class ReportWriter
     /// <param name="title">The report's title.</param>
     /// <param name="theme">How weights are coloured.</param>
     /// <param name="figureExamples">Examples in the SVG and PNG figures.</param>
+    /// <param name="heads">
+    /// The model's <see cref="HeadProfile"/> summary, or null: its diversity goes into the report's header and its
+    /// <see cref="HeadProfileSummary.Labels"/> name the heads of the report and the figures.
+    /// </param>
     /// <returns>The paths written: the HTML report, the SVG and the PNG.</returns>
     public static IReadOnlyList<string> WriteAll(IReadOnlyList<ClassPrediction> predictions, IReadOnlyList<string?> trueLabels,
-        string directory, string title, ColorTheme theme = ColorTheme.Viridis, int figureExamples = 4)
+        string directory, string title, ColorTheme theme = ColorTheme.Viridis, int figureExamples = 4, HeadProfileSummary? heads = null)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(trueLabels);
@@ -38,8 +42,9 @@ public static class ReportWriter
         var texts = predictions.Select((p, i) => WeightedText.FromPrediction(p, trueLabels.Count == 0 ? null : trueLabels[i])).ToList();
         Directory.CreateDirectory(directory);
         string html = Path.Combine(directory, HtmlFile), svg = Path.Combine(directory, SvgFile), png = Path.Combine(directory, PngFile);
-        HtmlReport.Write(html, texts, new HtmlReportOptions { Title = title, Theme = theme });
-        var figure = new FigureOptions { Theme = theme, Title = title };
+        var labels = heads?.Labels();
+        HtmlReport.Write(html, texts, new HtmlReportOptions { Title = title, Theme = theme, HeadLabels = labels, HeadDiversity = heads?.Diversity });
+        var figure = new FigureOptions { Theme = theme, Title = title, HeadLabels = labels };
         var shown = texts.Take(figureExamples).ToList();
         SvgFigure.Write(svg, shown, figure);
         PngFigure.Write(png, shown, figure);

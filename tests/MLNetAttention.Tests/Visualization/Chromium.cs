@@ -19,6 +19,37 @@ internal static class Chromium
         return null;
     }
 
+    /// <summary>The page's DOM after its scripts ran, as Chromium serialises it.</summary>
+    public static string DumpDom(string chromium, string html)
+    {
+        string profile = Path.Combine(Path.GetTempPath(), "mlna-chromium-" + Guid.NewGuid().ToString("N"));
+        var start = new ProcessStartInfo(chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string argument in new[]
+                 {
+                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--force-color-profile=srgb", "--force-device-scale-factor=1",
+                     $"--user-data-dir={profile}", "--dump-dom", new Uri(html).AbsoluteUri,
+                 })
+            start.ArgumentList.Add(argument);
+        try
+        {
+            using var process = Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEndAsync();
+            if (!process.WaitForExit(120_000))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail("Chromium did not dump the page in 120 s.");
+            }
+            if (output.Result.Length == 0) Assert.Fail($"Chromium dumped nothing (exit code {process.ExitCode}): {error.Result}");
+            return output.Result;
+        }
+        finally
+        {
+            try { Directory.Delete(profile, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
     /// <summary>Screenshots <paramref name="html"/> into <paramref name="png"/> at the given window size.</summary>
     public static void Screenshot(string chromium, string html, string png, int width = 1200, int height = 900)
     {

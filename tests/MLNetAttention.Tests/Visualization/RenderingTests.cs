@@ -81,6 +81,60 @@ public sealed class RenderingTests
     }
 
     [TestMethod]
+    public void TheHtmlHeatmapColoursEveryHeadOnOneScaleSoAWeakHeadLooksWeak()
+    {
+        string? chromium = Chromium.Find();
+        if (chromium is null) Assert.Inconclusive("Chromium is not installed (scripts/setup.sh installs it).");
+        // Head 1 is nearly flat, head 2 puts most of its weight on one token: on per-head scales both would reach the top colour.
+        const string text = "a b c d e f g h i j";
+        var spans = Enumerable.Range(0, 10).Select(i => (2 * i, 1)).ToArray();
+        float[] flat = [0.09f, 0.11f, 0.1f, 0.1f, 0.09f, 0.11f, 0.1f, 0.1f, 0.1f, 0.1f];
+        float[] peaked = [0.02f, 0.02f, 0.02f, 0.82f, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f];
+        var example = new WeightedText(text, spans, new[] { flat, peaked });
+        string directory = VisualizationSamples.TempDirectory();
+        string html = Path.Combine(directory, "heatmap.html");
+        string page = HtmlReport.Render(new[] { example }, new HtmlReportOptions { ShowPlot = false, HeadLabels = ["flat \"one\"", "<peaked>"] });
+        // Reads the centre pixel of every drawn cell back from the canvas, after the report's script drew it.
+        const string probe = """
+            <script>
+            var out = [];
+            document.querySelectorAll('.heatmap canvas').forEach(function (c) {
+              var g = c.getContext('2d'), s = c.width / parseFloat(c.style.width);
+              var label = +c.getAttribute('data-label'), cell = +c.getAttribute('data-cell'), row = +c.getAttribute('data-row');
+              var rows = JSON.parse(c.closest('.panel').getAttribute('data-weights'));
+              for (var h = 0; h < rows.length; h++)
+                for (var i = 0; i < rows[h].length; i++) {
+                  var p = g.getImageData(Math.floor((label + (i + 0.5) * cell) * s), Math.floor((h + 0.5) * row * s), 1, 1).data;
+                  out.push([h, i, p[0], p[1], p[2]].join(','));
+                }
+            });
+            document.body.insertAdjacentHTML('beforeend', '<pre id="probe">' + out.join(';') + '</pre>');
+            </script>
+            """;
+        File.WriteAllText(html, page.Replace("</body>", probe + "</body>", StringComparison.Ordinal));
+        string dom = Chromium.DumpDom(chromium, html);
+        var match = System.Text.RegularExpressions.Regex.Match(dom, "<pre id=\"probe\">([0-9,;]+)</pre>");
+        Assert.IsTrue(match.Success, "the probe found no heatmap canvas");
+        var cells = match.Groups[1].Value.Split(';').Select(c => c.Split(',').Select(int.Parse).ToArray()).ToList();
+        Assert.HasCount(20, cells);
+        float min = peaked.Concat(flat).Min(), max = peaked.Concat(flat).Max();
+        foreach (var cell in cells)
+        {
+            float weight = (cell[0] == 0 ? flat : peaked)[cell[1]];
+            var (r, g, b) = ColorMap.Parse(ColorMap.Hex(ColorTheme.Viridis, (weight - min) / (max - min)));
+            Assert.IsTrue(Math.Abs(cell[2] - r) <= 4 && Math.Abs(cell[3] - g) <= 4 && Math.Abs(cell[4] - b) <= 4,
+                $"head {cell[0] + 1}, token {cell[1]}: drawn ({cell[2]}, {cell[3]}, {cell[4]}), expected ({r}, {g}, {b}) on the scale of all heads");
+        }
+        // The flat head's strongest cell stays near the dark end; only the peaked head reaches the top colour.
+        var top = ColorMap.Parse(ColorMap.Hex(ColorTheme.Viridis, 1));
+        bool IsTop(int[] c) => Math.Abs(c[2] - top.R) <= 4 && Math.Abs(c[3] - top.G) <= 4 && Math.Abs(c[4] - top.B) <= 4;
+        Assert.IsFalse(cells.Where(c => c[0] == 0).Any(IsTop), "the flat head was drawn on its own scale");
+        Assert.AreEqual(1, cells.Count(IsTop));
+        StringAssert.Contains(dom, "one colour scale for all heads");
+        Keep(directory);
+    }
+
+    [TestMethod]
     public void ReportWriterWritesTheReportAndFiguresOfATrainedModel()
     {
         var train = BundledSamples.ReadTexts("poetry-dynasty.train").Take(600).ToList();

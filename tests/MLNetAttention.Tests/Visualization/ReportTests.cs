@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using MLNetAttention.Visualization;
@@ -97,6 +100,76 @@ public sealed class ReportTests
         string single = HtmlReport.Render(new[] { VisualizationSamples.English("just one head") });
         Assert.IsFalse(single.Contains("class=\"tabs\""));
         Assert.IsFalse(single.Contains("class=\"heatmap\""));
+    }
+
+    [TestMethod]
+    public void HeadLabelsNameTheTabsHeatmapRowsAndPlotLegendEscapedAndOnlyForTheirHeadCount()
+    {
+        var poem = VisualizationSamples.TwoHeadPoem();
+        string[] labels = ["明 月", "<b>霜</b> & \"x\""];
+        string html = HtmlReport.Render(new[] { poem, VisualizationSamples.English("just one head") }, new HtmlReportOptions { HeadLabels = labels });
+        StringAssert.Contains(html, "data-head=\"0\">head 1 · 明 月</button>");
+        StringAssert.Contains(html, "data-head=\"1\">head 2 · &lt;b&gt;霜&lt;/b&gt; &amp; &quot;x&quot;</button>");
+        Assert.IsFalse(html.Contains("<b>霜"), "a head label was not escaped");
+        // The heatmap's rows are drawn by the script from JSON in an escaped attribute.
+        var attribute = Regex.Match(html, "<div class=\"heatmap\" data-labels=\"([^\"]*)\">");
+        Assert.IsTrue(attribute.Success, "no heatmap row labels");
+        CollectionAssert.AreEqual(new[] { "head 1 · 明 月", "head 2 · <b>霜</b> & \"x\"" },
+            JsonSerializer.Deserialize<string[]>(WebUtility.HtmlDecode(attribute.Groups[1].Value)));
+        // The per-head line plot's legend.
+        StringAssert.Contains(html, ">head 2 · &lt;b&gt;霜&lt;/b&gt; &amp; &quot;x&quot;</text>");
+        Assert.AreEqual(1, Regex.Matches(html, "<script", RegexOptions.IgnoreCase).Count);
+
+        // Labels made for another number of heads are not this text's; without labels the heads are "head k".
+        foreach (var options in new[] { new HtmlReportOptions { HeadLabels = ["a", "b", "c"] }, new HtmlReportOptions() })
+        {
+            string plain = HtmlReport.Render(new[] { poem }, options);
+            StringAssert.Contains(plain, "data-head=\"1\">head 2</button>");
+            Assert.IsFalse(plain.Contains("head 1 · "), "a label on a head it does not belong to");
+            StringAssert.Contains(plain, "<div class=\"heatmap\"></div>");
+        }
+    }
+
+    [TestMethod]
+    public void TheHeaderShowsTheHeadDiversityOnlyWhenGiven()
+    {
+        var poem = VisualizationSamples.TwoHeadPoem();
+        var diversity = new HeadDiversity(2);
+        diversity.Add(Enumerable.Range(0, 2).Select(h => poem.HeadWeights(h).Select(w => (double)w).ToArray()).ToArray());
+        var result = diversity.Result;
+        string F(double value, string format = "0.0000") => value.ToString(format, CultureInfo.InvariantCulture);
+        Assert.IsGreaterThan(0.001, result.HeadDivergenceFromUniform.Min(), "the sample's figures print with four decimals");
+
+        string html = HtmlReport.Render(new[] { poem }, new HtmlReportOptions { HeadDiversity = result });
+        StringAssert.Contains(html, $"<p class=\"diversity\">2 heads over 1 texts: mean divergence from uniform <b>{F(result.MeanDivergenceFromUniform)}</b> nats");
+        StringAssert.Contains(html, $" · mean pairwise divergence <b>{F(result.MeanPairwiseDivergence!.Value)}</b> nats");
+        StringAssert.Contains(html, $" · head diversity ratio <b>{F(result.DiversityRatio!.Value, "0.00")}</b></p>");
+        StringAssert.Contains(html, "their ratio is 0 when the heads are copies of one another and 1 when they differ from each other as much as from uniform weights");
+        StringAssert.Contains(html, $"data-head=\"1\" title=\"head 2: mean divergence from uniform weights {F(result.HeadDivergenceFromUniform[1])} nats over 1 texts\">head 2</button>");
+
+        string without = HtmlReport.Render(new[] { poem });
+        Assert.IsFalse(without.Contains("class=\"diversity\""));
+        Assert.IsFalse(without.Contains("diversity ratio"));
+
+        var english = VisualizationSamples.English("one head and its weights");
+        var single = new HeadDiversity(1);
+        single.Add(new[] { english.HeadWeights(0).Select(w => (double)w).ToArray() });
+        string one = HtmlReport.Render(new[] { english }, new HtmlReportOptions { HeadDiversity = single.Result });
+        StringAssert.Contains(one, $"Attention weights over 1 texts: mean Jensen–Shannon divergence from uniform <b>{F(single.Result.MeanDivergenceFromUniform)}</b> nats.");
+        Assert.IsFalse(one.Contains("diversity ratio"), "no pairwise figures for one head");
+    }
+
+    [TestMethod]
+    public void SvgHeatmapRowsAndPlotLegendTakeTheHeadLabels()
+    {
+        var poem = VisualizationSamples.TwoHeadPoem();
+        var document = XDocument.Parse(SvgFigure.Render(poem, new FigureOptions { HeadLabels = ["明 月", "<霜>"] }));
+        var texts = document.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        Assert.AreEqual(2, texts.Count(t => t == "head 2 · <霜>"), "the plot legend and the heatmap row");
+        Assert.AreEqual(2, texts.Count(t => t == "head 1 · 明 月"));
+        Assert.IsTrue(texts.Any(t => t.StartsWith("weight (one scale for all heads)  min ", StringComparison.Ordinal)), "the heatmap's legend says its scale is shared");
+        var unlabelled = XDocument.Parse(SvgFigure.Render(poem)).Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        Assert.AreEqual(2, unlabelled.Count(t => t == "head 2"));
     }
 
     [TestMethod]
