@@ -41,7 +41,7 @@ internal static class EvaluateCommand
                 using var matcher = AttentionMatcher.Load(parse.GetValue(model)!);
                 // A sentence past the model's maximum length would be cut: an error for a file, unless --lenient.
                 PairLengths.Check(matcher, pairRows, truncate: parse.GetValue(lenient), "test", Console.Error);
-                Print(matcher.Evaluate(pairRows.Select(r => r.Pair)), report, parse.GetValue(json), MatchPrediction.NameOf);
+                Print(matcher.Evaluate(pairRows.Select(r => r.Pair)), report, parse.GetValue(json), MatchPrediction.NameOf, model: parse.GetValue(model));
                 return ExitCodes.Success;
             }
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
@@ -50,7 +50,7 @@ internal static class EvaluateCommand
             // Read before the work, so a bad flag fails at once.
             var eraserOptions = parse.GetValue(faithfulness) ? eraser.Read(parse) : null;
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
-            Print(classifier.Evaluate(rows), report, parse.GetValue(json), heads: ProfileHeads(classifier, rows));
+            Print(classifier.Evaluate(rows), report, parse.GetValue(json), heads: ProfileHeads(classifier, rows), model: parse.GetValue(model));
             // Texts mostly outside the vocabulary are scored on almost nothing: say how much of the data that is.
             var shares = rows.Select(r => classifier.Tokenizer.UnknownShare(r.Text, classifier.MaxLength)).ToList();
             int mostlyUnknown = shares.Count(s => s > ClassPrediction.UnknownShareWarning);
@@ -75,13 +75,16 @@ internal static class EvaluateCommand
         return profile.Summarize(ProfileTop, ProfileMinCount);
     }
 
-    private static void Print(ClassificationMetrics metrics, ReadReport report, bool json, Func<string, string>? name = null, HeadProfileSummary? heads = null)
+    private static void Print(ClassificationMetrics metrics, ReadReport report, bool json, Func<string, string>? name = null, HeadProfileSummary? heads = null,
+        string? model = null)
     {
         if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
-        if (json) MetricsPrinter.PrintJson(metrics, Console.Out, name, heads);
+        // Accuracy next to the size on disk, as fastText users compare a model with its quantized version.
+        if (json) MetricsPrinter.PrintJson(metrics, Console.Out, name, heads, model is null ? null : ModelSize.Bytes(model));
         else
         {
             MetricsPrinter.PrintTable(metrics, Console.Out, name);
+            if (model is not null) Console.Out.WriteLine("model " + ModelSize.Describe(model));
             if (heads is not null) MetricsPrinter.PrintHeads(heads, Console.Out);
         }
     }

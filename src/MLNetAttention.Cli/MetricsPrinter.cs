@@ -33,9 +33,10 @@ internal static class MetricsPrinter
     /// The metrics as one JSON document; with <paramref name="name"/>, each per-class entry also gets its "labelName";
     /// with <paramref name="heads"/>, a "headDiversity" object.
     /// </summary>
-    public static void PrintJson(ClassificationMetrics metrics, TextWriter output, Func<string, string>? name = null, HeadProfileSummary? heads = null)
+    public static void PrintJson(ClassificationMetrics metrics, TextWriter output, Func<string, string>? name = null, HeadProfileSummary? heads = null, long? modelBytes = null)
     {
         var json = JsonSerializer.SerializeToNode(metrics, CliJson.Options)!;
+        if (modelBytes is { } bytes) json["modelBytes"] = bytes;
         if (name is not null && json["perClass"] is JsonArray perClass)
             for (int i = 0; i < perClass.Count && i < metrics.PerClass.Count; i++)
                 perClass[i]!["labelName"] = name(metrics.PerClass[i].Label);

@@ -184,7 +184,7 @@ internal static class TrainCommand
             }
             MLNetAttention.Onnx.OnnxExporter.SaveWithOnnx(classifier, outputDirectory);
             string onnxPath = Path.Combine(outputDirectory, MLNetAttention.Onnx.OnnxExporter.OnnxFileName);
-            Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
+            Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath}); {ModelSize.Describe(outputDirectory)}");
 
             var testRows = testPath is not null ? DataSources.ReadFile(testPath, readerOptions, report, text, label).ToList() : source.Test?.Invoke().ToList();
             if (testRows is { Count: > 0 })
@@ -216,7 +216,7 @@ internal static class TrainCommand
         }
         MLNetAttention.Onnx.OnnxExporter.SaveWithOnnx(matcher, outputDirectory);
         string onnxPath = Path.Combine(outputDirectory, MLNetAttention.Onnx.OnnxExporter.OnnxFileName);
-        Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath})");
+        Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath}); {ModelSize.Describe(outputDirectory)}");
         var testRows = testPath is not null ? PairLengths.ReadLocated(() => DataSources.ReadPairFile(testPath, readerOptions, report, label), report)
             : source.Test is { } readTest ? PairLengths.ReadLocated(readTest, report) : null;
         if (testRows is { Count: > 0 })
