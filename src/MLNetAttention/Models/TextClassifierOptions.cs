@@ -90,8 +90,15 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     /// </summary>
     public bool SeparateHeadKeys { get; set; }
 
-    /// <summary>Multi-head pooling: during training, the probability of zeroing a whole head's pooled vector for a text.</summary>
-    public double HeadDropout { get; set; }
+    /// <summary>The default <see cref="HeadDropout"/>.</summary>
+    public const double DefaultHeadDropout = 0.3;
+
+    /// <summary>
+    /// Multi-head pooling: during training, the probability of zeroing a whole head's pooled vector for a text. With
+    /// the diversity penalty alone some heads settle on tokens the classifier ignores; dropping heads makes each one
+    /// carry evidence on its own (docs/benchmarks.md). Saved models without the field read it as 0.
+    /// </summary>
+    public double HeadDropout { get; set; } = DefaultHeadDropout;
 
     /// <summary>
     /// Number of hash buckets for token-bigram embeddings added to the token embeddings (0 = off).
@@ -182,5 +189,6 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     {
         BigramHashStride = LegacyBigramHashStride;
         DiversityPenalty = 0;
+        HeadDropout = 0;
     }
 }

@@ -156,9 +156,13 @@ public sealed class TextClassifierTests
         var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
         Assert.IsTrue(node.Remove("diversityPenalty"), "the penalty is written");
         Assert.IsTrue(node.Remove("separateHeadKeys"), "the key layout is written");
+        Assert.IsTrue(node.Remove("headDropout"), "the head dropout is written");
         var old = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(node.ToJsonString(), ModelJson.Options)!;
         Assert.AreEqual(0, old.DiversityPenalty, "a model saved before the default changed was trained without the penalty");
         Assert.IsFalse(old.SeparateHeadKeys, "a model saved before the option has the shared projection");
+        Assert.AreEqual(0, old.HeadDropout, "a model saved before the option was trained without head dropout");
+        Assert.AreEqual(TextClassifierOptions.DefaultHeadDropout, fresh.HeadDropout);
         Assert.AreEqual(0, MLNetAttention.Training.AttentionClassifierOptions.Ngram().Model.DiversityPenalty, "the ngram preset's heads train without it");
+        Assert.AreEqual(0, MLNetAttention.Training.AttentionClassifierOptions.Ngram().Model.HeadDropout);
     }
 }

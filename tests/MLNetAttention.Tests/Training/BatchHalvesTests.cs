@@ -19,7 +19,7 @@ public sealed class BatchHalvesTests
     {
         VocabularySize = Tokenizer.VocabularySize, NumClasses = Labels.Count, MaxLength = 128,
         EmbeddingDim = 32, EncoderDim = 32, AttentionHiddenDim = 16, DenseDim = 32,
-        Pooling = pooling, Heads = 2, DiversityPenalty = diversity, Dropout = dropout, TokenDropout = dropout,
+        Pooling = pooling, Heads = 2, DiversityPenalty = diversity, Dropout = dropout, TokenDropout = dropout, HeadDropout = dropout,
     };
 
     private static Dictionary<string, float[]> TrainedWeights(TextClassifierOptions model, TrainingOptions training)
@@ -72,9 +72,11 @@ public sealed class BatchHalvesTests
     }
 
     [TestMethod]
-    public void HalvesWithDropoutGiveBitIdenticalModelsForOneSeed()
+    [DataRow(PoolingKind.Attention)]
+    [DataRow(PoolingKind.MultiHead)] // head dropout too
+    public void HalvesWithDropoutGiveBitIdenticalModelsForOneSeed(PoolingKind pooling)
     {
-        var model = ModelOptions(PoolingKind.Attention, dropout: 0.2);
+        var model = ModelOptions(pooling, dropout: 0.2);
         var training = new TrainingOptions { Epochs = 1, Threads = 2, Seed = 9 };
         Assert.IsTrue(training.SplitBatchAcrossThreads, "halves are the default");
 
