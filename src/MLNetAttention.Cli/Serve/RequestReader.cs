@@ -18,7 +18,7 @@ internal static class RequestReader
     /// <summary>Parses the body as JSON, refusing one over the size limit (413) or not JSON (400).</summary>
     public static async Task<JsonDocument> ReadJsonAsync(HttpContext context, RequestLimits limits, string example)
     {
-        if (context.Request.ContentLength > limits.MaxBodyBytes) throw TooLarge(limits);
+        if (context.Request.ContentLength > limits.MaxBodyBytes) throw TooLarge(context, limits);
         if (context.Request.ContentLength == 0) throw new RequestProblem(400, $"The request has no body. Send JSON such as {example}.");
         try
         {
@@ -27,7 +27,7 @@ internal static class RequestReader
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // A body without Content-Length (chunked) that outgrew Kestrel's MaxRequestBodySize.
-            throw TooLarge(limits);
+            throw TooLarge(context, limits);
         }
         catch (JsonException e)
         {
@@ -35,9 +35,15 @@ internal static class RequestReader
         }
     }
 
-    private static RequestProblem TooLarge(RequestLimits limits) => new(413,
-        $"The request body is larger than {limits.MaxBodyBytes} bytes, the server's --max-body-bytes. Send fewer or shorter texts per request, or start the server with a larger --max-body-bytes.",
-        limit: "max-body-bytes");
+    private static RequestProblem TooLarge(HttpContext context, RequestLimits limits)
+    {
+        // The unread rest of the body cannot be skipped within the limit: close the connection after answering, so the
+        // client does not send its next request on a connection the server is about to drop.
+        context.Response.Headers.Connection = "close";
+        return new RequestProblem(413,
+            $"The request body is larger than {limits.MaxBodyBytes} bytes, the server's --max-body-bytes. Send fewer or shorter texts per request, or start the server with a larger --max-body-bytes.",
+            limit: "max-body-bytes");
+    }
 
     /// <summary>The texts of a POST /v1/predict body, <c>{"texts": ["...", ...]}</c>.</summary>
     public static string[] Texts(JsonElement root, RequestLimits limits)
