@@ -72,7 +72,7 @@ internal static class ServeCommand
         }
         var info = model.Info;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"serving {Path.GetFileName(model.Path)}: a {(model.IsMatcher ? $"{info.MatcherKind} matcher (POST {ServeApp.MatchPath})" : $"classifier of {string.Join(", ", info.Labels)} (POST {ServeApp.PredictPath})")}, " +
+            $"serving {Path.GetFileName(model.Path)}: a {(model.IsMatcher ? $"{info.MatcherKind?.ToString().ToLowerInvariant()} matcher (POST {ServeApp.MatchPath})" : $"classifier of {string.Join(", ", info.Labels)} (POST {ServeApp.PredictPath})")}, " +
             $"{info.Heads} head{(info.Heads == 1 ? "" : "s")}; batches of up to {model.Batching.MaxBatchSize}, waiting up to {model.Batching.MaxWait.TotalMilliseconds} ms"));
         foreach (string url in app.Urls) Console.Error.WriteLine($"listening on {url}");
 
