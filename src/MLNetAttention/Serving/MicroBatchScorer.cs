@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 
 namespace MLNetAttention.Serving;
 
@@ -21,7 +20,8 @@ namespace MLNetAttention.Serving;
 /// A failing call fails only the callers whose inputs caused it: when a batch of several callers fails, each caller's
 /// inputs are scored again on their own. A caller whose token is cancelled gets a cancelled task at once, and its
 /// inputs are dropped if they were not scored yet. <see cref="DisposeAsync"/> stops taking inputs and returns when
-/// every input already taken has been scored. All members are thread-safe.
+/// every input already taken has been scored. All members are thread-safe. The batches are scored on the scorer's own
+/// threads, so a long call never holds a thread-pool thread that a server needs for its requests.
 /// </para>
 /// </remarks>
 /// <example>
@@ -34,20 +34,24 @@ namespace MLNetAttention.Serving;
 public sealed class MicroBatchScorer<TInput, TOutput> : IAsyncDisposable, IDisposable
 {
     private readonly Func<IReadOnlyList<TInput>, IReadOnlyList<TOutput>> _score;
-    private readonly Channel<Segment> _queue = Channel.CreateUnbounded<Segment>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
-    // One worker at a time forms a batch (peeking at the next segment and taking it must not race); scoring runs unlocked.
-    private readonly SemaphoreSlim _forming = new(1, 1);
-    private readonly Task[] _workers;
+    // The queue, the flags and the waiting all go through this lock (Monitor.Wait/PulseAll).
+    private readonly object _lock = new();
+    private readonly Queue<Segment> _queue = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _maxBatchSize;
     private readonly long _maxWaitTicks;
+    private int _running;
+    private bool _completed;
+    // One worker at a time forms a batch, so concurrent workers do not each take half of what is queued.
+    private bool _forming;
     private long _batches;
     private long _scored;
-    private int _disposed;
 
     /// <summary>Creates a <see cref="MicroBatchScorer{TInput, TOutput}"/>, which scores the batches with <paramref name="score"/>.</summary>
     /// <param name="score">
-    /// Scores a batch: one output per input, in input order. It is called from worker threads, and from several at once
-    /// when <see cref="MicroBatchOptions.MaxConcurrentBatches"/> is above 1.
+    /// Scores a batch: one output per input, in input order. It is called from the scorer's own worker threads (not the
+    /// thread pool, whose threads a server needs for its requests), and from several at once when
+    /// <see cref="MicroBatchOptions.MaxConcurrentBatches"/> is above 1.
     /// </param>
     /// <param name="options">Batch size, wait and concurrency; null for the defaults (64 inputs, 2 ms, one batch at a time).</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
@@ -60,7 +64,9 @@ public sealed class MicroBatchScorer<TInput, TOutput> : IAsyncDisposable, IDispo
         _maxBatchSize = o.MaxBatchSize;
         _maxWaitTicks = (long)(o.MaxWait.TotalSeconds * Stopwatch.Frequency);
         Options = new MicroBatchOptions { MaxBatchSize = o.MaxBatchSize, MaxWait = o.MaxWait, MaxConcurrentBatches = o.MaxConcurrentBatches };
-        _workers = Enumerable.Range(0, o.MaxConcurrentBatches).Select(_ => Task.Run(WorkAsync)).ToArray();
+        _running = o.MaxConcurrentBatches;
+        for (int i = 0; i < o.MaxConcurrentBatches; i++)
+            new Thread(Work) { IsBackground = true, Name = $"MicroBatchScorer worker {i + 1}" }.Start();
     }
 
     /// <summary>A copy of the options this scorer runs with.</summary>
@@ -83,98 +89,103 @@ public sealed class MicroBatchScorer<TInput, TOutput> : IAsyncDisposable, IDispo
     public Task<IReadOnlyList<TOutput>> ScoreAsync(IReadOnlyList<TInput> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<IReadOnlyList<TOutput>>(cancellationToken);
-        if (inputs.Count == 0) return Task.FromResult<IReadOnlyList<TOutput>>(Array.Empty<TOutput>());
-        var request = new Request(inputs.ToArray(), cancellationToken);
-        for (int start = 0; start < request.Inputs.Length; start += _maxBatchSize)
+        var copy = inputs.ToArray();
+        lock (_lock)
         {
-            if (!_queue.Writer.TryWrite(new Segment(request, start, Math.Min(_maxBatchSize, request.Inputs.Length - start))))
-            {
-                // Disposed between the check above and here: the parts already queued are skipped by the workers.
-                request.Fail(new ObjectDisposedException(GetType().FullName));
-                break;
-            }
+            ObjectDisposedException.ThrowIf(_completed, this);
+            if (copy.Length == 0) return Task.FromResult<IReadOnlyList<TOutput>>(Array.Empty<TOutput>());
+            var request = new Request(copy, cancellationToken);
+            for (int start = 0; start < request.Inputs.Length; start += _maxBatchSize)
+                _queue.Enqueue(new Segment(request, start, Math.Min(_maxBatchSize, request.Inputs.Length - start)));
+            Monitor.PulseAll(_lock);
+            return request.Completion;
         }
-        return request.Completion;
     }
 
     /// <summary>Stops taking inputs, scores every input already queued and waits for the batches being scored.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_workers).ConfigureAwait(false);
-        _forming.Dispose();
+        Complete();
+        await _stopped.Task.ConfigureAwait(false);
     }
 
     /// <summary>As <see cref="DisposeAsync"/>, blocking until the queued inputs are scored.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose()
+    {
+        Complete();
+        _stopped.Task.GetAwaiter().GetResult();
+    }
 
-    private async Task WorkAsync()
+    private void Complete()
+    {
+        lock (_lock)
+        {
+            _completed = true;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    private void Work()
     {
         var batch = new List<Segment>();
-        while (true)
+        try
         {
-            batch.Clear();
-            await _forming.WaitAsync().ConfigureAwait(false);
-            bool open;
-            try
+            while (true)
             {
-                open = await FormBatchAsync(batch).ConfigureAwait(false);
+                batch.Clear();
+                bool more;
+                lock (_lock) more = FormBatch(batch);
+                if (batch.Count > 0) Score(batch, isolateFailures: true);
+                if (!more) return;
             }
-            finally
-            {
-                _forming.Release();
-            }
-            if (batch.Count > 0) Score(batch, isolateFailures: true);
-            if (!open) return;
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0) _stopped.TrySetResult();
         }
     }
 
-    /// <summary>Fills <paramref name="batch"/>; false once the queue is completed and empty.</summary>
-    private async Task<bool> FormBatchAsync(List<Segment> batch)
+    /// <summary>Fills <paramref name="batch"/> (under the lock); false once the scorer is disposed and the queue empty.</summary>
+    private bool FormBatch(List<Segment> batch)
     {
-        var reader = _queue.Reader;
-        int size = 0;
-        long deadline = 0;
-        while (true)
+        while (_forming) Monitor.Wait(_lock);
+        _forming = true;
+        try
         {
-            if (reader.TryPeek(out var next))
+            int size = 0;
+            long deadline = 0;
+            while (true)
             {
-                if (next.Request.IsCompleted)
+                // A caller cancelled (or failed) while queued needs nothing more.
+                while (_queue.Count > 0 && _queue.Peek().Request.IsCompleted) _queue.Dequeue();
+                if (_queue.Count > 0)
                 {
-                    reader.TryRead(out _);   // cancelled or failed while queued: nothing to score
+                    var next = _queue.Peek();
+                    if (size > 0 && size + next.Count > _maxBatchSize) return true;
+                    _queue.Dequeue();
+                    batch.Add(next);
+                    size += next.Count;
+                    if (size >= _maxBatchSize) return true;
+                    if (deadline == 0) deadline = Stopwatch.GetTimestamp() + _maxWaitTicks;
                     continue;
                 }
-                if (size > 0 && size + next.Count > _maxBatchSize) return true;
-                reader.TryRead(out _);
-                batch.Add(next);
-                size += next.Count;
-                if (size >= _maxBatchSize) return true;
-                if (deadline == 0) deadline = Stopwatch.GetTimestamp() + _maxWaitTicks;
-                continue;
+                if (_completed) return size > 0;
+                if (size == 0)
+                {
+                    Monitor.Wait(_lock);
+                    continue;
+                }
+                long remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0) return true;
+                Monitor.Wait(_lock, (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency));
             }
-            if (size == 0)
-            {
-                if (!await reader.WaitToReadAsync().ConfigureAwait(false)) return false;
-                continue;
-            }
-            long remaining = deadline - Stopwatch.GetTimestamp();
-            if (remaining <= 0 || !await WaitForMoreAsync(reader, remaining).ConfigureAwait(false)) return true;
         }
-    }
-
-    // Waits for the next input or the deadline, whichever comes first, without an exception per timeout.
-    private static async Task<bool> WaitForMoreAsync(ChannelReader<Segment> reader, long ticks)
-    {
-        var more = reader.WaitToReadAsync().AsTask();
-        if (more.IsCompleted) return more.Result;
-        using var timer = new CancellationTokenSource();
-        var delay = Task.Delay(TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency), timer.Token);
-        var first = await Task.WhenAny(more, delay).ConfigureAwait(false);
-        timer.Cancel();
-        return first == more && more.Result;
+        finally
+        {
+            _forming = false;
+            Monitor.PulseAll(_lock);
+        }
     }
 
     private void Score(List<Segment> segments, bool isolateFailures)

@@ -40,8 +40,12 @@ public sealed class MicroBatchScorerTests
             }
         }
 
+        /// <summary>Whether any call ran on a thread-pool thread.</summary>
+        public bool RanOnThreadPool { get; private set; }
+
         private int[] ScoreInside(IReadOnlyList<int> inputs)
         {
+            if (Thread.CurrentThread.IsThreadPoolThread) RanOnThreadPool = true;
             Calls.Enqueue(inputs.ToArray());
             Entered.Set();
             Assert.IsTrue(Gate.Wait(TimeSpan.FromSeconds(30)), "the test never opened the gate");
@@ -72,6 +76,7 @@ public sealed class MicroBatchScorerTests
         Assert.IsLessThan(requests.Length / 2, fake.Calls.Count, $"{requests.Length} callers were scored in {fake.Calls.Count} calls");
         Assert.AreEqual(fake.Calls.Count, batcher.BatchCount);
         Assert.AreEqual(inputs, batcher.ScoredCount);
+        Assert.IsFalse(fake.RanOnThreadPool, "batches are scored on the batcher's own threads, never the thread pool's");
     }
 
     [TestMethod]
