@@ -11,5 +11,6 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
     MlNetScoringBenchmark.Create(),
     MatchBenchmark.Create(),
     MatchBenchmark.CreateSpeed(),
+    ServeLoadBenchmark.Create(),
 };
 return await root.Parse(args).InvokeAsync();

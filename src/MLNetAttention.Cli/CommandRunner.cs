@@ -13,29 +13,48 @@ internal static class CommandRunner
     /// </summary>
     public static Task<int> RunAsync(Func<int> body) => Task.Run(() => Run(body));
 
+    /// <summary>As <see cref="RunAsync(Func{int})"/> for a body that awaits (a server, for example).</summary>
+    public static Task<int> RunAsync(Func<Task<int>> body) => Task.Run(async () =>
+    {
+        try
+        {
+            return await body();
+        }
+        catch (Exception e)
+        {
+            return Report(e);
+        }
+    });
+
     public static int Run(Func<int> body)
     {
         try
         {
             return body();
         }
-        catch (UsageException e) { return Fail(e.Message, ExitCodes.Usage); }
-        // The library's advice names its option; on the command line the same switch is --lenient.
-        catch (DataFormatException e) { return Fail(e.Message.Replace("set ReaderOptions.Lenient = true", "pass --lenient", StringComparison.Ordinal), ExitCodes.Data); }
-        catch (FileNotFoundException e) { return Fail(e.Message + OnnxHint(e.FileName), ExitCodes.Data); }
-        catch (DirectoryNotFoundException e) { return Fail(e.Message, ExitCodes.Data); }
-        catch (ModelLoadException e) { return Fail(e.Message + ModelHint(e), ExitCodes.Model); }
-        catch (InvalidDataException e) { return Fail(e.Message, ExitCodes.Data); }
-        catch (ArgumentException e) { return Fail(e.Message, ExitCodes.Data); }
-        catch (UnauthorizedAccessException e) { return Fail(e.Message, ExitCodes.Model); }
-        catch (IOException e) { return Fail(e.Message, ExitCodes.Model); }
-        catch (ExternalToolException e) { return Fail(e.Message, ExitCodes.Environment); }
-        catch (MLNetAttention.Visualization.FontNotFoundException e) { return Fail(e.Message, ExitCodes.Environment); }
         catch (Exception e)
         {
-            return Fail($"internal error: {e}\nPlease report this with the command you ran.", ExitCodes.Internal);
+            return Report(e);
         }
     }
+
+    /// <summary>Prints the message of <paramref name="exception"/> (with the command line's advice) and returns its exit code.</summary>
+    private static int Report(Exception exception) => exception switch
+    {
+        UsageException e => Fail(e.Message, ExitCodes.Usage),
+        // The library's advice names its option; on the command line the same switch is --lenient.
+        DataFormatException e => Fail(e.Message.Replace("set ReaderOptions.Lenient = true", "pass --lenient", StringComparison.Ordinal), ExitCodes.Data),
+        FileNotFoundException e => Fail(e.Message + OnnxHint(e.FileName), ExitCodes.Data),
+        DirectoryNotFoundException e => Fail(e.Message, ExitCodes.Data),
+        ModelLoadException e => Fail(e.Message + ModelHint(e), ExitCodes.Model),
+        InvalidDataException e => Fail(e.Message, ExitCodes.Data),
+        ArgumentException e => Fail(e.Message, ExitCodes.Data),
+        UnauthorizedAccessException e => Fail(e.Message, ExitCodes.Model),
+        IOException e => Fail(e.Message, ExitCodes.Model),
+        ExternalToolException e => Fail(e.Message, ExitCodes.Environment),
+        MLNetAttention.Visualization.FontNotFoundException e => Fail(e.Message, ExitCodes.Environment),
+        _ => Fail($"internal error: {exception}\nPlease report this with the command you ran.", ExitCodes.Internal),
+    };
 
     // The library's advice names its API; on the command line the same fix is a command.
     private static string ModelHint(ModelLoadException e) => e.Problem switch

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using MLNetAttention.Data;
 using MLNetAttention.Training;
 using MLNetAttention.Training.Matching;
@@ -38,7 +37,7 @@ internal static class PredictCommand
                 if (prediction.UnknownShare > ClassPrediction.UnknownShareWarning)
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"warning: {prediction.UnknownShare:0%} of the tokens of \"{Shorten(prediction.Text)}\" are outside the model's vocabulary; its answer rests on little."));
-                if (asJson) Console.Out.WriteLine(JsonSerializer.Serialize(ToJson(prediction), CliJson.Compact));
+                if (asJson) Console.Out.WriteLine(PredictionJson.Serialize(prediction));
                 else Console.Out.WriteLine(FormatLine(prediction, color));
             }
             return ExitCodes.Success;
@@ -73,7 +72,7 @@ internal static class PredictCommand
             var prediction = predictions[i];
             WarnTruncated(where[i], "text1", prediction.Tokens1.Count, prediction.TruncatedTokens1);
             WarnTruncated(where[i], "text2", prediction.Tokens2.Count, prediction.TruncatedTokens2);
-            if (asJson) Console.Out.WriteLine(JsonSerializer.Serialize(ToJson(prediction), CliJson.Compact));
+            if (asJson) Console.Out.WriteLine(PredictionJson.Serialize(prediction));
             else Console.Out.WriteLine(FormatPair(prediction, color));
         }
         return ExitCodes.Success;
@@ -139,24 +138,6 @@ internal static class PredictCommand
                 prediction.Tokens2.Select(t => prediction.Text2.Substring(t.Offset, t.Length)).ToArray(), prediction.Alignment, color);
     }
 
-    private static object ToJson(MatchPrediction p) => new
-    {
-        text1 = p.Text1,
-        text2 = p.Text2,
-        label = p.Label,
-        labelName = p.LabelName,
-        match = p.IsMatch,
-        probability = p.Probability,
-        truncatedTokens1 = p.TruncatedTokens1,
-        truncatedTokens2 = p.TruncatedTokens2,
-        tokens1 = p.Tokens1.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight }),
-        tokens2 = p.Tokens2.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight }),
-        // One row per token of text1, one value per token of text2; null for matchers without an alignment.
-        alignment = p.Alignment is { } a
-            ? Enumerable.Range(0, a.GetLength(0)).Select(i => Enumerable.Range(0, a.GetLength(1)).Select(j => a[i, j]).ToArray()).ToArray()
-            : null,
-    };
-
     /// <summary>The original's line: the text coloured by weight, then " => label (probability)".</summary>
     public static string FormatLine(ClassPrediction prediction, bool color)
     {
@@ -165,18 +146,6 @@ internal static class PredictCommand
         string truncated = prediction.TruncatedTokens > 0 ? $" [{prediction.TruncatedTokens} tokens past the maximum length not scored]" : "";
         return string.Create(CultureInfo.InvariantCulture, $"{rendered} => {prediction.Label} ({prediction.Probability:0.000}){truncated}");
     }
-
-    private static object ToJson(ClassPrediction p) => new
-    {
-        text = p.Text,
-        label = p.Label,
-        probability = p.Probability,
-        probabilities = p.Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => p.Probabilities[x.i]),
-        heads = p.Heads,
-        truncatedTokens = p.TruncatedTokens,
-        unknownShare = p.UnknownShare,
-        tokens = p.Tokens.Select(t => new { token = t.Token, id = t.Id, offset = t.Offset, length = t.Length, weight = t.Weight, weights = p.Heads > 1 ? t.Weights : null }),
-    };
 
     private static List<string> ReadLines(string? path)
     {

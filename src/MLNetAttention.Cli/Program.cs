@@ -13,6 +13,7 @@ var root = new RootCommand("mlnet-attention: attention-pooling text classifiers 
     ExportCommand.Create(),
     VisualizeCommand.Create(),
     ExplainCommand.Create(),
+    ServeCommand.Create(),
 };
 // The first Ctrl-C (or SIGTERM) cancels the running command, which finishes its step, writes its checkpoint and exits 4;
 // System.CommandLine waits this long for that. A second Ctrl-C ends the process at once.
