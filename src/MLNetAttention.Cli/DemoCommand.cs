@@ -15,7 +15,8 @@ namespace MLNetAttention.Cli;
 /// <summary>
 /// The README's main command: trains single- and multi-head attention classifiers on the bundled
 /// Tang/Song poetry sample, exports each to ONNX, scores the held-out poems, prints them coloured by
-/// attention weight and writes an HTML report with SVG and PNG figures.
+/// attention weight and writes an HTML report with SVG and PNG figures, each model's data set view (what it attends to
+/// per class over the test poems) and, for a few poems, the explainers side by side.
 /// </summary>
 internal static class DemoCommand
 {
@@ -25,6 +26,11 @@ internal static class DemoCommand
     private const int MatcherTrainingPairs = 120_000;
     // A head's label: its top tokens by mean weight among those seen this often in the test poems.
     private const int HeadLabelMinCount = 3;
+    // The data set view: tokens seen at least this often in the test poems, this many per list.
+    private const int DatasetMinCount = 3;
+    private const int DatasetTop = 20;
+    // Test poems of the attention model shown with every explainer side by side.
+    private const int ExplainedPoems = 5;
 
     public static Command Create()
     {
@@ -42,6 +48,7 @@ internal static class DemoCommand
             bool color = AnsiRenderer.ShouldColor(Console.IsOutputRedirected);
             var reportTexts = new List<WeightedText>();
             var figures = new List<ReportFigure>();
+            var links = new List<ReportLink>();
             HeadProfileSummary? multiHead = null;
             int shown = parse.GetValue(examples);
             foreach (var (name, pooling) in new[] { ("attention", PoolingKind.Attention), ("multihead", PoolingKind.MultiHead) })
@@ -80,7 +87,15 @@ internal static class DemoCommand
                 var files = ReportWriter.WriteAll(predictions.Take(200).ToArray(), truths.Take(200).ToArray(), modelDirectory, $"{name} pooling, Tang vs Song",
                     heads: heads);
                 Console.Out.WriteLine($"  report and figures: {string.Join(", ", files)}");
-                reportTexts.AddRange(predictions.Take(50).Select((p, i) => WeightedText.FromPrediction(p, truths[i])));
+                links.Add(DatasetView(predictions, truths, directory, modelDirectory, name));
+                var shownTexts = predictions.Take(50).Select((p, i) => WeightedText.FromPrediction(p, truths[i])).ToList();
+                if (pooling == PoolingKind.Attention)
+                {
+                    // The first poems with attention, leave-one-out, gradient × input and integrated gradients side by side.
+                    var explained = ExplanationRows.Explain(classifier, predictions.Take(ExplainedPoems).ToArray(), truths.Take(ExplainedPoems).ToArray());
+                    for (int i = 0; i < explained.Count; i++) shownTexts[i] = explained[i];
+                }
+                reportTexts.AddRange(shownTexts);
                 if (pooling == PoolingKind.Attention) figures.Add(Faithfulness(classifier, test));
             }
 
@@ -89,7 +104,7 @@ internal static class DemoCommand
             var reportOptions = new HtmlReportOptions
             {
                 Title = "MLNetAttention demo: Tang or Song?",
-                Description = "Held-out poems of the bundled poetry-dynasty sample: the first 50 scored by the single-head attention model, the next 50 by the 4-head model (tabs show each head, named by its top characters by mean weight over the test poems), then couplet pairs scored by a cross-attention matcher, each with its alignment (which character of line 2 each character of line 1 attends to). Colour = attention weight, hover for the exact value.",
+                Description = $"Held-out poems of the bundled poetry-dynasty sample: the first 50 scored by the single-head attention model (the first {ExplainedPoems} with other explainers of the same prediction side by side: leave-one-out, gradient × input and integrated gradients), the next 50 by the 4-head model (tabs show each head, named by its top characters by mean weight over the test poems), then couplet pairs scored by a cross-attention matcher, each with its alignment (which character of line 2 each character of line 1 attends to). Colour = attention weight, hover for the exact value.",
             };
             if (multiHead is not null)
             {
@@ -97,11 +112,27 @@ internal static class DemoCommand
                 reportOptions.HeadDiversity = multiHead.Diversity;
             }
             foreach (var figure in figures) reportOptions.Figures.Add(figure);
+            foreach (var link in links) reportOptions.Links.Add(link);
             HtmlReport.Write(report, reportTexts, pairs, reportOptions);
             Console.Out.WriteLine($"\nreport: {Path.GetFullPath(report)}");
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    // What the model attends to per predicted class over all the test poems: explain.html (+ .svg, .png) in its directory,
+    // linked from the combined report.
+    private static ReportLink DatasetView(IReadOnlyList<ClassPrediction> predictions, IReadOnlyList<string?> truths, string reportDirectory,
+        string modelDirectory, string name)
+    {
+        var view = ReportWriter.WriteDatasetView(predictions, truths, modelDirectory, new DatasetAttentionReportOptions
+        {
+            Title = $"What the {name} model attends to",
+            Description = $"{predictions.Count} held-out poems of the bundled poetry-dynasty sample, by predicted class; tokens and bigrams seen at least {DatasetMinCount} times",
+        }, ClassGrouping.Predicted, DatasetTop, DatasetMinCount);
+        Console.Out.WriteLine($"  data set view: {view.Html}, {view.Svg}" + (view.Png is null ? "" : $", {view.Png}"));
+        if (view.PngSkipped is not null) Console.Error.WriteLine($"  note: {ReportWriter.DatasetPngFile} skipped: {view.PngSkipped}");
+        return view.LinkFrom(reportDirectory, $"{name} model: what it attends to per class over the {predictions.Count} test poems");
     }
 
     // Erasure test of the single-head model: is erasing its top-attended characters worse than erasing random ones?

@@ -9,7 +9,8 @@ namespace MLNetAttention.Cli;
 /// </summary>
 internal sealed class EraserFlags
 {
-    private static readonly (string Name, ExplainerKind Kind)[] Names =
+    /// <summary>The explainers' command-line names, in report order.</summary>
+    public static readonly (string Name, ExplainerKind Kind)[] Names =
     [
         ("attention", ExplainerKind.Attention),
         ("heads", ExplainerKind.AttentionHeads),
@@ -44,6 +45,35 @@ internal sealed class EraserFlags
         DefaultValueFactory = _ => EraseMode.Remove,
     };
 
+    /// <summary>
+    /// The explainers named by --explainers values (comma-separated or repeated; 'all' is every one of <paramref name="names"/>),
+    /// each once and in the order of <paramref name="names"/>; null for 'none', and for no value unless <paramref name="emptyIsAll"/>.
+    /// </summary>
+    /// <exception cref="UsageException">A name not in <paramref name="names"/>, or 'none' with others.</exception>
+    public static ExplainerKind[]? ParseExplainers(IEnumerable<string>? values, IReadOnlyList<(string Name, ExplainerKind Kind)> names, bool emptyIsAll)
+    {
+        var given = (values ?? Array.Empty<string>())
+            .SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(v => v.ToLowerInvariant()).ToList();
+        if (given.Contains("none"))
+        {
+            if (given.Count > 1) throw new UsageException("--explainers none cannot be combined with other explainers.");
+            return null;
+        }
+        if (given.Count == 0 && !emptyIsAll) return null;
+        var kinds = new HashSet<ExplainerKind>();
+        foreach (var name in given.Count == 0 ? ["all"] : given)
+        {
+            if (name == "all") { kinds.UnionWith(names.Select(n => n.Kind)); continue; }
+            var match = names.FirstOrDefault(n => n.Name == name);
+            if (match.Name is null)
+                throw new UsageException($"--explainers has '{name}'; choose from {string.Join(", ", names.Select(n => n.Name))}, all or none.");
+            kinds.Add(match.Kind);
+        }
+        // In the order of the names, each once.
+        return names.Select(n => n.Kind).Where(kinds.Contains).ToArray();
+    }
+
     /// <summary>Adds the flags to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
@@ -57,27 +87,12 @@ internal sealed class EraserFlags
     /// <exception cref="UsageException">An unknown explainer name or an invalid value.</exception>
     public ExplainerComparisonOptions? Read(ParseResult parse)
     {
-        var given = (parse.GetValue(_explainers) ?? Array.Empty<string>())
-            .SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(v => v.ToLowerInvariant()).ToList();
-        if (given.Contains("none"))
-        {
-            if (given.Count > 1) throw new UsageException("--explainers none cannot be combined with other explainers.");
-            return null;
-        }
-        var kinds = new List<ExplainerKind>();
-        foreach (var name in given.Count == 0 ? ["all"] : given)
-        {
-            if (name == "all") { kinds.AddRange(ExplainerComparisonOptions.AllExplainers); continue; }
-            var match = Names.FirstOrDefault(n => n.Name == name);
-            if (match.Name is null)
-                throw new UsageException($"--explainers has '{name}'; choose from {string.Join(", ", Names.Select(n => n.Name))}, all or none.");
-            kinds.Add(match.Kind);
-        }
+        var kinds = ParseExplainers(parse.GetValue(_explainers), Names, emptyIsAll: true);
+        if (kinds is null) return null;
         var options = new ExplainerComparisonOptions
         {
             // In the report's order, each once.
-            Explainers = ExplainerComparisonOptions.AllExplainers.Where(kinds.Contains).ToArray(),
+            Explainers = kinds,
             IntegratedGradientsSteps = parse.GetValue(_steps),
             MaxExamples = parse.GetValue(_examples),
             EraseMode = parse.GetValue(_mode),

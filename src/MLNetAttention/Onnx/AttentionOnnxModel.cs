@@ -8,7 +8,7 @@ namespace MLNetAttention.Onnx;
 /// An exported classifier loaded in ONNX Runtime, with the tokenizer and labels read from its metadata:
 /// scores texts like <c>AttentionClassifier.Predict</c> without TorchSharp weights.
 /// </summary>
-public sealed class AttentionOnnxModel : IDisposable
+public sealed partial class AttentionOnnxModel : IDisposable
 {
     private const int BatchSize = 64;
     private readonly InferenceSession _session;

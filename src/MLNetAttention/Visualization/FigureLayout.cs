@@ -90,6 +90,13 @@ internal static class FigureLayout
         scene.Place(bar, 0, y);
         y += bar.Height + SectionGap;
 
+        if (o.ShowExplanations && text.HasExplanations)
+        {
+            var rows = Explanations(text, o, measure);
+            scene.Place(rows, 0, y);
+            y += rows.Height + SectionGap;
+        }
+
         float width = Math.Max(tokens.Width, 420);
         if (o.ShowPlot && text.Spans.Count > 0)
         {
@@ -215,12 +222,48 @@ internal static class FigureLayout
         return (parts.Count == 0 ? "attention weights" : string.Join(" · ", parts), correct == false ? Bad : Ink);
     }
 
+    /// <summary>
+    /// The text's <see cref="WeightedText.Explanations"/>: one labelled row of token boxes per explainer, every box coloured
+    /// by its share of the row's |scores| on one min–max scale for all rows (<see cref="ExplanationRow.Scale"/>), negative
+    /// scores underlined, and the scale's colour bar.
+    /// </summary>
+    public static Scene Explanations(WeightedText text, FigureOptions o, TextMeasure measure)
+    {
+        var scene = new Scene();
+        var rows = text.Explanations!;
+        float size = o.FontSize, labelSize = size * 0.7f;
+        string heading = "explainers: |score| ÷ the row's sum of |scores|, one colour scale for all rows; underlined = negative score";
+        scene.Add(new TextShape(0, labelSize, heading, labelSize, Muted, Bold: true));
+        scene.Width = measure(heading, labelSize, true);
+        float y = labelSize * 1.7f;
+        var names = rows.Select(r => Shorten(OneLine(r.Name), 28)).ToArray();
+        float tag = names.Max(n => measure(n, labelSize, false)) + 10;
+        var (normalized, min, max) = ExplanationRow.Scale(rows);
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            string name = OneLine(row.Name);
+            var boxes = TokenBoxes(text, normalized[r], i => string.Create(CultureInfo.InvariantCulture,
+                $"{OneLine(text.Token(i))} · {name} {row.Scores[i]:0.######} · share {row.Shares[i]:0.######}"), o, measure, "explainer", i => row.Scores[i] < 0, note: false);
+            scene.Add(new TextShape(tag - 10, y + size * 1.75f / 2 + labelSize * 0.35f, names[r], labelSize, AxisColor, Anchor.End));
+            scene.Place(boxes, tag, y);
+            y += boxes.Height + size * 0.3f;
+        }
+        var bar = ColorBar(min, max, "share of |score| (all rows)", o, measure);
+        scene.Place(bar, tag, y + size * 0.2f);
+        return scene;
+    }
+
     /// <summary>One box per token, coloured by its min-max normalised weight, wrapped every TokensPerLine tokens.</summary>
-    public static Scene TokenBoxes(WeightedText text, IReadOnlyList<float> weights, FigureOptions o, TextMeasure measure)
+    public static Scene TokenBoxes(WeightedText text, IReadOnlyList<float> weights, FigureOptions o, TextMeasure measure) =>
+        TokenBoxes(text, ColorMap.Normalize(weights), i => TokenTitle(text, i), o, measure, "token", null, note: true);
+
+    // Boxes coloured by values already in [0, 1]; underlined where the predicate holds; with the truncation note when asked.
+    private static Scene TokenBoxes(WeightedText text, IReadOnlyList<double> normalized, Func<int, string> title, FigureOptions o, TextMeasure measure,
+        string boxClass, Func<int, bool>? underline, bool note)
     {
         var scene = new Scene();
         float size = o.FontSize, height = size * 1.75f, pad = size * 0.3f, minWidth = size * 1.25f, gap = 2, lineGap = size * 0.35f;
-        var normalized = ColorMap.Normalize(weights);
         float x = 0, y = 0;
         int inLine = 0, position = 0;
         for (int i = 0; i < text.Spans.Count; i++)
@@ -247,19 +290,21 @@ internal static class FigureLayout
             var (r, g, b) = ColorMap.Parse(fill);
             // Near-white boxes (the original theme's lowest weights) get an outline so they still read as boxes.
             string? outline = r > 235 && g > 235 && b > 235 ? "#d0d0d0" : null;
-            scene.Add(new RectShape(x, y, width, height, fill, Stroke: outline, Title: TokenTitle(text, i), Class: "token"));
+            scene.Add(new RectShape(x, y, width, height, fill, Stroke: outline, Title: title(i), Class: boxClass));
             scene.Add(new TextShape(x + width / 2, y + height / 2 + size * 0.35f, token, size, ColorMap.TextColorOn(fill), Anchor.Middle));
+            if (underline?.Invoke(i) == true)
+                scene.Add(new LineShape(x + pad * 0.5f, y + height - 3, x + width - pad * 0.5f, y + height - 3, ColorMap.TextColorOn(fill), 1.5f));
             x += width + gap;
             scene.Width = Math.Max(scene.Width, x - gap);
             inLine++;
         }
-        string note = text.Spans.Count == 0 ? "(no tokens)" : text.TruncatedTokens > 0 ? $"… {text.TruncatedTokens} more tokens past the maximum length, not scored" : "";
-        if (note.Length > 0)
+        string message = !note ? "" : text.Spans.Count == 0 ? "(no tokens)" : text.TruncatedTokens > 0 ? $"… {text.TruncatedTokens} more tokens past the maximum length, not scored" : "";
+        if (message.Length > 0)
         {
             float noteSize = size * 0.75f;
             if (text.Spans.Count > 0) y += height + lineGap;
-            scene.Add(new TextShape(0, y + noteSize * 1.2f, note, noteSize, Muted));
-            scene.Width = Math.Max(scene.Width, measure(note, noteSize, false));
+            scene.Add(new TextShape(0, y + noteSize * 1.2f, message, noteSize, Muted));
+            scene.Width = Math.Max(scene.Width, measure(message, noteSize, false));
             y += noteSize * 1.6f;
             scene.Height = y;
         }

@@ -18,6 +18,12 @@ public sealed class FigureOptions
     /// <summary>Draw the head × token heatmap when the text has more than one head, and a pair's alignment heatmap when it has one.</summary>
     public bool ShowHeatmap { get; set; } = true;
 
+    /// <summary>
+    /// Draw a text's <see cref="WeightedText.Explanations"/> under it: one labelled row of token boxes per explainer, all
+    /// rows on one colour scale (see <see cref="ExplanationRow"/>). Texts without explanation rows look the same either way.
+    /// </summary>
+    public bool ShowExplanations { get; set; } = true;
+
     /// <summary>Examples side by side in a grid of several examples.</summary>
     public int Columns { get; set; } = 2;
 

@@ -40,6 +40,44 @@ public sealed class HtmlReportOptions
 
     /// <summary>Figures shown above the examples, such as a faithfulness plot. Their SVG is embedded as given.</summary>
     public IList<ReportFigure> Figures { get; } = new List<ReportFigure>();
+
+    /// <summary>Links shown in the header, such as to the data set view of the same model that <c>DatasetAttentionReport</c> writes.</summary>
+    public IList<ReportLink> Links { get; } = new List<ReportLink>();
+}
+
+/// <summary>A link in the header of an <see cref="HtmlReport"/>.</summary>
+public sealed record ReportLink
+{
+    /// <summary>Creates a link.</summary>
+    /// <param name="title">The link text (HTML-escaped).</param>
+    /// <param name="href">
+    /// Where it goes: a path relative to the report (such as "attention/explain.html", which keeps the report usable offline)
+    /// or a URL; escaped. Script and data URLs are refused.
+    /// </param>
+    /// <param name="note">Text after the link (HTML-escaped), or null.</param>
+    /// <exception cref="ArgumentException">The title or href is empty, or the href is a javascript:, vbscript: or data: URL.</exception>
+    public ReportLink(string title, string href, string? note = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(title);
+        ArgumentException.ThrowIfNullOrWhiteSpace(href);
+        // A report is opened from disk and trusted: a link must not run anything.
+        string scheme = new string(href.Where(c => !char.IsWhiteSpace(c) && !char.IsControl(c)).ToArray()).ToLowerInvariant();
+        if (scheme.StartsWith("javascript:", StringComparison.Ordinal) || scheme.StartsWith("vbscript:", StringComparison.Ordinal)
+            || scheme.StartsWith("data:", StringComparison.Ordinal))
+            throw new ArgumentException($"The link '{href}' would run a script or embed data; give a path or an http(s) URL.", nameof(href));
+        Title = title;
+        Href = href;
+        Note = note;
+    }
+
+    /// <summary>The link text.</summary>
+    public string Title { get; }
+
+    /// <summary>The target: a relative path or a URL.</summary>
+    public string Href { get; }
+
+    /// <summary>Text after the link, or null.</summary>
+    public string? Note { get; }
 }
 
 /// <summary>A figure of an <see cref="HtmlReport"/>.</summary>
@@ -57,13 +95,21 @@ public sealed record ReportFigure(string Title, string Svg, string? Note = null)
 /// text; the exact weight on hover), a colour legend, per-head tabs (named by <see cref="HtmlReportOptions.HeadLabels"/>)
 /// and a head × token heatmap on one colour scale for all heads for multi-head models, the model's head diversity in
 /// the header when given, matched pairs side by side ("match" / "no match", with a cross-attention matcher's alignment as a table of
-/// coloured cells, the weight on hover), and buttons to show only correct or misclassified examples.
+/// coloured cells, the weight on hover), and buttons to show only correct or misclassified examples. A text with
+/// <see cref="WeightedText.Explanations"/> gets one row per explainer under it, all rows on one colour scale (each row's
+/// |scores| as shares of their sum, then one min–max over the rows; see <see cref="ExplanationRow"/>), and tabs that colour
+/// the text by any one explainer on that scale.
 /// All text from the examples is HTML-escaped.
 /// </summary>
 public static class HtmlReport
 {
     // An alignment table above this many cells (64 × 64) would make the page megabytes per pair.
     private const int MaxAlignmentCells = 4096;
+
+    private const string ExplainerLegend =
+        "Explainers side by side: each row is one explainer's |score| per token divided by the sum of its |scores| over the text " +
+        "(so every row sums to 1, like attention weights), and all rows of a text share one min–max colour scale; " +
+        "underlined tokens have a negative score (they speak against the predicted class). The tabs colour the text by one explainer on that scale.";
 
     private const string FontStack = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', 'Noto Sans CJK TC', 'Microsoft YaHei', sans-serif";
 
@@ -98,6 +144,18 @@ public static class HtmlReport
 
         html.Append("<header>\n<h1>").Append(E(o.Title)).Append("</h1>\n");
         if (!string.IsNullOrWhiteSpace(o.Description)) html.Append("<p class=\"description\">").Append(E(o.Description)).Append("</p>\n");
+        if (o.Links.Count > 0)
+        {
+            html.Append("<nav class=\"links\">");
+            for (int i = 0; i < o.Links.Count; i++)
+            {
+                var link = o.Links[i];
+                if (i > 0) html.Append(" · ");
+                html.Append("<a href=\"").Append(E(link.Href)).Append("\">").Append(E(link.Title)).Append("</a>");
+                if (!string.IsNullOrWhiteSpace(link.Note)) html.Append(" <span class=\"hint\">").Append(E(link.Note)).Append("</span>");
+            }
+            html.Append("</nav>\n");
+        }
         if (o.HeadDiversity is { } diversity) AppendDiversity(html, diversity);
         html.Append("<p class=\"summary\">").Append(total).Append(total == 1 ? " example" : " examples");
         if (shown.Count < total) html.Append(CultureInfo.InvariantCulture, $" ({shown.Count} shown)");
@@ -109,7 +167,10 @@ public static class HtmlReport
             .Append(CultureInfo.InvariantCulture, $"<button type=\"button\" data-filter=\"wrong\">Misclassified ({shown.Count(s => s == false)})</button>")
             .Append("</div>\n<div class=\"legend\"><span>lowest</span><span class=\"bar\" title=\"")
             .Append(E(o.Theme.ToString())).Append(" colour map\"></span><span>highest weight in each text</span></div>\n")
-            .Append("<div class=\"hint\">Colours are min-max normalised per text; hover a token for its exact weight.</div>\n</div>\n</header>\n<main>\n");
+            .Append("<div class=\"hint\">Colours are min-max normalised per text; hover a token for its exact weight.</div>\n");
+        if (shownTexts.Any(t => t.HasExplanations))
+            html.Append("<div class=\"hint\">").Append(E(ExplainerLegend)).Append("</div>\n");
+        html.Append("</div>\n</header>\n<main>\n");
 
         foreach (var figure in o.Figures)
         {
@@ -147,7 +208,7 @@ public static class HtmlReport
         AppendMeta(html, number, text.TrueLabel, text.PredictedLabel, text.Probability, text.IsCorrect,
             text.Spans.Count + " tokens" + (text.Heads > 1 ? $" · {text.Heads} heads" : "") + (text.TruncatedTokens > 0 ? $" · {text.TruncatedTokens} more not scored" : ""),
             text.UnknownShare > ClassPrediction.UnknownShareWarning ? text.UnknownShare : null);
-        AppendTabs(html, text.Heads, o);
+        AppendTabs(html, text.Heads, o, text.Explanations);
         AppendPanel(html, text, o, null);
         html.Append("</section>\n");
     }
@@ -220,13 +281,15 @@ public static class HtmlReport
         html.Append("<span class=\"details\">").Append(E(details)).Append("</span></div>\n");
     }
 
-    private static void AppendTabs(StringBuilder html, int heads, HtmlReportOptions o)
+    private static void AppendTabs(StringBuilder html, int heads, HtmlReportOptions o, IReadOnlyList<ExplanationRow>? explanations = null)
     {
-        if (heads < 2) return;
-        html.Append("<div class=\"tabs\" role=\"tablist\"><button type=\"button\" role=\"tab\" class=\"active\" data-head=\"mean\">mean</button>");
+        bool explained = explanations is { Count: > 0 };
+        if (heads < 2 && !explained) return;
+        html.Append("<div class=\"tabs\" role=\"tablist\"><button type=\"button\" role=\"tab\" class=\"active\" data-head=\"mean\">")
+            .Append(heads > 1 ? "mean" : "weights").Append("</button>");
         // The diversity's per-head figure, on hover, when it is this model's.
         var diversity = o.HeadDiversity is { } d && d.Heads == heads && d.Texts > 0 ? d : null;
-        for (int h = 0; h < heads; h++)
+        for (int h = 0; h < (heads > 1 ? heads : 0); h++)
         {
             html.Append(CultureInfo.InvariantCulture, $"<button type=\"button\" role=\"tab\" data-head=\"{h}\"");
             if (diversity is not null)
@@ -234,6 +297,10 @@ public static class HtmlReport
                     $"head {h + 1}: mean divergence from uniform weights {N(diversity.HeadDivergenceFromUniform[h])} nats over {diversity.Texts} texts"))).Append('"');
             html.Append('>').Append(E(FigureLayout.HeadName(h, heads, o.HeadLabels))).Append("</button>");
         }
+        if (explained)
+            for (int r = 0; r < explanations!.Count; r++)
+                html.Append(CultureInfo.InvariantCulture, $"<button type=\"button\" role=\"tab\" class=\"{(r == 0 ? "explainer first" : "explainer")}\" data-explainer=\"{r}\">")
+                    .Append(E(FigureLayout.OneLine(explanations[r].Name))).Append("</button>");
         html.Append("</div>\n");
     }
 
@@ -259,7 +326,7 @@ public static class HtmlReport
     private static void AppendPanel(StringBuilder html, WeightedText text, HtmlReportOptions o, string? caption)
     {
         html.Append("<div class=\"panel\"");
-        if (text.Heads > 1)
+        if (text.Heads > 1 || text.HasExplanations)
         {
             // The per-head weights, for the tabs to recolour the tokens.
             html.Append(" data-weights=\"[");
@@ -269,6 +336,17 @@ public static class HtmlReport
                 html.Append('[').AppendJoin(',', text.HeadWeights(h).Select(W)).Append(']');
             }
             html.Append("]\"");
+        }
+        if (text.HasExplanations)
+        {
+            // Each explainer's shares, for the tabs to recolour the tokens on the rows' shared scale.
+            html.Append(" data-explainers=\"[");
+            for (int r = 0; r < text.Explanations!.Count; r++)
+            {
+                if (r > 0) html.Append(',');
+                html.Append('[').AppendJoin(',', text.Explanations[r].Shares.Select(W)).Append(']');
+            }
+            html.Append("]\" data-explainer-names=\"").Append(E(JsonSerializer.Serialize(text.Explanations.Select(r => FigureLayout.OneLine(r.Name))))).Append('"');
         }
         html.Append(">\n");
         if (caption is not null) html.Append("<div class=\"caption\">").Append(E(caption)).Append("</div>\n");
@@ -291,6 +369,7 @@ public static class HtmlReport
         float min = text.Weights.Count == 0 ? 0 : text.Weights.Min(), max = text.Weights.Count == 0 ? 0 : text.Weights.Max();
         html.Append("<div class=\"range\"><span class=\"which\">mean weight</span> <span class=\"min\">")
             .Append(W(min)).Append("</span> <span class=\"bar small\"></span> <span class=\"max\">").Append(W(max)).Append("</span></div>\n");
+        if (text.HasExplanations) AppendExplanations(html, text, o);
 
         if (text.Spans.Count > 0 && ((o.ShowHeatmap && text.Heads > 1) || o.ShowPlot))
         {
@@ -316,6 +395,36 @@ public static class HtmlReport
             }
         }
         html.Append("</div>\n");
+    }
+
+    // One row per explainer under the text, every token coloured by its share of the row's |scores| on one scale for all rows.
+    private static void AppendExplanations(StringBuilder html, WeightedText text, HtmlReportOptions o)
+    {
+        var rows = text.Explanations!;
+        var (normalized, min, max) = ExplanationRow.Scale(rows);
+        html.Append("<details class=\"figure explainers\" open><summary>explainers side by side, one colour scale for all rows</summary>\n<div class=\"xrows\">\n");
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            string name = FigureLayout.OneLine(row.Name);
+            html.Append(CultureInfo.InvariantCulture, $"<div class=\"xrow\" data-explainer=\"{r}\"><span class=\"xname\">").Append(E(name)).Append("</span><p class=\"xtokens\">");
+            int position = 0;
+            for (int i = 0; i < text.Spans.Count; i++)
+            {
+                var (offset, length) = text.Spans[i];
+                html.Append(E(text.Text[position..offset]));
+                string fill = ColorMap.Hex(o.Theme, normalized[r][i]);
+                float score = row.Scores[i];
+                html.Append("<span class=\"x").Append(score < 0 ? " neg" : "").Append("\" style=\"background:").Append(fill).Append(";color:").Append(ColorMap.TextColorOn(fill))
+                    .Append("\" title=\"").Append(E(FigureLayout.OneLine(text.Token(i)) + " · " + name + " " + W(score) + " · share " + W(row.Shares[i]))).Append("\">")
+                    .Append(E(text.Text.Substring(offset, length))).Append("</span>");
+                position = offset + length;
+            }
+            html.Append(text.TruncatedTokens > 0 ? " …" : E(text.Text[position..])).Append("</p></div>\n");
+        }
+        html.Append("</div>\n<div class=\"range\"><span>share of the row's |scores|, one scale for all rows</span> <span>").Append(W(min))
+            .Append("</span> <span class=\"bar small\"></span> <span>").Append(W(max))
+            .Append("</span> <span>· underlined: a negative score, against the predicted class · hover for the score</span></div>\n</details>\n");
     }
 
     private static string Status(bool? correct) => correct switch { true => "correct", false => "wrong", null => "unknown" };
@@ -349,11 +458,21 @@ public static class HtmlReport
         .report-figure figcaption { font-weight: 600; margin-bottom: 6px; }
         .report-figure svg { max-width: 100%; height: auto; }
         .controls { display: flex; flex-wrap: wrap; gap: 10px 24px; align-items: center; margin-top: 8px; font-size: 13px; }
+        .links { margin: 4px 0 2px; font-size: 14px; }
         .filter button, .tabs button { font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid #bbb; background: #fff; color: #333; cursor: pointer; }
         .filter button:first-child, .tabs button:first-child { border-radius: 4px 0 0 4px; }
         .filter button:last-child, .tabs button:last-child { border-radius: 0 4px 4px 0; }
         .filter button + button, .tabs button + button { border-left: none; }
         .filter button.active, .tabs button.active { background: #333; border-color: #333; color: #fff; }
+        .tabs button.explainer.first { margin-left: 8px; border-left: 1px solid #bbb; border-radius: 4px 0 0 4px; }
+        .tabs button.explainer.first.active { border-left-color: #333; }
+        .xrows { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; align-items: baseline; margin: 4px 0; }
+        .xrow { display: contents; }
+        .xname { font-size: 13px; color: #444; text-align: right; white-space: nowrap; }
+        .xtokens { font-size: 15px; line-height: 1.8; margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+        .x { padding: 1px 1px; border-radius: 2px; }
+        .x.neg { text-decoration: underline; text-decoration-thickness: 2px; text-underline-offset: 3px; }
+        .x:hover { outline: 2px solid #000; }
         .legend { display: flex; align-items: center; gap: 6px; color: #555; }
         .bar { display: inline-block; width: 200px; height: 14px; border: 1px solid #999; background: var(--gradient); vertical-align: middle; }
         .bar.small { width: 90px; height: 10px; }
@@ -427,6 +546,22 @@ public static class HtmlReport
             panel.querySelector('.range .min').textContent = fmt(min);
             panel.querySelector('.range .max').textContent = fmt(max);
           }
+          function explain(panel, e) {
+            var rows = JSON.parse(panel.getAttribute('data-explainers') || '[]');
+            var names = JSON.parse(panel.getAttribute('data-explainer-names') || '[]');
+            if (!rows[e]) return;
+            // The rows' shared scale: the text looks as its row under it does.
+            var all = [].concat.apply([], rows), min = Math.min.apply(null, all), max = Math.max.apply(null, all), range = max - min;
+            var spans = panel.querySelectorAll('.tokens .t');
+            for (var j = 0; j < spans.length && j < rows[e].length; j++) {
+              var c = color(range > 0 ? (rows[e][j] - min) / range : 0);
+              spans[j].style.background = c;
+              spans[j].style.color = textOn(c);
+            }
+            panel.querySelector('.range .which').textContent = (names[e] || 'explainer') + ': share of |score|, one scale for all explainers';
+            panel.querySelector('.range .min').textContent = fmt(min);
+            panel.querySelector('.range .max').textContent = fmt(max);
+          }
           function heatmap(panel, box) {
             var rows = JSON.parse(panel.getAttribute('data-weights') || '[]');
             if (!rows.length || !rows[0].length) return;
@@ -482,7 +617,10 @@ public static class HtmlReport
             button.addEventListener('click', function () {
               var item = button.closest('.item');
               item.querySelectorAll('.tabs button').forEach(function (b) { b.classList.toggle('active', b === button); });
-              item.querySelectorAll('.panel').forEach(function (panel) { recolour(panel, button.getAttribute('data-head')); });
+              var explainer = button.getAttribute('data-explainer');
+              item.querySelectorAll('.panel').forEach(function (panel) {
+                if (explainer !== null) explain(panel, +explainer); else recolour(panel, button.getAttribute('data-head'));
+              });
             });
           });
           document.querySelectorAll('.filter button').forEach(function (button) {

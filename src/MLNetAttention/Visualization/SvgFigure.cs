@@ -7,6 +7,8 @@ namespace MLNetAttention.Visualization;
 /// Vector figures for papers, hand-written SVG with no dependency: coloured token boxes wrapped every
 /// <see cref="FigureOptions.TokensPerLine"/> tokens, the label line, a colour bar, the per-head line plot of weight
 /// against token index and, for several heads, the head × token heatmap. Hovering a box shows its exact weight.
+/// A text with <see cref="WeightedText.Explanations"/> gets one labelled row of boxes per explainer under it, all rows on
+/// one colour scale (each row's |scores| as shares of their sum, then one min–max over the rows; negative scores underlined).
 /// </summary>
 public static class SvgFigure
 {

@@ -9,6 +9,7 @@ public sealed class WeightedText
 {
     private readonly float[][] _headWeights;
     private readonly float[] _weights;
+    private readonly ExplanationRow[]? _explanations;
 
     /// <summary>Creates a weighted text with one weight row per head.</summary>
     /// <param name="text">The text.</param>
@@ -87,6 +88,45 @@ public sealed class WeightedText
 
     /// <summary>Whether the prediction matches the true label; null when either is unknown.</summary>
     public bool? IsCorrect => TrueLabel is null || PredictedLabel is null ? null : TrueLabel == PredictedLabel;
+
+    /// <summary>
+    /// Other explainers' scores of the same prediction, one row per explainer with one score per span, or null for none.
+    /// The HTML report and the figures draw them side by side under the text, on one colour scale per text (see
+    /// <see cref="ExplanationRow"/>), and the report can colour the text by any of them.
+    /// </summary>
+    /// <exception cref="ArgumentException">A row does not have one score per span.</exception>
+    public IReadOnlyList<ExplanationRow>? Explanations
+    {
+        get => _explanations;
+        init
+        {
+            if (value is not null)
+                for (int r = 0; r < value.Count; r++)
+                {
+                    if (value[r] is null) throw new ArgumentException($"Explanation row {r} is null.", nameof(Explanations));
+                    if (value[r].Scores.Count != Spans.Count)
+                        throw new ArgumentException($"Explanation row {r} ({value[r].Name}) has {value[r].Scores.Count} scores for {Spans.Count} tokens.", nameof(Explanations));
+                }
+            _explanations = value?.ToArray();
+        }
+    }
+
+    /// <summary>Whether <see cref="Explanations"/> has at least one row.</summary>
+    public bool HasExplanations => _explanations is { Length: > 0 };
+
+    /// <summary>A copy of this text with <paramref name="explanations"/> as its <see cref="Explanations"/>.</summary>
+    /// <param name="explanations">The rows, each with one score per span; null for none.</param>
+    /// <exception cref="ArgumentException">A row does not have one score per span.</exception>
+    public WeightedText WithExplanations(IReadOnlyList<ExplanationRow>? explanations) =>
+        new(Text, Spans, _headWeights)
+        {
+            TrueLabel = TrueLabel,
+            PredictedLabel = PredictedLabel,
+            Probability = Probability,
+            TruncatedTokens = TruncatedTokens,
+            UnknownShare = UnknownShare,
+            Explanations = explanations,
+        };
 
     /// <summary>The view of a classifier's prediction, with the true label when known.</summary>
     /// <param name="prediction">The prediction.</param>
