@@ -21,36 +21,9 @@ public sealed partial class ServePageTests
     private static partial Regex Label();
 
     /// <summary>The DOM of <paramref name="url"/> after its scripts ran, or Inconclusive without Chromium.</summary>
-    private static string DumpDom(string url)
-    {
-        string chromium = Chromium.Find() ?? throw new AssertInconclusiveException("Chromium is not installed (scripts/setup.sh installs it).");
-        string profile = Path.Combine(Path.GetTempPath(), "mlna-chromium-" + Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Virtual time runs the page's timers at once but waits for its fetches to the server.
-        foreach (string argument in new[]
-                 {
-                     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", $"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom", url,
-                 })
-            start.ArgumentList.Add(argument);
-        try
-        {
-            using var process = Process.Start(start)!;
-            var error = process.StandardError.ReadToEndAsync();
-            var output = process.StandardOutput.ReadToEndAsync();
-            if (!process.WaitForExit(120_000))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail("Chromium did not dump the page in 120 s.");
-            }
-            Assert.IsFalse(string.IsNullOrWhiteSpace(output.Result), $"Chromium dumped nothing (exit code {process.ExitCode}): {error.Result}");
-            return output.Result;
-        }
-        finally
-        {
-            try { Directory.Delete(profile, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
+    private static string DumpDom(string url) =>
+        Chromium.DumpUrl(Chromium.Find() ?? throw new AssertInconclusiveException("Chromium is not installed (scripts/setup.sh installs it)."),
+            url, virtualTimeBudgetMs: 10_000);
 
     // How a serialised DOM writes a text node.
     private static string Escaped(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal)

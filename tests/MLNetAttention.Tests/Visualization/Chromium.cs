@@ -20,7 +20,13 @@ internal static class Chromium
     }
 
     /// <summary>The page's DOM after its scripts ran, as Chromium serialises it.</summary>
-    public static string DumpDom(string chromium, string html)
+    public static string DumpDom(string chromium, string html) => DumpUrl(chromium, new Uri(html).AbsoluteUri);
+
+    /// <summary>
+    /// The DOM of <paramref name="url"/> (a file or a server's page) after its scripts ran. With a virtual time budget,
+    /// the page's timers run at once while its fetches are still awaited.
+    /// </summary>
+    public static string DumpUrl(string chromium, string url, int? virtualTimeBudgetMs = null)
     {
         string profile = Path.Combine(Path.GetTempPath(), "mlna-chromium-" + Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo(chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -28,9 +34,11 @@ internal static class Chromium
                  {
                      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--force-color-profile=srgb", "--force-device-scale-factor=1",
-                     $"--user-data-dir={profile}", "--dump-dom", new Uri(html).AbsoluteUri,
+                     $"--user-data-dir={profile}", "--dump-dom",
                  })
             start.ArgumentList.Add(argument);
+        if (virtualTimeBudgetMs is { } budget) start.ArgumentList.Add($"--virtual-time-budget={budget}");
+        start.ArgumentList.Add(url);
         try
         {
             using var process = Process.Start(start)!;
