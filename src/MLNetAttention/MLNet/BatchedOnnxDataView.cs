@@ -10,9 +10,9 @@ namespace MLNetAttention.MLNet;
 /// The output of <see cref="BatchedOnnxTransformer.Transform"/>: its input's columns and the ONNX step's (the score, per
 /// side the weights and kept ids, the alignment of a cross matcher), with the types <c>ApplyOnnxModel</c> gives them.
 /// A cursor reads windows of rows ahead (a copy of every active column's values), sorts each window's rows by length
-/// and cuts them into batches of <see cref="BatchedOnnxTransformer.BatchSize"/>, which worker threads score
-/// (<see cref="BatchedOnnxTransformer.ParallelBatches"/> at a time) while the cursor serves the previous window's rows in
-/// input order.
+/// and cuts them into batches of texts of similar length (at most <see cref="BatchedOnnxTransformer.BatchSize"/> rows),
+/// which worker threads score (<see cref="BatchedOnnxTransformer.ParallelBatches"/> at a time) while the cursor serves
+/// the previous window's rows in input order.
 /// </summary>
 internal sealed class BatchedOnnxDataView : IDataView
 {
