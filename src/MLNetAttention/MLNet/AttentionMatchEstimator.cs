@@ -54,7 +54,7 @@ public sealed class AttentionMatchEstimator : IEstimator<AttentionMatchTransform
     {
         SchemaChecks.CheckText(inputSchema, Text1ColumnName);
         SchemaChecks.CheckText(inputSchema, Text2ColumnName);
-        return BuildChain(out _).GetOutputSchema(inputSchema);
+        return BuildChain(out _, out _).GetOutputSchema(inputSchema);
     }
 
     /// <summary>Checks both text columns and builds the scoring chain; no data is read.</summary>
@@ -65,10 +65,11 @@ public sealed class AttentionMatchEstimator : IEstimator<AttentionMatchTransform
         ArgumentNullException.ThrowIfNull(input);
         SchemaChecks.CheckText(input.Schema, Text1ColumnName);
         SchemaChecks.CheckText(input.Schema, Text2ColumnName);
-        var chain = BuildChain(out int? gpu).Fit(input);
-        return new AttentionMatchTransformer(chain, Info, Text1ColumnName, Text2ColumnName, gpu);
+        var chain = BuildChain(out int? gpu, out byte[] variant).Fit(input);
+        var batched = PipelineChain.Batched(chain, variant, gpu, _options);
+        return new AttentionMatchTransformer(chain, batched, Info, Text1ColumnName, Text2ColumnName, gpu);
     }
 
-    private IEstimator<ITransformer> BuildChain(out int? gpuDeviceId) =>
-        PipelineChain.Build(_catalog, Info, _model, _options, [Text1ColumnName, Text2ColumnName], out gpuDeviceId);
+    private IEstimator<ITransformer> BuildChain(out int? gpuDeviceId, out byte[] variant) =>
+        PipelineChain.Build(_catalog, Info, _model, _options, [Text1ColumnName, Text2ColumnName], out gpuDeviceId, out variant);
 }

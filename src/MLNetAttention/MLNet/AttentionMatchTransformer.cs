@@ -7,22 +7,37 @@ namespace MLNetAttention.MLNet;
 /// <summary>
 /// The fitted <see cref="AttentionMatchEstimator"/>: scores a pair of text columns and adds the columns of
 /// <see cref="AttentionMatchColumns"/>. It holds a chain of ML.NET's own transformers (<see cref="Chain"/>) and saves as
-/// that chain, so <c>mlContext.Model.Load</c> gives back a <c>TransformerChain</c> with identical outputs (after
+/// that chain, so <c>mlContext.Model.Load</c> gives back a <c>TransformerChain</c> with the same outputs (after
 /// <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>).
 /// </summary>
-public sealed class AttentionMatchTransformer : ITransformer
+/// <remarks>
+/// As <see cref="AttentionPoolTransformer"/>: <see cref="Transform"/> batches the ONNX step (pairs grouped by the sum of
+/// both texts' lengths, each side padded to its longest), <see cref="Chain"/> and a <c>PredictionEngine</c> score one pair
+/// per ONNX Runtime call; outputs agree within float rounding (1e-6).
+/// </remarks>
+public sealed class AttentionMatchTransformer : ITransformer, IDisposable
 {
-    internal AttentionMatchTransformer(ITransformer chain, OnnxModelInfo info, string text1ColumnName, string text2ColumnName, int? gpuDeviceId)
+    private readonly TransformerChain<ITransformer> _batched;
+
+    internal AttentionMatchTransformer(ITransformer chain, TransformerChain<ITransformer> batched, OnnxModelInfo info, string text1ColumnName,
+        string text2ColumnName, int? gpuDeviceId)
     {
         Chain = chain;
+        _batched = batched;
         Info = info;
         Text1ColumnName = text1ColumnName;
         Text2ColumnName = text2ColumnName;
         GpuDeviceId = gpuDeviceId;
     }
 
-    /// <summary>The chain of ML.NET transformers that does the work (and is what gets saved).</summary>
+    /// <summary>
+    /// The chain of ML.NET transformers that does the work one pair per ONNX Runtime call: what gets saved, and what a
+    /// <c>PredictionEngine</c> runs. <see cref="Transform"/> runs it with the ONNX step batched.
+    /// </summary>
     public ITransformer Chain { get; }
+
+    /// <summary>The chain <see cref="Transform"/> runs: <see cref="Chain"/>'s steps with the ONNX step batched.</summary>
+    internal TransformerChain<ITransformer> Batched => _batched;
 
     /// <summary>The model's metadata.</summary>
     public OnnxModelInfo Info { get; }
@@ -60,17 +75,20 @@ public sealed class AttentionMatchTransformer : ITransformer
         return Chain.GetRowToRowMapper(inputSchema);
     }
 
-    /// <summary>Scores <paramref name="input"/> lazily, like every ML.NET transformer.</summary>
+    /// <summary>Scores <paramref name="input"/> lazily, like every ML.NET transformer, many pairs per ONNX Runtime call (in input order).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A text column is missing or not a scalar String.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         Check(input.Schema);
-        return Chain.Transform(input);
+        return _batched.Transform(input);
     }
 
     /// <summary>Saves the chain of ML.NET transformers (called by <c>mlContext.Model.Save</c>).</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => Chain.Save(ctx);
+
+    /// <summary>Disposes the ONNX Runtime sessions (of <see cref="Chain"/> too).</summary>
+    public void Dispose() => PipelineChain.Dispose(_batched);
 
     private void Check(DataViewSchema schema)
     {

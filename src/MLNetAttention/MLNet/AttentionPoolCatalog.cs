@@ -22,7 +22,7 @@ public static class AttentionPoolCatalog
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="modelPath">An .onnx file exported by MLNetAttention (<c>OnnxExporter</c> in MLNetAttention.TorchSharp, or <c>mlnet-attention export</c>).</param>
     /// <param name="inputColumnName">The text column, a scalar String.</param>
-    /// <param name="options">GPU, threads and cache folder; null for the defaults (CPU, one thread per row).</param>
+    /// <param name="options">GPU, threads, batches and cache folder; null for the defaults (CPU, batches of 32 rows, two at a time, one thread each).</param>
     /// <remarks>
     /// The estimator reads no data. Input: a String column. Needs Microsoft.ML.OnnxTransformer and ONNX Runtime (CPU, or
     /// Microsoft.ML.OnnxRuntime.Gpu for <see cref="AttentionPoolOptions.GpuDeviceId"/>). The fitted model saves with
@@ -53,7 +53,7 @@ public static class AttentionPoolCatalog
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="model">The bytes of an .onnx file exported by MLNetAttention.</param>
     /// <param name="inputColumnName">The text column, a scalar String.</param>
-    /// <param name="options">GPU, threads and cache folder; null for the defaults.</param>
+    /// <param name="options">GPU, threads, batches and cache folder; null for the defaults.</param>
     /// <exception cref="MLNetAttention.ModelLoadException">The bytes are not an MLNetAttention classifier.</exception>
     public static AttentionPoolEstimator AttentionPool(this TransformsCatalog catalog, Stream model,
         string inputColumnName = DefaultInputColumnName, AttentionPoolOptions? options = null)
@@ -82,7 +82,7 @@ public static class AttentionPoolCatalog
     /// <param name="modelPath">An .onnx matcher exported by MLNetAttention (<c>OnnxExporter</c> in MLNetAttention.TorchSharp).</param>
     /// <param name="text1ColumnName">The first text column, a scalar String.</param>
     /// <param name="text2ColumnName">The second text column, a scalar String.</param>
-    /// <param name="options">GPU, threads and cache folder; null for the defaults (CPU, one thread per row).</param>
+    /// <param name="options">GPU, threads, batches and cache folder; null for the defaults (CPU, batches of 32 rows, two at a time, one thread each).</param>
     /// <remarks>
     /// The estimator reads no data. The fitted model saves with <c>mlContext.Model.Save</c> and loads with
     /// <c>mlContext.Model.LoadAttentionPool</c> after <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>.
@@ -114,7 +114,7 @@ public static class AttentionPoolCatalog
     /// <param name="model">The bytes of an .onnx matcher exported by MLNetAttention.</param>
     /// <param name="text1ColumnName">The first text column, a scalar String.</param>
     /// <param name="text2ColumnName">The second text column, a scalar String.</param>
-    /// <param name="options">GPU, threads and cache folder; null for the defaults.</param>
+    /// <param name="options">GPU, threads, batches and cache folder; null for the defaults.</param>
     /// <exception cref="MLNetAttention.ModelLoadException">The bytes are not an MLNetAttention matcher.</exception>
     public static AttentionMatchEstimator AttentionMatch(this TransformsCatalog catalog, Stream model,
         string text1ColumnName = DefaultText1ColumnName, string text2ColumnName = DefaultText2ColumnName, AttentionPoolOptions? options = null)
@@ -129,14 +129,17 @@ public static class AttentionPoolCatalog
     /// <summary>
     /// Loads a model saved with <c>mlContext.Model.Save</c>, like <c>mlContext.Model.Load</c>, and gives its AttentionPool
     /// and AttentionMatch steps back the ONNX Runtime settings of <paramref name="options"/> (ML.NET does not save them: after a plain
-    /// <c>Load</c>, ONNX Runtime uses all cores per row on top of ML.NET's row parallelism, which is slower). Outputs are
-    /// identical to a plain <c>Load</c>. Call <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> first.
+    /// <c>Load</c>, ONNX Runtime uses all cores per row on top of ML.NET's row parallelism, which is slower) and their
+    /// batching: the model's <c>Transform</c> scores many rows per ONNX Runtime call, as the fitted transformer's does (same
+    /// outputs as the fitted transformer with the same <see cref="AttentionPoolOptions.BatchSize"/>, and as a plain
+    /// <c>Load</c> within float rounding), while a <c>PredictionEngine</c> scores one row per call as after a plain
+    /// <c>Load</c>. Call <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c> first.
     /// </summary>
     /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
     /// <param name="filePath">The .zip written by <c>mlContext.Model.Save</c>.</param>
     /// <param name="inputSchema">The input schema saved with the model.</param>
-    /// <param name="options">Threads, GPU and cache folder; null for the defaults (one thread per row, CPU).</param>
-    /// <returns>The model: a <c>TransformerChain</c> of ML.NET transformers.</returns>
+    /// <param name="options">Threads, batches, GPU and cache folder; null for the defaults (one thread per call, batches of 32, two at a time, CPU).</param>
+    /// <returns>The model: a <c>TransformerChain</c> whose ONNX steps batch; it saves as the chain of ML.NET transformers it was loaded from.</returns>
     /// <example>
     /// <code>
     /// mlContext.ComponentCatalog.RegisterAttentionPool();

@@ -17,7 +17,9 @@ namespace MLNetAttention.MLNet;
 /// on a variant of the graph (truncation to the maximum length and the unknown id are inside it), a stateless token
 /// <c>CustomMapping</c>, a stateless arg-max <c>CustomMapping</c> and <c>MapValue</c> from index to label as a key.
 /// Loading the saved model needs this assembly registered:
-/// <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>.
+/// <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>. The fitted transformer's <c>Transform</c> runs that chain
+/// with its ONNX step batched (<see cref="AttentionPoolOptions.BatchSize"/> rows per ONNX Runtime call, grouped by
+/// length, <see cref="AttentionPoolOptions.ParallelBatches"/> at a time); a <c>PredictionEngine</c> scores one row per call.
 /// </para>
 /// <para>
 /// An empty text (or one of whitespace only, or a missing value) has no tokens: its <c>Tokens</c> and <c>TokenOffsets</c>
@@ -54,7 +56,7 @@ public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         SchemaChecks.CheckText(inputSchema, InputColumnName);
-        return BuildChain(out _).GetOutputSchema(inputSchema);
+        return BuildChain(out _, out _).GetOutputSchema(inputSchema);
     }
 
     /// <summary>Checks the input column and builds the scoring chain; no data is read.</summary>
@@ -64,10 +66,11 @@ public sealed class AttentionPoolEstimator : IEstimator<AttentionPoolTransformer
     {
         ArgumentNullException.ThrowIfNull(input);
         SchemaChecks.CheckText(input.Schema, InputColumnName);
-        var chain = BuildChain(out int? gpu).Fit(input);
-        return new AttentionPoolTransformer(chain, Info, InputColumnName, gpu);
+        var chain = BuildChain(out int? gpu, out byte[] variant).Fit(input);
+        var batched = PipelineChain.Batched(chain, variant, gpu, _options);
+        return new AttentionPoolTransformer(chain, batched, Info, InputColumnName, gpu);
     }
 
-    private IEstimator<ITransformer> BuildChain(out int? gpuDeviceId) =>
-        PipelineChain.Build(_catalog, Info, _model, _options, [InputColumnName], out gpuDeviceId);
+    private IEstimator<ITransformer> BuildChain(out int? gpuDeviceId, out byte[] variant) =>
+        PipelineChain.Build(_catalog, Info, _model, _options, [InputColumnName], out gpuDeviceId, out variant);
 }

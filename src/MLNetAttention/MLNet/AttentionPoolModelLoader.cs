@@ -10,11 +10,14 @@ using Onnx;
 namespace MLNetAttention.MLNet;
 
 /// <summary>
-/// Loads a saved ML.NET model and gives its AttentionPool steps back their ONNX Runtime settings. ML.NET saves an
-/// <c>ApplyOnnxModel</c> step as its ONNX bytes and column names only, so after <c>mlContext.Model.Load</c> ONNX Runtime
-/// runs with its defaults (all cores per row, on top of ML.NET's own row parallelism: measured 0.55–0.75× the fitted
-/// pipeline on 2 cores). This re-creates each of MLNetAttention's ONNX steps, from the bytes in the saved file, with
-/// <see cref="AttentionPoolOptions"/>; every other step is kept as loaded. Outputs are identical either way.
+/// Loads a saved ML.NET model and gives its AttentionPool steps back their ONNX Runtime settings and their batching. ML.NET
+/// saves an <c>ApplyOnnxModel</c> step as its ONNX bytes and column names only, so after <c>mlContext.Model.Load</c> ONNX
+/// Runtime runs with its defaults (all cores per row, on top of ML.NET's own row parallelism: measured 0.55–0.75× the
+/// fitted pipeline on 2 cores), one row per call. This re-creates each of MLNetAttention's ONNX steps, from the bytes in
+/// the saved file, with <see cref="AttentionPoolOptions"/>, and wraps it in a <see cref="BatchedOnnxTransformer"/> as the
+/// fitted transformer does; every other step is kept as loaded. The result saves as the same chain, its
+/// <c>Transform</c> batches as the fitted transformer's does (identical outputs with the same batch options), and a
+/// <c>PredictionEngine</c> maps one row at a time as after <c>Model.Load</c>.
 /// </summary>
 internal static class AttentionPoolModelLoader
 {
@@ -53,11 +56,13 @@ internal static class AttentionPoolModelLoader
                 if (next >= models.Count)
                     return transformer;
                 byte[] model = models[next++];
-                if (PipelineGraphColumns(model) is not var (inputs, outputs))
+                if (PipelineGraphColumns(model) is not var (inputs, outputs) || PipelineGraph.ToBatched(model) is not { } batched)
                     return transformer;
                 string file = PipelineChain.WriteModelFile(model, options.CacheDirectory);
                 count++;
-                return context.Transforms.ApplyOnnxModel(PipelineChain.OnnxOptionsFor(file, inputs, outputs, gpu, options)).Fit(new EmptyDataView(schema));
+                var rowByRow = context.Transforms.ApplyOnnxModel(PipelineChain.OnnxOptionsFor(file, inputs, outputs, gpu, options)).Fit(new EmptyDataView(schema));
+                (transformer as IDisposable)?.Dispose();
+                return new BatchedOnnxTransformer(rowByRow, batched, gpu, options);
             }
             if (transformer.GetType().IsGenericType && transformer.GetType().GetGenericTypeDefinition() == typeof(TransformerChain<>))
             {

@@ -7,21 +7,37 @@ namespace MLNetAttention.MLNet;
 /// <summary>
 /// The fitted <see cref="AttentionPoolEstimator"/>: scores a text column and adds the columns of
 /// <see cref="AttentionPoolColumns"/>. It holds a chain of ML.NET's own transformers (<see cref="Chain"/>) and saves as
-/// that chain, so <c>mlContext.Model.Load</c> gives back a <c>TransformerChain</c> with identical outputs (after
+/// that chain, so <c>mlContext.Model.Load</c> gives back a <c>TransformerChain</c> with the same outputs (after
 /// <c>mlContext.ComponentCatalog.RegisterAttentionPool()</c>).
 /// </summary>
-public sealed class AttentionPoolTransformer : ITransformer
+/// <remarks>
+/// <see cref="Transform"/> runs the same chain with its ONNX step batched: many rows per ONNX Runtime call
+/// (<see cref="AttentionPoolOptions.BatchSize"/>, <see cref="AttentionPoolOptions.ParallelBatches"/> at a time), with
+/// outputs equal to <see cref="Chain"/>'s, which scores one row per call, within float rounding (1e-6). A
+/// <c>PredictionEngine</c> maps one row at a time through <see cref="Chain"/>. Dispose the transformer to free its ONNX
+/// Runtime sessions.
+/// </remarks>
+public sealed class AttentionPoolTransformer : ITransformer, IDisposable
 {
-    internal AttentionPoolTransformer(ITransformer chain, OnnxModelInfo info, string inputColumnName, int? gpuDeviceId)
+    private readonly TransformerChain<ITransformer> _batched;
+
+    internal AttentionPoolTransformer(ITransformer chain, TransformerChain<ITransformer> batched, OnnxModelInfo info, string inputColumnName, int? gpuDeviceId)
     {
         Chain = chain;
+        _batched = batched;
         Info = info;
         InputColumnName = inputColumnName;
         GpuDeviceId = gpuDeviceId;
     }
 
-    /// <summary>The chain of ML.NET transformers that does the work (and is what gets saved).</summary>
+    /// <summary>
+    /// The chain of ML.NET transformers that does the work one row per ONNX Runtime call: what gets saved, and what a
+    /// <c>PredictionEngine</c> runs. <see cref="Transform"/> runs it with the ONNX step batched.
+    /// </summary>
     public ITransformer Chain { get; }
+
+    /// <summary>The chain <see cref="Transform"/> runs: <see cref="Chain"/>'s steps with the ONNX step batched.</summary>
+    internal TransformerChain<ITransformer> Batched => _batched;
 
     /// <summary>The model's metadata.</summary>
     public OnnxModelInfo Info { get; }
@@ -59,15 +75,21 @@ public sealed class AttentionPoolTransformer : ITransformer
         return Chain.GetRowToRowMapper(inputSchema);
     }
 
-    /// <summary>Scores <paramref name="input"/> lazily, like every ML.NET transformer.</summary>
+    /// <summary>
+    /// Scores <paramref name="input"/> lazily, like every ML.NET transformer, many rows per ONNX Runtime call: a cursor
+    /// reads rows ahead, scores them in batches of similar length and returns them in input order.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a scalar String.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         SchemaChecks.CheckText(input.Schema, InputColumnName);
-        return Chain.Transform(input);
+        return _batched.Transform(input);
     }
 
     /// <summary>Saves the chain of ML.NET transformers (called by <c>mlContext.Model.Save</c>).</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => Chain.Save(ctx);
+
+    /// <summary>Disposes the ONNX Runtime sessions (of <see cref="Chain"/> too).</summary>
+    public void Dispose() => PipelineChain.Dispose(_batched);
 }

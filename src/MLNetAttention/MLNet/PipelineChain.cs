@@ -28,9 +28,12 @@ internal static class PipelineChain
         return info;
     }
 
-    /// <summary>The estimator chain for <paramref name="info"/>'s kind; <paramref name="textColumns"/> holds one column per text.</summary>
+    /// <summary>
+    /// The estimator chain for <paramref name="info"/>'s kind; <paramref name="textColumns"/> holds one column per text.
+    /// <paramref name="variant"/> is the graph its <c>ApplyOnnxModel</c> step runs.
+    /// </summary>
     public static IEstimator<ITransformer> Build(TransformsCatalog catalog, OnnxModelInfo info, byte[] model, AttentionPoolOptions options,
-        IReadOnlyList<string> textColumns, out int? gpuDeviceId)
+        IReadOnlyList<string> textColumns, out int? gpuDeviceId, out byte[] variant)
     {
         gpuDeviceId = ExecutionProvider.Resolve(options.GpuDeviceId, options.FallbackToCpu, ExecutionProvider.IsCudaAvailable);
         var tokenizer = info.CreateTokenizer();
@@ -60,7 +63,8 @@ internal static class PipelineChain
                 .Append(catalog.Conversion.MapValue(PipelineColumns.Ids2, ids, PipelineColumns.Forms2));
         }
 
-        string file = WriteModelFile(PipelineGraph.Build(model, info), options.CacheDirectory);
+        variant = PipelineGraph.Build(model, info);
+        string file = WriteModelFile(variant, options.CacheDirectory);
         chain = chain.Append(catalog.ApplyOnnxModel(OnnxOptionsFor(file, PipelineGraph.InputColumns(info.Kind), PipelineGraph.OutputColumns(info), gpuDeviceId, options)));
         chain = pair
             ? chain
@@ -71,6 +75,30 @@ internal static class PipelineChain
             .Append(catalog.CustomMapping(new ArgMaxFactory().GetMapping(), ArgMaxFactory.ContractName))
             .Append(catalog.Conversion.MapValue(AttentionPoolColumns.PredictedLabel, labels, PipelineColumns.LabelIndex, treatValuesAsKeyType: true))
             .Append(catalog.DropColumns(pair ? PipelineColumns.AllOfPairs : PipelineColumns.All));
+    }
+
+    /// <summary>
+    /// The fitted chain with its <c>ApplyOnnxModel</c> step wrapped in a <see cref="BatchedOnnxTransformer"/>: what
+    /// <c>Transform</c> runs (the rows before and after the ONNX step go through the same ML.NET transformers).
+    /// </summary>
+    public static TransformerChain<ITransformer> Batched(ITransformer fitted, byte[] variant, int? gpuDeviceId, AttentionPoolOptions options)
+    {
+        var graph = PipelineGraph.ToBatched(variant) ?? throw new InvalidOperationException("The pipeline's ONNX graph is not a variant it can batch.");
+        var steps = Steps(fitted).Select(step => step is OnnxTransformer ? new BatchedOnnxTransformer(step, graph, gpuDeviceId, options) : step).ToArray();
+        if (steps.Count(step => step is BatchedOnnxTransformer) != 1)
+            throw new InvalidOperationException("The pipeline's chain should hold exactly one ONNX step.");
+        return new TransformerChain<ITransformer>(steps);
+    }
+
+    // The steps of a chain, nested chains flattened (appending to an estimator typed IEstimator<ITransformer> nests one).
+    private static IEnumerable<ITransformer> Steps(ITransformer transformer) =>
+        transformer is IEnumerable<ITransformer> chain ? chain.SelectMany(Steps) : [transformer];
+
+    /// <summary>Disposes the steps of <paramref name="chain"/> that hold native resources (the ONNX sessions).</summary>
+    public static void Dispose(IEnumerable<ITransformer> chain)
+    {
+        foreach (var step in chain)
+            (step as IDisposable)?.Dispose();
     }
 
     // The variant graph goes to a file named by its hash: ApplyOnnxModel takes IntraOpNumThreads only with a file.

@@ -100,6 +100,62 @@ internal static class PipelineGraph
         return model.ToByteArray();
     }
 
+    /// <summary>
+    /// The graph the batched step runs (<see cref="BatchedOnnxTransformer"/>), recovered from a variant: the exported
+    /// graph, with the variant's output names, a batch axis on every input and output, and without the nodes the variant
+    /// added (the step keeps the first max_length ids and maps unknown ids to 1 itself, so that padding stays 0, which the
+    /// exported graph masks). Null when <paramref name="variant"/> is not a variant.
+    /// </summary>
+    public static BatchedGraph? ToBatched(byte[] variant)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(variant);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+        var graph = model.Graph;
+        string? kind = model.MetadataProps.FirstOrDefault(p => p.Key == OnnxModelInfo.KindKey)?.Value;
+        if (graph is null || kind is null || !IsVariant(graph))
+            return null;
+        var sides = SidesOf(kind);
+        var maxLength = graph.Initializer.FirstOrDefault(t => t.Name == Prefix + "max_length");
+        var score = graph.Output.FirstOrDefault(o => o.Name == ScoreName);
+        if (graph.Input.Count != sides.Count || sides.Any(s => graph.Input.All(i => i.Name != s.Ids) || graph.Output.All(o => o.Name != s.Weights))
+            || maxLength is not { Int64Data.Count: 1 } || score is null)
+            return null;
+        bool hasAlignment = graph.Output.Any(o => o.Name == AlignmentName);
+        var weightDims = sides.Select(s => graph.Output.Single(o => o.Name == s.Weights).Type.TensorType.Shape.Dim.ToArray()).ToArray();
+        long classes = score.Type.TensorType.Shape.Dim[^1].DimValue;
+
+        // The variant's own nodes: Slice (kept ids) and Max (unknown → 1) per side, and the alignment's Reshape.
+        var added = sides.SelectMany(s => new[] { s.KeptIds, s.GraphInput }).Append(AlignmentName).ToHashSet(StringComparer.Ordinal);
+        foreach (var node in graph.Node.Where(n => n.Output.Count == 1 && added.Contains(n.Output[0])).ToList())
+            graph.Node.Remove(node);
+        foreach (var initializer in graph.Initializer.Where(t => t.Name.StartsWith(Prefix, StringComparison.Ordinal)).ToList())
+            graph.Initializer.Remove(initializer);
+
+        graph.Input.Clear();
+        graph.Output.Clear();
+        graph.Output.Add(ValueInfo(ScoreName, DataType.Float, OnnxModelInfo.BatchAxis, classes));
+        for (int s = 0; s < sides.Count; s++)
+        {
+            string sequence = OnnxModelInfo.SequenceAxis + sides[s].Ids;
+            graph.Input.Add(ValueInfo(sides[s].GraphInput, DataType.Int64, OnnxModelInfo.BatchAxis, sequence));
+            // [1, L] or [1, heads, L] in the variant: the same rank with the batch axis in front.
+            graph.Output.Add(weightDims[s].Length == 3
+                ? ValueInfo(sides[s].Weights, DataType.Float, OnnxModelInfo.BatchAxis, weightDims[s][1].DimValue, sequence)
+                : ValueInfo(sides[s].Weights, DataType.Float, OnnxModelInfo.BatchAxis, sequence));
+        }
+        if (hasAlignment)
+            graph.Output.Add(ValueInfo(OnnxModelInfo.AlignmentName, DataType.Float, OnnxModelInfo.BatchAxis,
+                OnnxModelInfo.SequenceAxis + sides[0].Ids, OnnxModelInfo.SequenceAxis + sides[1].Ids));
+        return new BatchedGraph(model.ToByteArray(), sides, checked((int)maxLength.Int64Data[0]), hasAlignment);
+    }
+
     /// <summary>Whether <paramref name="graph"/> is such a variant (its inputs are the pipeline's id columns).</summary>
     public static bool IsVariant(GraphProto graph) =>
         graph.Input.Count > 0 && graph.Input.All(i => i.Name.StartsWith(InputName, StringComparison.Ordinal));
@@ -152,3 +208,11 @@ internal static class PipelineGraph
         };
     }
 }
+
+/// <summary>
+/// The graph <see cref="BatchedOnnxTransformer"/> runs (<see cref="PipelineGraph.ToBatched"/>): inputs
+/// <see cref="PipelineGraph.Side.GraphInput"/> (int64 [batch, L], 0 = padding), outputs <see cref="PipelineGraph.ScoreName"/>
+/// [batch, classes], per side <see cref="PipelineGraph.Side.Weights"/> [batch, L] or [batch, heads, L] and, with
+/// <paramref name="HasAlignment"/>, <see cref="OnnxModelInfo.AlignmentName"/> [batch, L1, L2].
+/// </summary>
+internal sealed record BatchedGraph(byte[] Model, IReadOnlyList<PipelineGraph.Side> Sides, int MaxLength, bool HasAlignment);

@@ -125,7 +125,8 @@ public sealed class AttentionPoolTests
         fresh.ComponentCatalog.RegisterAttentionPool();
         var loaded = fresh.Model.Load(path, out var schema);
         Assert.IsNotNull(schema.GetColumnOrNull("Text"));
-        var before = Score(ml, model, MixedTexts);
+        // A plain Load gives the saved chain, one row per ONNX Runtime call: bit for bit the fitted transformer's Chain.
+        var before = Score(ml, model.Chain, MixedTexts);
         var after = Score(fresh, loaded, MixedTexts);
         for (int i = 0; i < before.Count; i++)
         {
@@ -136,7 +137,9 @@ public sealed class AttentionPoolTests
             Assert.AreEqual(before[i].PredictedText, after[i].PredictedText);
         }
 
-        // LoadAttentionPool re-creates the ONNX step with the options' threads; outputs stay identical, in a nested chain too.
+        // LoadAttentionPool re-creates the ONNX step with the options' threads and batches it: bit for bit the fitted
+        // transformer's Transform, in a nested chain too.
+        before = Score(ml, model, MixedTexts);
         var pipeline = fresh.Transforms.CopyColumns("Copy", "Text").Append(fresh.Transforms.AttentionPool(MixedPath)).Fit(data);
         string nested = Path.Combine(WorkDirectory, "nested.zip");
         fresh.Model.Save(pipeline, data.Schema, nested);

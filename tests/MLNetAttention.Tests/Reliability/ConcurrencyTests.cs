@@ -50,7 +50,8 @@ public sealed class ConcurrencyTests
         AssertSameFromEveryThread(() => texts.Select(t => pool.Predict(new TextRow { Text = t })).ToArray(), r => [.. r.Score, .. r.AttentionWeights]);
         var expected = AttentionPoolTests.Score(ml, model, texts);
         var pooled = texts.Select(t => pool.Predict(new TextRow { Text = t })).ToList();
+        // The pool's engines score one row per ONNX Runtime call, Transform in batches: equal within float rounding.
         for (int i = 0; i < texts.Length; i++)
-            CollectionAssert.AreEqual(expected[i].AttentionWeights, pooled[i].AttentionWeights, "the pool scores as Transform does");
+            Assert.IsLessThanOrEqualTo(1e-6f, OnnxTestModels.MaxAbsDiff(expected[i].AttentionWeights, pooled[i].AttentionWeights), "the pool scores as Transform does");
     }
 }
