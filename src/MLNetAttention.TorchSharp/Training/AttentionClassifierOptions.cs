@@ -51,8 +51,6 @@ public sealed class AttentionClassifierOptions
         {
             Encoder = EncoderKind.None, Pooling = PoolingKind.Attention,
             BigramBuckets = 4_000_000, BigramDim = 16, BigramDropout = 0, TokenDropout = 0,
-            // Its heads (--pooling multihead) differ without the penalty or head dropout; the penalty costs accuracy here (docs/benchmarks.md).
-            DiversityPenalty = 0, HeadDropout = 0,
         },
         Training = new TrainingOptions { Epochs = NgramEpochs, Decay = LearningRateDecay.Linear, ValidationFraction = 0 },
     };
