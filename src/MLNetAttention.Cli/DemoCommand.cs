@@ -101,7 +101,7 @@ internal static class DemoCommand
                     for (int i = 0; i < explained.Count; i++) shownTexts[i] = explained[i];
                 }
                 reportTexts.AddRange(shownTexts);
-                if (pooling == PoolingKind.Attention) figures.Add(Faithfulness(classifier, test));
+                if (pooling == PoolingKind.Attention) figures.AddRange(Faithfulness(classifier, test));
             }
 
             var pairs = Matching(directory, parse.GetValue(matcherEpochs), cancellation);
@@ -140,16 +140,24 @@ internal static class DemoCommand
         return view.LinkFrom(reportDirectory, $"{name} model: what it attends to per class over the {predictions.Count} test poems");
     }
 
-    // Erasure test of the single-head model: is erasing its top-attended characters worse than erasing random ones?
-    private static ReportFigure Faithfulness(AttentionClassifier classifier, IReadOnlyList<TextExample> test)
+    // Erasure test of the single-head model: is erasing its top-attended characters worse than erasing random ones? And
+    // ERASER's comprehensiveness and sufficiency of attention beside leave-one-out, the gradient explainers and random.
+    private static IEnumerable<ReportFigure> Faithfulness(AttentionClassifier classifier, IReadOnlyList<TextExample> test)
     {
-        var report = FaithfulnessEvaluator.Evaluate(classifier, test, new FaithfulnessOptions { MaxExamples = 400, ImportanceExamples = 0 });
+        var report = FaithfulnessEvaluator.Evaluate(classifier, test, new FaithfulnessOptions
+        {
+            MaxExamples = 400, ImportanceExamples = 0, Eraser = new ExplainerComparisonOptions { MaxExamples = 200 },
+        });
         string verdicts = string.Join("; ", report.Verdicts.Select(v => string.Create(CultureInfo.InvariantCulture,
             $"k = {v.KFraction:0%}: {(v.Ratio is { } r ? $"{r:0.0}x" : "n/a")}")));
         Console.Out.WriteLine($"faithfulness (top-k attended vs k random characters erased, probability drop ratio): {verdicts}");
-        return new ReportFigure("Are the weights evidence? Probability drop when erasing characters (attention model)",
+        yield return new ReportFigure("Are the weights evidence? Probability drop when erasing characters (attention model)",
             FaithfulnessPlot.ToSvg(report),
             $"Erasing the k most-attended characters against k random ones and the k least-attended, on {report.Texts} test poems: {verdicts}. `mlnet-attention evaluate --faithfulness` gives the full table.");
+        if (report.Eraser is { } eraser)
+            yield return new ReportFigure("ERASER comprehensiveness and sufficiency of five explainers (attention model)",
+                ExplainerComparisonPlot.ToSvg(eraser),
+                $"AOPC over k = 1, 5, 10, 20, 50 % on {eraser.Texts} test poems, tokens deleted (DeYoung et al. 2020): higher comprehensiveness and lower sufficiency are better. `mlnet-attention faithfulness` gives the tables.");
     }
 
     // The pair view: a cross-attention matcher trained on the bundled couplet sample (fresh negatives every epoch).
