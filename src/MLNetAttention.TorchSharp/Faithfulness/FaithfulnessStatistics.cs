@@ -47,14 +47,7 @@ public static class FaithfulnessStatistics
         ArgumentNullException.ThrowIfNull(q);
         if (p.Count != q.Count) throw new ArgumentException($"The distributions have {p.Count} and {q.Count} outcomes; they must have the same.", nameof(q));
         double sp = Sum(p, nameof(p)), sq = Sum(q, nameof(q));
-        double js = 0;
-        for (int i = 0; i < p.Count; i++)
-        {
-            double a = p[i] / sp, b = q[i] / sq, m = (a + b) / 2;
-            if (a > 0) js += 0.5 * a * Math.Log(a / m);
-            if (b > 0) js += 0.5 * b * Math.Log(b / m);
-        }
-        return Math.Clamp(js, 0, Math.Log(2));
+        return HeadDiversity.JensenShannon(p.Select(v => v / sp).ToArray(), q.Select(v => v / sq).ToArray());
     }
 
     /// <summary>The Jensen-Shannon divergence of two float distributions (see <see cref="JensenShannon(IReadOnlyList{double}, IReadOnlyList{double})"/>).</summary>

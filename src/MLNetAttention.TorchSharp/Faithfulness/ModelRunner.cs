@@ -102,31 +102,7 @@ internal static class ModelRunner
     /// Gradient × input per token: the gradient of the <paramref name="targets"/> logit with respect to the vectors the
     /// encoder receives (token embeddings, plus bigram embeddings when the model has them), dotted with those vectors.
     /// </summary>
-    public static float[][] GradientTimesInput(TextClassifier network, IReadOnlyList<int[]> rows, IReadOnlyList<int> targets, int batchSize)
-    {
-        var result = new float[rows.Count][];
-        if (rows.Count == 0) return result;
-        var data = new EncodedExamples(rows, targets);
-        network.eval();
-        foreach (var batch in LengthBuckets.Plan(data, batchSize, random: null))
-        {
-            using var scope = NewDisposeScope();
-            var ids = LengthBuckets.Ids(data, batch);
-            var target = LengthBuckets.Labels(data, batch);
-            Tensor x;
-            using (no_grad()) x = network.Embed(ids);
-            using var gradMode = enable_grad();
-            x = x.detach().requires_grad_(true);
-            // The model's own second half, so the gradient is exactly that of TextClassifier.forward.
-            var (logits, _) = network.FromEmbeddings(x, Masking.FromIds(ids));
-            var selected = logits.gather(1, target.unsqueeze(1)).sum();
-            var gradient = autograd.grad(new[] { selected }, new[] { x })[0];
-            var product = (gradient * x.detach()).sum(-1).contiguous();
-            int length = (int)product.shape[1];
-            var values = product.data<float>().ToArray();
-            for (int r = 0; r < batch.Length; r++)
-                result[batch[r]] = values.AsSpan(r * length, rows[batch[r]].Length).ToArray();
-        }
-        return result;
-    }
+    public static float[][] GradientTimesInput(TextClassifier network, IReadOnlyList<int[]> rows, IReadOnlyList<int> targets, int batchSize) =>
+        // Integrated gradients with one step is exactly gradient × input: the gradient at x, times x.
+        IntegratedGradients(network, rows, targets, steps: 1, batchSize);
 }

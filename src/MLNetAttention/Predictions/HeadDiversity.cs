@@ -95,7 +95,10 @@ public sealed class HeadDiversity
         }
     }
 
-    /// <summary>The Jensen–Shannon divergence (nats) of two distributions over the same outcomes; 0 for equal ones.</summary>
+    /// <summary>
+    /// The Jensen–Shannon divergence (nats, 0 to ln 2) of two distributions over the same outcomes, each summing to 1;
+    /// 0 for equal ones.
+    /// </summary>
     public static double JensenShannon(IReadOnlyList<double> p, IReadOnlyList<double> q)
     {
         ArgumentNullException.ThrowIfNull(p);
@@ -108,8 +111,8 @@ public sealed class HeadDiversity
             if (p[i] > 0) sum += 0.5 * p[i] * Math.Log(p[i] / m);
             if (q[i] > 0) sum += 0.5 * q[i] * Math.Log(q[i] / m);
         }
-        // Rounding can leave -1e-17 for equal distributions.
-        return Math.Max(0, sum);
+        // Rounding can leave -1e-17 for equal distributions, or a hair over ln 2 for disjoint ones.
+        return Math.Clamp(sum, 0, Math.Log(2));
     }
 
     private static double[] Normalized(IReadOnlyList<double> row, int head)
