@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MLNetAttention.Models;
 using MLNetAttention.Modules;
 using Onnx;
@@ -55,6 +56,73 @@ internal sealed class ParameterSet
         if (!_initializers.TryGetValue(key, out string? name))
             _initializers[key] = name = create();
         return name;
+    }
+
+    /// <summary>
+    /// Looks up <paramref name="indices"/> in the table parameter <paramref name="name"/> stored as <paramref name="storage"/>:
+    /// a Gather on the whole table, or, for a compact table, a LabelEncoder from bucket to touched row (untouched
+    /// buckets to row 0, all zeros), a Gather on the touched rows and, for float16 and int8, the cast back to float32.
+    /// </summary>
+    public string GatherTable(OnnxGraphBuilder g, string name, string indices, EmbeddingTableStorage storage)
+    {
+        if (storage == EmbeddingTableStorage.Dense) return g.Gather(Add(g, name), indices);
+        var (data, shape) = this[name];
+        if (shape.Length != 2) throw new InvalidOperationException($"Parameter {name} has shape [{string.Join(", ", shape)}]; expected a table.");
+        int dim = (int)shape[1];
+        var touched = new List<long>();
+        for (long r = 0; r < shape[0]; r++)
+            if (data.AsSpan((int)(r * dim), dim).ContainsAnyExcept(0f)) touched.Add(r);
+        int rowCount = touched.Count + 1;
+        var rows = new float[rowCount * dim];
+        for (int i = 0; i < touched.Count; i++)
+            Array.Copy(data, touched[i] * dim, rows, (i + 1L) * dim, dim);
+
+        var rowIds = Enumerable.Range(1, touched.Count).Select(i => (long)i).ToArray();
+        var rowIndex = g.Node("LabelEncoder", [indices],
+            [("keys_int64s", touched.ToArray()), ("values_int64s", rowIds), ("default_int64", 0L)],
+            name: name + OnnxWeights.RowIndexSuffix, domain: OnnxWeights.MlDomain);
+        switch (storage)
+        {
+            case EmbeddingTableStorage.TouchedRows:
+                return g.Gather(g.Initializer(name + OnnxWeights.RowsSuffix, rows, rowCount, dim), rowIndex);
+            case EmbeddingTableStorage.TouchedRowsFloat16:
+            {
+                var halves = rows.Select(v => (Half)v).ToArray();
+                var table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Float16, MemoryMarshal.AsBytes(halves.AsSpan()), rowCount, dim);
+                return g.Cast(g.Gather(table, rowIndex), DataType.Float);
+            }
+            case EmbeddingTableStorage.TouchedRowsInt8:
+            {
+                var (quantized, scales) = QuantizeRows(rows, dim);
+                var table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Int8, MemoryMarshal.AsBytes(quantized.AsSpan()), rowCount, dim);
+                var scale = g.Initializer(name + OnnxWeights.ScalesSuffix, DataType.Float16, MemoryMarshal.AsBytes(scales.AsSpan()), rowCount);
+                var values = g.Cast(g.Gather(table, rowIndex), DataType.Float);
+                return g.Mul(values, g.Unsqueeze(g.Cast(g.Gather(scale, rowIndex), DataType.Float), -1));
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(storage), storage, "Unknown table storage.");
+        }
+    }
+
+    /// <summary>Symmetric int8 per row: scale = the row's largest magnitude / 127 (float16), value = round(weight / scale).</summary>
+    internal static (sbyte[] Values, Half[] Scales) QuantizeRows(float[] rows, int dim)
+    {
+        int rowCount = rows.Length / dim;
+        var values = new sbyte[rows.Length];
+        var scales = new Half[rowCount];
+        for (int r = 0; r < rowCount; r++)
+        {
+            var row = rows.AsSpan(r * dim, dim);
+            float largest = 0;
+            foreach (float v in row) largest = Math.Max(largest, Math.Abs(v));
+            var scale = (Half)(largest / 127f);
+            scales[r] = scale;
+            float step = (float)scale;
+            if (step == 0) continue; // an all-zero row, or one below float16's range: zeros
+            for (int d = 0; d < dim; d++)
+                values[r * dim + d] = (sbyte)Math.Clamp(MathF.Round(row[d] / step), -127f, 127f);
+        }
+        return (values, scales);
     }
 
     /// <summary>Adds the transpose of the 2-D parameter <paramref name="name"/> (a Linear weight [out, in] as [in, out]).</summary>
@@ -115,13 +183,14 @@ internal static class ModuleGraphs
     /// TextClassifier's hashed bigrams added to <paramref name="x"/>: bucket_t = (id_t * <paramref name="multiplier"/> + id_{t+1}) mod
     /// <paramref name="buckets"/>, with id 0 after the last step, embedded, projected and zeroed on padding.
     /// </summary>
-    public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string ids, string x, string maskU, int buckets, long multiplier)
+    public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string ids, string x, string maskU, int buckets, long multiplier,
+        EmbeddingTableStorage storage = EmbeddingTableStorage.Dense)
     {
         var rest = g.Node("Slice", [ids, g.Int64s(1), g.Int64s(long.MaxValue), g.Int64s(1)]);
         var next = g.Node("Pad", [rest, g.Int64s(0, 0, 0, 1)]);
         var hashed = g.Add(g.Mul(ids, g.Int64Scalar(multiplier)), next);
         var bucket = g.Node("Mod", [hashed, g.Int64Scalar(buckets)], [("fmod", 0L)]);
-        var bigrams = g.Gather(p.Add(g, "bigram_embedding.weight"), bucket);
+        var bigrams = p.GatherTable(g, "bigram_embedding.weight", bucket, storage);
         var projected = Linear(g, p, "bigram_projection", bigrams, bias: false);
         return g.Add(x, g.Mul(projected, maskU));
     }

@@ -17,6 +17,25 @@ public sealed class OnnxExportOptions
 
     /// <summary>A free-text description stored as the model's doc_string; null for a default one.</summary>
     public string? Description { get; set; }
+
+    /// <summary>
+    /// How the hashed-bigram table is stored (classifiers with bigrams only). Default: <see cref="EmbeddingTableStorage.Dense"/>,
+    /// the table as trained; the compact forms keep only the rows training touched.
+    /// </summary>
+    public EmbeddingTableStorage BigramTable { get; set; } = EmbeddingTableStorage.Dense;
+
+    /// <summary>
+    /// For <see cref="OnnxExporter.SaveWithOnnx(AttentionClassifier, string, OnnxExportOptions?)"/>: keep the weights in
+    /// model.onnx only, without weights.bin beside it; loading the directory reads them back from the graph. Used
+    /// only when every parameter can be read back (otherwise weights.bin is written as well). Default: false.
+    /// </summary>
+    public bool WeightsInOnnxOnly { get; set; }
+
+    /// <summary>
+    /// The compact layout (what <c>train --preset ngram</c> writes): one copy of the weights, in model.onnx, with the
+    /// touched bigram rows in int8 and per-row scales.
+    /// </summary>
+    public static OnnxExportOptions Compact() => new() { BigramTable = EmbeddingTableStorage.TouchedRowsInt8, WeightsInOnnxOnly = true };
 }
 
 /// <summary>
@@ -52,7 +71,8 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(classifier);
         byte[] onnx = ExportToBytes(classifier, options);
-        classifier.Save(directory, staging => Write(Path.Combine(staging, OnnxFileName), onnx));
+        bool weightsInOnnx = options?.WeightsInOnnxOnly == true && ModelDirectory.CanReadWeightsFrom(onnx, classifier.Network);
+        classifier.Save(directory, staging => Write(Path.Combine(staging, OnnxFileName), onnx), weightsInOnnx);
     }
 
     /// <summary>Saves <paramref name="matcher"/> with model.onnx inside, as <see cref="SaveWithOnnx(AttentionClassifier, string, OnnxExportOptions?)"/>.</summary>
@@ -75,7 +95,7 @@ public static class OnnxExporter
         var modelOptions = network.Options;
         if (classifier.Labels.Count != modelOptions.NumClasses)
             throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
-        return Build(ClassifierGraph.Build(network), options,
+        return Build(ClassifierGraph.Build(network, options?.BigramTable ?? EmbeddingTableStorage.Dense), options,
             $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
             OnnxModelInfo.ClassifierKindName, classifier.Labels, classifier.Tokenizer.ToJson(),
             JsonSerializer.Serialize(modelOptions, ModelJson.Options), modelOptions.WeightRows, modelOptions.MaxLength);
@@ -139,6 +159,9 @@ public static class OnnxExporter
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxGraphBuilder.Opset });
+        // LabelEncoder (compact tables) with int64 keys and values is ai.onnx.ml version 2.
+        if (graph.Node.Any(n => n.Domain == OnnxWeights.MlDomain))
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxWeights.MlDomain, Version = 2 });
         AddMetadata(model, new Dictionary<string, string>
         {
             [OnnxModelInfo.FormatKey] = OnnxModelInfo.CurrentFormatVersion.ToString(CultureInfo.InvariantCulture),

@@ -56,6 +56,16 @@ internal sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
+    /// <summary>Adds an initializer of any element type from its little-endian bytes (float16 and int8 tables).</summary>
+    public string Initializer(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> bytes, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = Fresh(name), DataType = (int)type };
+        tensor.Dims.AddRange(dims);
+        tensor.RawData = ByteString.CopyFrom(bytes);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
     /// <summary>An int64 constant (shared between uses), for shapes, axes, indices and integer arithmetic.</summary>
     public string Int64s(params long[] values) => SharedConstant("i64", values, TensorProto.Types.DataType.Int64, scalar: false);
 
@@ -89,13 +99,14 @@ internal sealed class OnnxGraphBuilder
     /// <param name="inputs">Input value names ("" for an omitted optional input).</param>
     /// <param name="attributes">Attributes: long, float, string, long[] or float[] values.</param>
     /// <param name="name">The output name; default a fresh name from the operator.</param>
-    public string Node(string opType, string[] inputs, (string Name, object Value)[]? attributes = null, string? name = null) =>
-        NodeMulti(opType, inputs, 1, attributes, name)[0];
+    /// <param name="domain">The operator's domain; "" is the default ONNX domain.</param>
+    public string Node(string opType, string[] inputs, (string Name, object Value)[]? attributes = null, string? name = null, string domain = "") =>
+        NodeMulti(opType, inputs, 1, attributes, name, domain)[0];
 
     /// <summary>Adds a node with <paramref name="outputCount"/> outputs and returns their names.</summary>
-    public string[] NodeMulti(string opType, string[] inputs, int outputCount, (string Name, object Value)[]? attributes = null, string? name = null)
+    public string[] NodeMulti(string opType, string[] inputs, int outputCount, (string Name, object Value)[]? attributes = null, string? name = null, string domain = "")
     {
-        var node = new NodeProto { OpType = opType };
+        var node = new NodeProto { OpType = opType, Domain = domain };
         node.Name = Fresh("node_" + opType);
         node.Input.AddRange(inputs);
         var outputs = new string[outputCount];

@@ -7,8 +7,11 @@ public sealed partial class AttentionClassifier
     /// <summary>The format name in model.json.</summary>
     public const string FormatName = ModelDirectory.ClassifierFormat;
 
-    /// <summary>The newest model-directory format this library reads and the one it writes.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// The newest model-directory format this library reads: 1 = weights.bin beside model.onnx, 2 = the compact layout,
+    /// weights in model.onnx only. Directories are written in version 1 unless they are compact.
+    /// </summary>
+    public const int FormatVersion = ModelDirectory.CompactFormatVersion;
 
     /// <summary>The manifest's file name.</summary>
     public const string ManifestFile = ModelDirectory.ManifestFile;
@@ -35,16 +38,16 @@ public sealed partial class AttentionClassifier
     /// <exception cref="IOException">The directory cannot take a model; the message says why.</exception>
     public static void CheckSaveTarget(string directory) => ModelDirectory.CheckTarget(directory);
 
-    internal void Save(string directory, Action<string>? alsoWrite) =>
+    internal void Save(string directory, Action<string>? alsoWrite, bool weightsInOnnx = false) =>
         ModelDirectory.Save(directory, Tokenizer, Network, new ModelManifest<TextClassifierOptions>
         {
             Format = FormatName,
-            FormatVersion = FormatVersion,
+            FormatVersion = 1,
             Labels = Labels.ToArray(),
             Model = Network.Options,
             Training = TrainingOptions,
             Summary = Summary,
-        }, alsoWrite);
+        }, alsoWrite, weightsInOnnx);
 
     /// <summary>Loads a model directory written by <see cref="Save(string)"/>, checking its format, vocabulary and weight shapes.</summary>
     /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version or does not match the others.</exception>
@@ -63,7 +66,7 @@ public sealed partial class AttentionClassifier
         if (manifest.Labels.Length != manifest.Model.NumClasses)
             throw new ModelLoadException(manifestPath, $"{manifest.Labels.Length} labels but the model has {manifest.Model.NumClasses} outputs.");
         var tokenizer = ModelDirectory.LoadTokenizer(directory, manifest, manifest.Model.VocabularySize);
-        var network = ModelDirectory.LoadWeights(directory, new TextClassifier(manifest.Model));
+        var network = ModelDirectory.LoadWeights(directory, new TextClassifier(manifest.Model), manifest.WeightsInOnnx);
         return new AttentionClassifier(network, tokenizer, manifest.Labels, manifest.Training, manifest.Summary);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MLNetAttention.Models;
+using MLNetAttention.Onnx;
 using MLNetAttention.Text;
 using TorchSharp;
 
@@ -22,10 +23,16 @@ internal class ModelManifest<TOptions> where TOptions : new()
     public string VocabularySha256 { get; set; } = "";
     public string WeightsSha256 { get; set; } = "";
     public string? OnnxSha256 { get; set; }
+
+    /// <summary>The file holding the weights: weights.bin (also when absent, as in every directory before this field) or model.onnx.</summary>
+    public string? WeightsIn { get; set; }
+
+    internal bool WeightsInOnnx => WeightsIn == ModelDirectory.OnnxFile;
 }
 
 /// <summary>
-/// A model directory: model.json (the manifest), vocab.json and weights.bin. Every file is written atomically and
+/// A model directory: model.json (the manifest), vocab.json and weights.bin, or, in the compact layout (format version 2),
+/// no weights.bin: the weights are read back from model.onnx. Every file is written atomically and
 /// model.json last, recording the other files' hashes, so a crash midway can never pair a manifest with the wrong files;
 /// loading checks format, version, hashes and the vocabulary size, and names the file and the fix in every error.
 /// </summary>
@@ -36,6 +43,9 @@ internal static class ModelDirectory
     public const string WeightsFile = "weights.bin";
     public const string OnnxFile = "model.onnx";
     public const string CheckpointDirectory = "checkpoint";
+
+    /// <summary>The format version of a directory whose weights are in model.onnx (older versions refuse it with "upgrade").</summary>
+    public const int CompactFormatVersion = 2;
 
     // What a model directory may hold; saving replaces the whole directory, so anything else there is refused.
     private static readonly string[] OwnedEntries = [ManifestFile, VocabularyFile, WeightsFile, OnnxFile, CheckpointDirectory];
@@ -64,28 +74,38 @@ internal static class ModelDirectory
     /// Replaces <paramref name="directory"/> as a whole with the vocabulary, the weights, whatever <paramref name="alsoWrite"/>
     /// adds (the ONNX export) and last <paramref name="manifest"/> with every file's hash and the versions.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="weightsInOnnx"/>, <paramref name="alsoWrite"/> must write model.onnx holding every parameter
+    /// (<see cref="OnnxWeights"/> reads them back); weights.bin is left out and the manifest says format version 2.
+    /// </remarks>
     public static void Save<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
-        ModelManifest<TOptions> manifest, Action<string>? alsoWrite = null) where TOptions : new()
+        ModelManifest<TOptions> manifest, Action<string>? alsoWrite = null, bool weightsInOnnx = false) where TOptions : new()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        AtomicDirectory.Replace(directory, OwnedEntries, staging => WriteFiles(staging, tokenizer, network, manifest, alsoWrite));
+        AtomicDirectory.Replace(directory, OwnedEntries, staging => WriteFiles(staging, tokenizer, network, manifest, alsoWrite, weightsInOnnx));
     }
 
     private static void WriteFiles<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
-        ModelManifest<TOptions> manifest, Action<string>? alsoWrite) where TOptions : new()
+        ModelManifest<TOptions> manifest, Action<string>? alsoWrite, bool weightsInOnnx) where TOptions : new()
     {
         string vocabularyPath = Path.Combine(directory, VocabularyFile);
         string weightsPath = Path.Combine(directory, WeightsFile);
         AtomicFile.Write(vocabularyPath, tokenizer.Save);
-        AtomicFile.Write(weightsPath, stream => SaveWeights(network, stream));
+        if (!weightsInOnnx) AtomicFile.Write(weightsPath, stream => SaveWeights(network, stream));
         manifest.LibraryVersion = typeof(ModelDirectory).Assembly.GetName().Version?.ToString() ?? "";
         manifest.TorchSharpVersion = typeof(torch).Assembly.GetName().Version?.ToString() ?? "";
         manifest.CreatedUtc = DateTime.UtcNow;
         manifest.VocabularySha256 = Sha256Of(vocabularyPath);
-        manifest.WeightsSha256 = Sha256Of(weightsPath);
+        manifest.WeightsSha256 = weightsInOnnx ? "" : Sha256Of(weightsPath);
         alsoWrite?.Invoke(directory);
         string onnxPath = Path.Combine(directory, OnnxFile);
         manifest.OnnxSha256 = File.Exists(onnxPath) ? Sha256Of(onnxPath) : null;
+        if (weightsInOnnx)
+        {
+            if (manifest.OnnxSha256 is null) throw new InvalidOperationException("The weights were to travel in model.onnx, but none was written.");
+            manifest.WeightsIn = OnnxFile;
+            manifest.FormatVersion = Math.Max(manifest.FormatVersion, CompactFormatVersion);
+        }
         AtomicFile.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(manifest, manifest.GetType(), ModelJson.Options));
     }
 
@@ -130,14 +150,16 @@ internal static class ModelDirectory
     {
         string vocabularyPath = Path.Combine(directory, VocabularyFile);
         string weightsPath = Path.Combine(directory, WeightsFile);
-        foreach (var required in new[] { vocabularyPath, weightsPath })
+        string onnxPath = Path.Combine(directory, OnnxFile);
+        foreach (var required in new[] { vocabularyPath, manifest.WeightsInOnnx ? onnxPath : weightsPath })
             if (!File.Exists(required))
                 throw new ModelLoadException(required, "the file is missing. Copy the whole model directory, or retrain.");
         if (Sha256Of(vocabularyPath) != manifest.VocabularySha256)
             throw new ModelLoadException(vocabularyPath, $"the vocabulary does not belong to this model (its hash differs from the one in {ManifestFile}). Restore the vocab.json that was saved with the model, or retrain.");
-        if (Sha256Of(weightsPath) != manifest.WeightsSha256)
+        if (manifest.WeightsIn is { } weightsIn && weightsIn != WeightsFile && weightsIn != OnnxFile)
+            throw new ModelLoadException(Path.Combine(directory, ManifestFile), $"the manifest says the weights are in '{weightsIn}', which this version does not read (expected {WeightsFile} or {OnnxFile}). Upgrade MLNetAttention or retrain.");
+        if (!manifest.WeightsInOnnx && Sha256Of(weightsPath) != manifest.WeightsSha256)
             throw new ModelLoadException(weightsPath, $"the weights do not belong to this model (their hash differs from the one in {ManifestFile}). Restore the weights.bin that was saved with the model, or retrain.");
-        string onnxPath = Path.Combine(directory, OnnxFile);
         if (manifest.OnnxSha256 is { Length: > 0 } onnxHash && File.Exists(onnxPath) && Sha256Of(onnxPath) != onnxHash)
             throw new ModelLoadException(onnxPath, $"the ONNX file does not belong to this model or is damaged (its hash differs from the one in {ManifestFile}). Export it again from the model directory.");
         AttentionTokenizer tokenizer;
@@ -154,9 +176,13 @@ internal static class ModelDirectory
         return tokenizer;
     }
 
-    /// <summary>Loads weights.bin into <paramref name="network"/> (strict shapes), disposing it on failure; leaves it in eval mode.</summary>
-    public static TNetwork LoadWeights<TNetwork>(string directory, TNetwork network) where TNetwork : torch.nn.Module
+    /// <summary>
+    /// Loads the weights into <paramref name="network"/> (strict shapes) from weights.bin, or from model.onnx when
+    /// <paramref name="weightsInOnnx"/>; disposes the network on failure; leaves it in eval mode.
+    /// </summary>
+    public static TNetwork LoadWeights<TNetwork>(string directory, TNetwork network, bool weightsInOnnx = false) where TNetwork : torch.nn.Module
     {
+        if (weightsInOnnx) return LoadWeightsFromOnnx(directory, network);
         string weightsPath = Path.Combine(directory, WeightsFile);
         try
         {
@@ -169,6 +195,39 @@ internal static class ModelDirectory
         }
         network.eval();
         return network;
+    }
+
+    private static TNetwork LoadWeightsFromOnnx<TNetwork>(string directory, TNetwork network) where TNetwork : torch.nn.Module
+    {
+        string onnxPath = Path.Combine(directory, OnnxFile);
+        try
+        {
+            var weights = OnnxWeights.Read(onnxPath);
+            using var scope = torch.NewDisposeScope();
+            using (torch.no_grad())
+                foreach (var (name, tensor) in network.state_dict())
+                {
+                    if (!weights.TryGet(name, tensor.shape, out var values))
+                        throw new InvalidDataException($"it holds no parameter '{name}' of shape [{string.Join(", ", tensor.shape)}]");
+                    tensor.copy_(torch.tensor(values, tensor.shape));
+                }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            network.Dispose();
+            throw new ModelLoadException(onnxPath, $"the weights cannot be read from the ONNX model ({e.Message}). Restore the model.onnx that was saved with the model, or retrain.", e);
+        }
+        network.eval();
+        return network;
+    }
+
+    /// <summary>Whether every parameter of <paramref name="network"/> can be read back from the exported <paramref name="onnx"/>.</summary>
+    public static bool CanReadWeightsFrom(byte[] onnx, torch.nn.Module network)
+    {
+        var weights = OnnxWeights.FromBytes(onnx);
+        foreach (var (name, tensor) in network.state_dict())
+            if (!weights.TryGet(name, tensor.shape, out _)) return false;
+        return true;
     }
 
     /// <summary>Writes a module's weights; Module.save(Stream) would close the stream the atomic writer still flushes.</summary>

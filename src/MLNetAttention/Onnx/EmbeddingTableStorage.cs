@@ -1,0 +1,24 @@
+namespace MLNetAttention.Onnx;
+
+/// <summary>
+/// How an exported model stores a hashed embedding table (the <c>ngram</c> preset's 4M-bucket bigram table). Rows
+/// no training text touched stay zero, so a compact export keeps only the touched rows and an ONNX
+/// <c>ai.onnx.ml.LabelEncoder</c> maps each bucket to its row (untouched buckets to a zero row).
+/// </summary>
+public enum EmbeddingTableStorage
+{
+    /// <summary>Every bucket, float32: the full-size table, exactly as trained.</summary>
+    Dense = 0,
+
+    /// <summary>Touched rows only, float32: the same predictions as <see cref="Dense"/>, bit for bit.</summary>
+    TouchedRows = 1,
+
+    /// <summary>Touched rows only, float16 (about 3 significant digits per weight).</summary>
+    TouchedRowsFloat16 = 2,
+
+    /// <summary>
+    /// Touched rows only, int8 with one float16 scale per row (the row's largest magnitude / 127): a quarter of
+    /// the float32 size; each weight is within half a step (scale / 2) of the trained one.
+    /// </summary>
+    TouchedRowsInt8 = 3,
+}

@@ -1,0 +1,170 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.OnnxRuntime;
+using MLNetAttention.Data;
+using MLNetAttention.Models;
+using MLNetAttention.Onnx;
+using MLNetAttention.Training;
+using static MLNetAttention.Tests.Onnx.OnnxTestModels;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Onnx;
+
+/// <summary>
+/// The compact layout: only the bigram rows training touched, looked up by a LabelEncoder, in float32, float16 or
+/// int8, and one copy of the weights (model.onnx) in the directory.
+/// </summary>
+[TestClass]
+public sealed class CompactModelTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    /// <summary>A bigram model whose table has random rows in one bucket of five and zeros elsewhere, as training leaves it.</summary>
+    private static AttentionClassifier PartlyTouched(EncoderKind encoder = EncoderKind.None, PoolingKind pooling = PoolingKind.Attention, int buckets = 997)
+    {
+        var classifier = Build(encoder, pooling, buckets);
+        using (no_grad())
+        {
+            var table = classifier.Network.named_parameters().Single(p => p.name == "bigram_embedding.weight").parameter;
+            var untouched = arange(table.shape[0]).remainder(5).ne(0).unsqueeze(1);
+            table.masked_fill_(untouched, 0f);
+        }
+        return classifier;
+    }
+
+    [TestMethod]
+    [DataRow(EmbeddingTableStorage.TouchedRows, 1e-5f)]
+    [DataRow(EmbeddingTableStorage.TouchedRowsFloat16, 5e-3f)]
+    [DataRow(EmbeddingTableStorage.TouchedRowsInt8, 2e-2f)]
+    public void TouchedRowsMatchTheDenseTableWithinTheStorageTolerance(EmbeddingTableStorage storage, float tolerance)
+    {
+        using var classifier = PartlyTouched();
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        using var dense = new InferenceSession(OnnxExporter.ExportToBytes(classifier));
+        byte[] compactBytes = OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = storage });
+        using var compact = new InferenceSession(compactBytes);
+
+        var (denseProbabilities, denseWeights, _) = RunOnnx(dense, ids);
+        var (compactProbabilities, compactWeights, _) = RunOnnx(compact, ids);
+        float probabilityDiff = MaxAbsDiff(denseProbabilities, compactProbabilities), weightDiff = MaxAbsDiff(denseWeights, compactWeights);
+        TestContext.WriteLine($"{storage}: {compactBytes.Length:N0} bytes; max |diff| probabilities {probabilityDiff:E2}, weights {weightDiff:E2}");
+        Assert.IsLessThanOrEqualTo(tolerance, probabilityDiff);
+        Assert.IsLessThanOrEqualTo(tolerance, weightDiff);
+        Assert.AreEqual(storage, OnnxWeights.FromBytes(compactBytes).TableStorage("bigram_embedding.weight"));
+    }
+
+    [TestMethod]
+    public void UntouchedBucketsLookUpTheZeroRow()
+    {
+        // Every row zero but one: only texts with that bigram move away from the bigram-free model.
+        using var classifier = Build(EncoderKind.None, PoolingKind.Attention, bigrams: 997);
+        using (no_grad())
+        {
+            var table = classifier.Network.named_parameters().Single(p => p.name == "bigram_embedding.weight").parameter;
+            table.zero_();
+        }
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        using var dense = new InferenceSession(OnnxExporter.ExportToBytes(classifier));
+        using var compact = new InferenceSession(OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRowsInt8 }));
+        Assert.AreEqual(0f, MaxAbsDiff(RunOnnx(dense, ids).Probabilities, RunOnnx(compact, ids).Probabilities), "an all-zero table stores no rows and changes nothing");
+    }
+
+    [TestMethod]
+    public void Int8RowsAreWithinHalfAStepOfTheTrainedWeights()
+    {
+        var random = new Random(3);
+        const int dim = 6;
+        var rows = Enumerable.Range(0, 40 * dim).Select(i => i < dim ? 0f : (float)(random.NextDouble() * 2 - 1) * (i % 7 + 1)).ToArray();
+        var (values, scales) = ParameterSet.QuantizeRows(rows, dim);
+        for (int r = 0; r < 40; r++)
+        {
+            float step = (float)scales[r];
+            for (int d = 0; d < dim; d++)
+            {
+                float restored = values[r * dim + d] * step;
+                Assert.IsLessThanOrEqualTo(step / 2 + 1e-6f, Math.Abs(restored - rows[r * dim + d]), $"row {r}, column {d}");
+            }
+        }
+        Assert.AreEqual(0f, (float)scales[0], "a zero row keeps scale 0");
+    }
+
+    [TestMethod]
+    public void CompactDirectoryKeepsOneCopyAndScoresLikeItsOwnOnnxFile()
+    {
+        // Enough buckets that the table dominates the size, as in the ngram preset.
+        using var classifier = PartlyTouched(EncoderKind.Conv, PoolingKind.MultiHead, buckets: 20_011);
+        string full = Path.Combine(TempDirectory(), "full"), compact = Path.Combine(TempDirectory(), "compact");
+        OnnxExporter.SaveWithOnnx(classifier, full);
+        OnnxExporter.SaveWithOnnx(classifier, compact, OnnxExportOptions.Compact());
+
+        Assert.IsFalse(File.Exists(Path.Combine(compact, AttentionClassifier.WeightsFile)), "the compact layout keeps no weights.bin");
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(compact, AttentionClassifier.ManifestFile)))!;
+        Assert.AreEqual(2, manifest["formatVersion"]!.GetValue<int>());
+        Assert.AreEqual("model.onnx", manifest["weightsIn"]!.GetValue<string>());
+        Assert.AreEqual(1, JsonNode.Parse(File.ReadAllText(Path.Combine(full, AttentionClassifier.ManifestFile)))!["formatVersion"]!.GetValue<int>(),
+            "a full directory stays readable by versions that know only format 1");
+        long fullBytes = Directory.EnumerateFiles(full).Sum(f => new FileInfo(f).Length);
+        long compactBytes = Directory.EnumerateFiles(compact).Sum(f => new FileInfo(f).Length);
+        TestContext.WriteLine($"full {fullBytes:N0} bytes, compact {compactBytes:N0} bytes");
+        Assert.IsLessThan(fullBytes / 2, compactBytes, "one copy of int8 touched rows should take well under half the full directory");
+
+        using var loaded = AttentionClassifier.Load(compact);
+        using var onnx = AttentionOnnxModel.Load(Path.Combine(compact, OnnxExporter.OnnxFileName));
+        var fromDirectory = loaded.Predict(Texts);
+        var fromOnnx = onnx.Predict(Texts);
+        var original = classifier.Predict(Texts);
+        for (int i = 0; i < Texts.Length; i++)
+        {
+            Assert.AreEqual(fromOnnx[i].Label, fromDirectory[i].Label, Texts[i]);
+            Assert.AreEqual(0f, MaxAbsDiff(fromOnnx[i].Probabilities.ToArray(), fromDirectory[i].Probabilities.ToArray()), 1e-5f, "the directory's TorchSharp weights are the ONNX file's, dequantized the same way");
+            Assert.AreEqual(0f, MaxAbsDiff(original[i].Probabilities.ToArray(), fromDirectory[i].Probabilities.ToArray()), 2e-2f, "int8 rows stay close to the trained model");
+        }
+    }
+
+    [TestMethod]
+    public void CompactDirectoryWithoutItsOnnxFileNamesTheMissingFile()
+    {
+        using var classifier = PartlyTouched();
+        string compact = Path.Combine(TempDirectory(), "compact");
+        OnnxExporter.SaveWithOnnx(classifier, compact, OnnxExportOptions.Compact());
+        File.Delete(Path.Combine(compact, OnnxExporter.OnnxFileName));
+        var error = Assert.ThrowsExactly<ModelLoadException>(() => AttentionClassifier.Load(compact));
+        StringAssert.Contains(error.Message, "model.onnx");
+        StringAssert.Contains(error.Message, "missing");
+    }
+
+    [TestMethod]
+    public void ArchitecturesWhoseWeightsCannotBeReadBackKeepWeightsBin()
+    {
+        // The BiLSTM's gates are rearranged for ONNX: its weights cannot be read back from the graph.
+        using var classifier = Build(EncoderKind.BiLstm, PoolingKind.Attention);
+        string directory = Path.Combine(TempDirectory(), "lstm");
+        OnnxExporter.SaveWithOnnx(classifier, directory, OnnxExportOptions.Compact());
+        Assert.IsTrue(File.Exists(Path.Combine(directory, AttentionClassifier.WeightsFile)));
+        using var loaded = AttentionClassifier.Load(directory);
+        Assert.AreEqual(classifier.Predict(Texts[2]).Label, loaded.Predict(Texts[2]).Label);
+    }
+
+    [TestMethod]
+    public void TrainedNgramModelKeepsItsAccuracyWhenCompacted()
+    {
+        var train = BundledSamples.ReadTexts("poetry-dynasty.train").ToList();
+        var test = BundledSamples.ReadTexts("poetry-dynasty.test").ToList();
+        var options = AttentionClassifierOptions.Ngram();
+        options.Model.BigramBuckets = 200_000;
+        options.Training.Epochs = 2;
+        options.Training.Threads = 1;
+        using var classifier = AttentionClassifier.Train(train, null, options);
+        string directory = Path.Combine(TempDirectory(), "ngram");
+        OnnxExporter.SaveWithOnnx(classifier, directory, OnnxExportOptions.Compact());
+        using var compact = AttentionClassifier.Load(directory);
+
+        var full = classifier.Evaluate(test);
+        var small = compact.Evaluate(test);
+        var agree = classifier.Predict(test.Select(t => t.Text)).Zip(compact.Predict(test.Select(t => t.Text))).Count(p => p.First.Label == p.Second.Label);
+        long bytes = Directory.EnumerateFiles(directory).Sum(f => new FileInfo(f).Length);
+        TestContext.WriteLine($"accuracy full {full.Accuracy:0.0000}, compact {small.Accuracy:0.0000}; {agree}/{test.Count} predictions agree; {bytes:N0} bytes (full table alone {200_000 * 16 * 4:N0})");
+        Assert.IsLessThanOrEqualTo(0.01, Math.Abs(full.Accuracy - small.Accuracy));
+        Assert.IsGreaterThanOrEqualTo(0.98 * test.Count, agree);
+        Assert.IsLessThan(200_000L * 16 * 4 / 2, bytes, "the touched rows of a small corpus are a fraction of the table");
+    }
+}
