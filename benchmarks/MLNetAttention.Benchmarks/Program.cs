@@ -4,6 +4,7 @@ using MLNetAttention.Benchmarks;
 var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText and ML.NET, and training speed. Run alone on the machine: a second busy process slows thread pools 4-20x.")
 {
     ClassifyBenchmark.Create(),
+    CompactBenchmark.Create(),
     BaselineBenchmark.Create(),
     TrainSpeedBenchmark.Create(),
     TrainProfileBenchmark.Create(),

@@ -3,6 +3,7 @@ using System.Globalization;
 using MLNetAttention.Faithfulness;
 using MLNetAttention.Data;
 using MLNetAttention.Models;
+using MLNetAttention.Onnx;
 using MLNetAttention.Training;
 using MLNetAttention.Training.Matching;
 using MLNetAttention.Visualization;
@@ -18,7 +19,7 @@ internal static class EvaluateCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The model directory 'train' wrote.", Required = true };
+        var model = new Option<string>("--model") { Description = "The model directory 'train' wrote, or a classifier's .onnx file (scored with ONNX Runtime alone).", Required = true };
         var data = new Option<string>("--data") { Description = "Labelled test data: " + DataSources.Help + " For a matcher: " + DataSources.PairHelp + " For a dataset or sample, its test split.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON instead of a table." };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
@@ -34,6 +35,8 @@ internal static class EvaluateCommand
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var report = new ReadReport();
+            if (ModelFiles.IsOnnxFile(parse.GetValue(model)!) && ModelFiles.IsMatcher(parse.GetValue(model)!))
+                throw new ArgumentException($"{parse.GetValue(model)} is an exported matcher; evaluate scores a matcher from its model directory. Pass the directory 'train' wrote.");
             if (AttentionMatcher.IsMatcherDirectory(parse.GetValue(model)!))
             {
                 var pairs = DataSources.ResolvePairs(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report, parse.GetValue(labelColumn)!, Console.Error);
@@ -47,6 +50,8 @@ internal static class EvaluateCommand
             var source = DataSources.Resolve(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report,
                 parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!, Console.Error);
             var rows = (source.Test ?? source.Train)().ToList();
+            if (ModelFiles.IsOnnxFile(parse.GetValue(model)!))
+                return EvaluateOnnx(parse.GetValue(model)!, rows, report, parse.GetValue(json), parse.GetValue(faithfulness));
             // Read before the work, so a bad flag fails at once.
             var eraserOptions = parse.GetValue(faithfulness) ? eraser.Read(parse) : null;
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
@@ -62,6 +67,32 @@ internal static class EvaluateCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    // An exported classifier scored by ONNX Runtime alone, as a consumer of the file would score it.
+    private static int EvaluateOnnx(string path, List<TextExample> rows, ReadReport report, bool json, bool faithfulness)
+    {
+        if (faithfulness)
+            throw new ArgumentException($"--faithfulness reruns the network with tokens erased and needs the model directory, not the ONNX file {path}. Pass the directory 'train' wrote.");
+        if (rows.Count == 0) throw new ArgumentException("The evaluation set is empty.");
+        using var onnx = AttentionOnnxModel.Load(path);
+        var labels = onnx.Info.Labels.ToArray();
+        var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
+        var unknown = rows.Select(r => r.Label).Where(l => !index.ContainsKey(l)).Distinct().Take(5).ToArray();
+        if (unknown.Length > 0)
+            throw new ArgumentException($"The test labels {string.Join(", ", unknown.Select(l => $"'{l}'"))} are not among the model's ({string.Join(", ", labels)}). Evaluate on data with the labels the model was trained on.");
+        var pooling = onnx.Info.ModelOptions?.Pooling;
+        var profile = pooling is PoolingKind.Attention or PoolingKind.MultiHead ? new HeadProfile(onnx.Info.Heads) : null;
+        var predicted = new List<int>(rows.Count);
+        foreach (var chunk in rows.Chunk(ProfileChunk))
+        {
+            var predictions = onnx.Predict(chunk.Select(r => r.Text));
+            predicted.AddRange(predictions.Select(p => p.LabelIndex));
+            profile?.AddRange(predictions.Where((_, i) => !string.IsNullOrWhiteSpace(chunk[i].Text)));
+        }
+        var metrics = ClassificationMetrics.Compute(rows.Select(r => index[r.Label]).ToArray(), predicted.ToArray(), labels);
+        Print(metrics, report, json, heads: profile?.Summarize(ProfileTop, ProfileMinCount), model: path);
+        return ExitCodes.Success;
     }
 
     // Max and mean pooling have weights too, but they are not attention: nothing to say about heads.

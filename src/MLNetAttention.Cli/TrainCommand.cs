@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MLNetAttention.Data;
 using MLNetAttention.Models;
+using MLNetAttention.Onnx;
 using MLNetAttention.Text;
 using MLNetAttention.Training;
 using MLNetAttention.Training.Matching;
@@ -17,6 +18,25 @@ internal enum TrainPreset
     Ngram,
 }
 
+/// <summary>How a classifier's model directory stores its weights (<c>train --storage</c>).</summary>
+internal enum ModelStorage
+{
+    /// <summary>The preset's choice: compact for ngram, full otherwise.</summary>
+    Auto,
+
+    /// <summary>weights.bin and model.onnx, every bigram bucket in float32: the weights exactly as trained, twice.</summary>
+    Full,
+
+    /// <summary>One copy, in model.onnx, with only the bigram rows training touched, in int8 with per-row scales.</summary>
+    Compact,
+
+    /// <summary>As <see cref="Compact"/> with float16 rows.</summary>
+    CompactFloat16,
+
+    /// <summary>As <see cref="Compact"/> with float32 rows: the trained weights exactly.</summary>
+    CompactFloat32,
+}
+
 internal static class TrainCommand
 {
     public static Command Create()
@@ -31,7 +51,14 @@ internal static class TrainCommand
         {
             DefaultValueFactory = _ => TrainPreset.Default,
             Description = "default | ngram: where the options start; flags given explicitly override them. ngram = attention over token + "
-                + "4M hashed-bigram embeddings, no encoder, all data, 5 epochs decaying linearly (our most accurate; a 260 MB model).",
+                + "4M hashed-bigram embeddings, no encoder, all data, 5 epochs decaying linearly (our most accurate).",
+        };
+        var storage = new Option<ModelStorage>("--storage")
+        {
+            DefaultValueFactory = _ => ModelStorage.Auto,
+            Description = "auto | full | compact | compactfloat16 | compactfloat32: how the model directory keeps the weights. full = weights.bin "
+                + "and model.onnx, every bigram bucket; compact = one copy in model.onnx with only the bigram rows training touched, int8 "
+                + "with per-row scales (a 4M-bucket poetry model: ~497 MB full, ~16 MB compact). auto = compact for --preset ngram, full otherwise.",
         };
         var task = new Option<string>("--task") { Description = "classify (one text, a label) | match (a pair of sentences, 0/1).", DefaultValueFactory = _ => "classify" };
         task.AcceptOnlyFromAmong("classify", "match");
@@ -78,7 +105,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
             bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -182,19 +209,37 @@ internal static class TrainCommand
                 Console.Error.WriteLine($"interrupted: checkpoint written to {summary.CheckpointDirectory}; continue with --resume {summary.CheckpointDirectory}");
                 return ExitCodes.Interrupted;
             }
-            MLNetAttention.Onnx.OnnxExporter.SaveWithOnnx(classifier, outputDirectory);
-            string onnxPath = Path.Combine(outputDirectory, MLNetAttention.Onnx.OnnxExporter.OnnxFileName);
+            var exportOptions = ExportOptionsFor(parse.GetValue(storage), parse.GetValue(preset));
+            OnnxExporter.SaveWithOnnx(classifier, outputDirectory, exportOptions);
+            string onnxPath = Path.Combine(outputDirectory, OnnxExporter.OnnxFileName);
             Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath}); {ModelSize.Describe(outputDirectory)}");
 
             var testRows = testPath is not null ? DataSources.ReadFile(testPath, readerOptions, report, text, label).ToList() : source.Test?.Invoke().ToList();
             if (testRows is { Count: > 0 })
             {
-                var metrics = classifier.Evaluate(testRows);
+                // A compact directory rounds the bigram rows: score what was written, not the float32 network in memory.
+                bool rounded = exportOptions.BigramTable is not (EmbeddingTableStorage.Dense or EmbeddingTableStorage.TouchedRows)
+                    && classifier.Network.Options.BigramBuckets > 0;
+                using var written = rounded ? AttentionClassifier.Load(outputDirectory) : null;
+                var metrics = (written ?? classifier).Evaluate(testRows);
                 MetricsPrinter.PrintTable(metrics, Console.Out);
             }
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static OnnxExportOptions ExportOptionsFor(ModelStorage storage, TrainPreset preset)
+    {
+        if (storage == ModelStorage.Auto) storage = preset == TrainPreset.Ngram ? ModelStorage.Compact : ModelStorage.Full;
+        var options = OnnxExportOptions.Compact();
+        switch (storage)
+        {
+            case ModelStorage.Full: return new OnnxExportOptions();
+            case ModelStorage.CompactFloat16: options.BigramTable = EmbeddingTableStorage.TouchedRowsFloat16; break;
+            case ModelStorage.CompactFloat32: options.BigramTable = EmbeddingTableStorage.TouchedRows; break;
+        }
+        return options;
     }
 
     private static int TrainMatcher(string data, string? validationPath, string? testPath, string outputDirectory,
@@ -214,8 +259,8 @@ internal static class TrainCommand
             Console.Error.WriteLine("interrupted: matchers write no checkpoint; nothing was saved.");
             return ExitCodes.Interrupted;
         }
-        MLNetAttention.Onnx.OnnxExporter.SaveWithOnnx(matcher, outputDirectory);
-        string onnxPath = Path.Combine(outputDirectory, MLNetAttention.Onnx.OnnxExporter.OnnxFileName);
+        OnnxExporter.SaveWithOnnx(matcher, outputDirectory);
+        string onnxPath = Path.Combine(outputDirectory, OnnxExporter.OnnxFileName);
         Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath}); {ModelSize.Describe(outputDirectory)}");
         var testRows = testPath is not null ? PairLengths.ReadLocated(() => DataSources.ReadPairFile(testPath, readerOptions, report, label), report)
             : source.Test is { } readTest ? PairLengths.ReadLocated(readTest, report) : null;

@@ -19,10 +19,11 @@ public sealed class OnnxExportOptions
     public string? Description { get; set; }
 
     /// <summary>
-    /// How the hashed-bigram table is stored (classifiers with bigrams only). Default: <see cref="EmbeddingTableStorage.Dense"/>,
-    /// the table as trained; the compact forms keep only the rows training touched.
+    /// How the hashed-bigram table is stored (classifiers with bigrams only); the compact forms keep only the rows training
+    /// touched. Default null: as the classifier was loaded (<see cref="AttentionClassifier.BigramTable"/>), which is
+    /// <see cref="EmbeddingTableStorage.Dense"/>, the table as trained, for a classifier fresh from training.
     /// </summary>
-    public EmbeddingTableStorage BigramTable { get; set; } = EmbeddingTableStorage.Dense;
+    public EmbeddingTableStorage? BigramTable { get; set; }
 
     /// <summary>
     /// For <see cref="OnnxExporter.SaveWithOnnx(AttentionClassifier, string, OnnxExportOptions?)"/>: keep the weights in
@@ -95,7 +96,7 @@ public static class OnnxExporter
         var modelOptions = network.Options;
         if (classifier.Labels.Count != modelOptions.NumClasses)
             throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
-        return Build(ClassifierGraph.Build(network, options?.BigramTable ?? EmbeddingTableStorage.Dense), options,
+        return Build(ClassifierGraph.Build(network, options?.BigramTable ?? classifier.BigramTable), options,
             $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
             OnnxModelInfo.ClassifierKindName, classifier.Labels, classifier.Tokenizer.ToJson(),
             JsonSerializer.Serialize(modelOptions, ModelJson.Options), modelOptions.WeightRows, modelOptions.MaxLength);

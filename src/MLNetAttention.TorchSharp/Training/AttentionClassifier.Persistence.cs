@@ -1,4 +1,5 @@
 using MLNetAttention.Models;
+using MLNetAttention.Onnx;
 
 namespace MLNetAttention.Training;
 
@@ -12,6 +13,9 @@ public sealed partial class AttentionClassifier
     /// weights in model.onnx only. Directories are written in version 1 unless they are compact.
     /// </summary>
     public const int FormatVersion = ModelDirectory.CompactFormatVersion;
+
+    // The state-dict name of TextClassifier's hashed-bigram table.
+    private const string BigramTableName = "bigram_embedding.weight";
 
     /// <summary>The manifest's file name.</summary>
     public const string ManifestFile = ModelDirectory.ManifestFile;
@@ -66,7 +70,10 @@ public sealed partial class AttentionClassifier
         if (manifest.Labels.Length != manifest.Model.NumClasses)
             throw new ModelLoadException(manifestPath, $"{manifest.Labels.Length} labels but the model has {manifest.Model.NumClasses} outputs.");
         var tokenizer = ModelDirectory.LoadTokenizer(directory, manifest, manifest.Model.VocabularySize);
-        var network = ModelDirectory.LoadWeights(directory, new TextClassifier(manifest.Model), manifest.WeightsInOnnx);
-        return new AttentionClassifier(network, tokenizer, manifest.Labels, manifest.Training, manifest.Summary);
+        var network = ModelDirectory.LoadWeights(directory, new TextClassifier(manifest.Model), manifest.WeightsInOnnx, out var tables);
+        return new AttentionClassifier(network, tokenizer, manifest.Labels, manifest.Training, manifest.Summary)
+        {
+            BigramTable = tables?.TableStorage(BigramTableName) ?? EmbeddingTableStorage.Dense,
+        };
     }
 }

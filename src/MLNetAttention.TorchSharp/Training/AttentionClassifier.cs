@@ -1,5 +1,6 @@
 using MLNetAttention.Data;
 using MLNetAttention.Models;
+using MLNetAttention.Onnx;
 using MLNetAttention.Text;
 using static TorchSharp.torch;
 
@@ -37,6 +38,12 @@ public sealed partial class AttentionClassifier : IDisposable
 
     /// <summary>The tokenizer; its <see cref="AttentionTokenizerOptions.MaxLength"/> is the model's maximum length.</summary>
     public AttentionTokenizer Tokenizer { get; }
+
+    /// <summary>
+    /// How the bigram table was stored where this classifier was loaded from: <see cref="EmbeddingTableStorage.Dense"/>
+    /// for a trained one or a full directory; a compact directory's storage otherwise. Exports keep it unless told otherwise.
+    /// </summary>
+    public EmbeddingTableStorage BigramTable { get; private init; }
 
     /// <summary>Class names; the network's output i is <c>Labels[i]</c>.</summary>
     public IReadOnlyList<string> Labels { get; }

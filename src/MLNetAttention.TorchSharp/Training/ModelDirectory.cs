@@ -177,12 +177,19 @@ internal static class ModelDirectory
     }
 
     /// <summary>
-    /// Loads the weights into <paramref name="network"/> (strict shapes) from weights.bin, or from model.onnx when
-    /// <paramref name="weightsInOnnx"/>; disposes the network on failure; leaves it in eval mode.
+    /// Loads weights.bin into <paramref name="network"/> (strict shapes); disposes the network on failure; leaves it in eval mode.
     /// </summary>
-    public static TNetwork LoadWeights<TNetwork>(string directory, TNetwork network, bool weightsInOnnx = false) where TNetwork : torch.nn.Module
+    public static TNetwork LoadWeights<TNetwork>(string directory, TNetwork network) where TNetwork : torch.nn.Module =>
+        LoadWeights(directory, network, weightsInOnnx: false, out _);
+
+    /// <summary>
+    /// As <see cref="LoadWeights{TNetwork}(string, TNetwork)"/>, from model.onnx when <paramref name="weightsInOnnx"/>;
+    /// <paramref name="onnx"/> is then the parsed model the weights came from (null otherwise).
+    /// </summary>
+    public static TNetwork LoadWeights<TNetwork>(string directory, TNetwork network, bool weightsInOnnx, out OnnxWeights? onnx) where TNetwork : torch.nn.Module
     {
-        if (weightsInOnnx) return LoadWeightsFromOnnx(directory, network);
+        onnx = null;
+        if (weightsInOnnx) return LoadWeightsFromOnnx(directory, network, out onnx);
         string weightsPath = Path.Combine(directory, WeightsFile);
         try
         {
@@ -197,12 +204,12 @@ internal static class ModelDirectory
         return network;
     }
 
-    private static TNetwork LoadWeightsFromOnnx<TNetwork>(string directory, TNetwork network) where TNetwork : torch.nn.Module
+    private static TNetwork LoadWeightsFromOnnx<TNetwork>(string directory, TNetwork network, out OnnxWeights weights) where TNetwork : torch.nn.Module
     {
         string onnxPath = Path.Combine(directory, OnnxFile);
         try
         {
-            var weights = OnnxWeights.Read(onnxPath);
+            weights = OnnxWeights.Read(onnxPath);
             using var scope = torch.NewDisposeScope();
             using (torch.no_grad())
                 foreach (var (name, tensor) in network.state_dict())

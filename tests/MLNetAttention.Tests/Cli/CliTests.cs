@@ -248,6 +248,26 @@ public sealed class CliTests
             System.Globalization.CultureInfo.InvariantCulture);
         Assert.IsGreaterThan(0.65, accuracy, "the preset learns the bundled Tang/Song sample (800 held-out poems)");
 
+        // The preset writes the compact layout: one copy of the weights, in model.onnx, with int8 touched rows.
+        Assert.IsFalse(File.Exists(Path.Combine(directory, "weights.bin")));
+        Assert.AreEqual(2, json.RootElement.GetProperty("formatVersion").GetInt32());
+        StringAssert.Contains(error, "model.onnx ");
+        // train scored the directory it wrote, so evaluate reads the same accuracy back, from the directory and from
+        // an export of it, which keeps the compact table.
+        string exported = Path.Combine(directory + "-export", "model.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(exported)!);
+        (code, _, error) = Run("export", "--model", directory, "--out", exported);
+        Assert.AreEqual(0, code, error);
+        Assert.AreEqual(new FileInfo(Path.Combine(directory, "model.onnx")).Length, new FileInfo(exported).Length, 4096,
+            "re-exporting a compact directory keeps its int8 rows");
+        foreach (string scored in new[] { directory, exported })
+        {
+            (code, var evaluated, error) = Run("evaluate", "--model", scored, "--data", "sample:poetry-dynasty", "--json");
+            Assert.AreEqual(0, code, error);
+            using var metrics = JsonDocument.Parse(evaluated);
+            Assert.AreEqual(accuracy, metrics.RootElement.GetProperty("accuracy").GetDouble(), 5e-5, scored);
+        }
+
         (code, _, error) = Run("train", "--preset", "ngram", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--preset applies to --task classify");

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MLNetAttention.Data;
+using MLNetAttention.Onnx;
+using MLNetAttention.Training;
+
+namespace MLNetAttention.Benchmarks;
+
+/// <summary>
+/// Model size against accuracy, one storage lever at a time: trains a preset once per seed, writes its model
+/// directory in each storage (full; one copy in ONNX; touched rows float32, float16, int8) and measures the
+/// directory's size, the ONNX model's test accuracy, its load time (session creation) and scoring speed, and the
+/// directory's load time through the TorchSharp classifier.
+/// </summary>
+internal static class CompactBenchmark
+{
+    private static readonly (string Name, Func<OnnxExportOptions> Options)[] Storages =
+    [
+        ("full", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.Dense }),
+        ("onnx-only", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.Dense, WeightsInOnnxOnly = true }),
+        ("touched-fp32", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRows, WeightsInOnnxOnly = true }),
+        ("touched-fp16", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRowsFloat16, WeightsInOnnxOnly = true }),
+        ("touched-int8", OnnxExportOptions.Compact),
+    ];
+
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Required = true, Description = "poetry-dynasty, imdb, spam, or sample:NAME." };
+        var preset = new Option<string>("--preset") { DefaultValueFactory = _ => "ngram", Description = "The preset to train: " + string.Join(", ", Presets.All.Keys) };
+        var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => "1,2,3", Description = "Comma-separated seeds." };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => AttentionClassifierOptions.NgramEpochs };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var storages = new Option<string>("--storages") { DefaultValueFactory = _ => string.Join(",", Storages.Select(s => s.Name)), Description = "Comma-separated storages to write and measure." };
+        var overrides = new Option<string[]>("--set") { Description = "Override an option of the preset, e.g. --set Model.BigramBuckets=1000000 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var output = new Option<string?>("--results") { Description = "Append one JSON line per storage and seed to this file." };
+        var command = new Command("compact", "Size, accuracy, load time and scoring speed of a preset's model directory in each storage layout.")
+        {
+            dataset, preset, seeds, epochs, threads, storages, overrides, output,
+        };
+        command.SetAction(parse =>
+        {
+            string name = parse.GetValue(dataset)!;
+            var (train, test) = DatasetLoader.Load(name);
+            var profile = DatasetProfile.For(DatasetLoader.ProfileName(name));
+            var chosen = parse.GetValue(storages)!.Split(',').Select(s => Storages.FirstOrDefault(k => k.Name == s)).ToArray();
+            if (chosen.Any(s => s.Name is null))
+                throw new ArgumentException($"--storages: unknown storage; known: {string.Join(", ", Storages.Select(s => s.Name))}.");
+            var sets = parse.GetValue(overrides) ?? [];
+            string presetName = sets.Length == 0 ? parse.GetValue(preset)! : parse.GetValue(preset)! + "+" + string.Join("+", sets);
+            Console.WriteLine($"# {name}: {train.Count} train / {test.Count} test; preset {presetName}");
+            Console.WriteLine("dataset\tpreset\tstorage\tseed\taccuracy\tmacro_f1\tmodel_mb\tonnx_load_s\tdirectory_load_s\ttexts_per_s");
+            var rows = new List<(string Storage, double Accuracy, long Bytes)>();
+            foreach (long seed in parse.GetValue(seeds)!.Split(',').Select(long.Parse))
+            {
+                var options = Presets.Create(parse.GetValue(preset)!, profile, seed, parse.GetValue(epochs), parse.GetValue(threads));
+                Presets.Override(options, sets);
+                using var classifier = AttentionClassifier.Train(train, null, options);
+                foreach (var (storage, storageOptions) in chosen)
+                {
+                    string directory = Path.Combine(Directory.CreateTempSubdirectory("mlna-compact").FullName, "model");
+                    try
+                    {
+                        OnnxExporter.SaveWithOnnx(classifier, directory, storageOptions());
+                        var measured = Measure(directory, test);
+                        rows.Add((storage, measured.Accuracy, measured.Bytes));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{name}\t{presetName}\t{storage}\t{seed}\t{measured.Accuracy:0.0000}\t{measured.MacroF1:0.0000}\t{measured.Bytes / 1e6:0.0}\t{measured.OnnxLoadSeconds:0.000}\t{measured.DirectoryLoadSeconds:0.000}\t{measured.TextsPerSecond:0}"));
+                        if (parse.GetValue(output) is { } path)
+                            File.AppendAllText(path, JsonSerializer.Serialize(new
+                            {
+                                dataset = name, preset = presetName, storage, seed, accuracy = measured.Accuracy, macroF1 = measured.MacroF1,
+                                modelBytes = measured.Bytes, loadSeconds = measured.OnnxLoadSeconds, directoryLoadSeconds = measured.DirectoryLoadSeconds,
+                                textsPerSecond = measured.TextsPerSecond,
+                            }) + "\n");
+                    }
+                    finally
+                    {
+                        Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+                    }
+                }
+            }
+            foreach (var group in rows.GroupBy(r => r.Storage))
+            {
+                var accuracies = group.Select(r => r.Accuracy).ToArray();
+                double mean = accuracies.Average();
+                double std = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / Math.Max(1, accuracies.Length - 1));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# {name} {presetName} {group.Key}: accuracy {mean:0.0000} ± {std:0.0000} over {accuracies.Length} seeds; {group.Average(r => r.Bytes) / 1e6:0.0} MB"));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record Measurement(double Accuracy, double MacroF1, long Bytes, double OnnxLoadSeconds, double DirectoryLoadSeconds, double TextsPerSecond);
+
+    private static Measurement Measure(string directory, List<TextExample> test)
+    {
+        long bytes = Directory.EnumerateFiles(directory).Sum(f => new FileInfo(f).Length);
+        var clock = Stopwatch.StartNew();
+        using (AttentionClassifier.Load(directory)) { }
+        double directoryLoad = clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        using var onnx = AttentionOnnxModel.Load(Path.Combine(directory, OnnxExporter.OnnxFileName));
+        double onnxLoad = clock.Elapsed.TotalSeconds;
+        var labels = onnx.Info.Labels.ToArray();
+        var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
+        onnx.Predict(test.Take(64).Select(t => t.Text)); // warm-up
+        clock.Restart();
+        var predicted = test.Chunk(64).SelectMany(chunk => onnx.Predict(chunk.Select(t => t.Text))).Select(p => p.LabelIndex).ToArray();
+        double seconds = clock.Elapsed.TotalSeconds;
+        var metrics = ClassificationMetrics.Compute(test.Select(t => index[t.Label]).ToArray(), predicted, labels);
+        return new Measurement(metrics.Accuracy, metrics.MacroF1, bytes, onnxLoad, directoryLoad, test.Count / seconds);
+    }
+}
