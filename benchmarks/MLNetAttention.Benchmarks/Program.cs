@@ -6,6 +6,7 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
     ClassifyBenchmark.Create(),
     CompactBenchmark.Create(),
     BaselineBenchmark.Create(),
+    SizePlotBenchmark.Create(),
     TrainSpeedBenchmark.Create(),
     TrainProfileBenchmark.Create(),
     ConvProfileBenchmark.Create(),
