@@ -73,6 +73,7 @@ internal static class TrainCommand
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => defaults.Model.Dropout, Description = "Dropout after the embeddings and after the pooling." };
         var bigrams = new Option<int>("--bigram-buckets") { DefaultValueFactory = _ => 0, Description = "Hash buckets for token-bigram embeddings (0 = off)." };
+        var trigrams = new Option<bool>("--trigrams") { Description = "Also hash token trigrams into the bigram table (needs --bigram-buckets or --preset ngram)." };
         var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => defaults.Model.BigramDim, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
         var bigramDropout = new Option<double>("--bigram-dropout") { DefaultValueFactory = _ => defaults.Model.BigramDropout, Description = "Dropout on the bigram embeddings." };
         var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => 0, Description = "Share of training tokens replaced by <unk> (word dropout)." };
@@ -106,7 +107,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
             data, validation, test, output, preset, storage, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
-            bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
+            trigrams, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(() =>
@@ -188,6 +189,7 @@ internal static class TrainCommand
             model.Dropout = Given(dropout, model.Dropout);
             model.BigramBuckets = Given(bigrams, model.BigramBuckets);
             model.BigramDim = Given(bigramDim, model.BigramDim);
+            model.Trigrams = Given(trigrams, model.Trigrams);
             model.BigramDropout = Given(bigramDropout, model.BigramDropout);
             model.TokenDropout = Given(tokenDropout, model.TokenDropout);
             model.DenseDim = Given(denseDim, model.DenseDim);

@@ -111,9 +111,23 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         if (bigram_embedding is null || bigram_projection is null || bigram_dropout is null) return x;
         // Bigram of each token with the next one; the step after the last token is padding (0)
         // whether or not the batch is padded, so this stays padding-invariant.
+        long stride = Options.EffectiveBigramHashStride;
         var next = nn.functional.pad(ids[.., 1..], new long[] { 0, 1 });
-        var buckets = (ids * Options.EffectiveBigramHashStride + next).remainder(Options.BigramBuckets);
-        var bigrams = bigram_projection.forward(bigram_dropout.forward(bigram_embedding.forward(buckets)));
+        var buckets = (ids * stride + next).remainder(Options.BigramBuckets);
+        Tensor rows;
+        if (Options.Trigrams)
+        {
+            // Padded first, then shifted, so a one-token text still gets a step: id 0 past the end, as for bigrams.
+            var afterNext = nn.functional.pad(ids, new long[] { 0, 2 })[.., 2..];
+            var trigrams = (buckets * stride + afterNext).remainder(Options.BigramBuckets);
+            // One lookup for both, so a row-wise optimizer sees each row once per step.
+            rows = bigram_embedding.forward(stack(new[] { buckets, trigrams }, -1)).sum(-2);
+        }
+        else
+        {
+            rows = bigram_embedding.forward(buckets);
+        }
+        var bigrams = bigram_projection.forward(bigram_dropout.forward(rows));
         return x + bigrams * Masking.FromIds(ids).unsqueeze(-1);
     }
 

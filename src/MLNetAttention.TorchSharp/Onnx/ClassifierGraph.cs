@@ -17,7 +17,7 @@ internal static class ClassifierGraph
         var (mask, maskU) = ModuleGraphs.Mask(g, ids);
         var x = ModuleGraphs.Embedding(g, p, "embedding", ids);
         if (options.BigramBuckets > 0)
-            x = ModuleGraphs.AddBigrams(g, p, ids, x, maskU, options.BigramBuckets, options.EffectiveBigramHashStride, bigramStorage);
+            x = ModuleGraphs.AddBigrams(g, p, ids, x, maskU, options.BigramBuckets, options.EffectiveBigramHashStride, bigramStorage, options.Trigrams);
 
         var encoded = ModuleGraphs.Encoder(g, p, "encoder", options.Encoder, ids, x, mask, maskU);
         var (pooled, weights) = options.Pooling switch

@@ -184,13 +184,26 @@ internal static class ModuleGraphs
     /// <paramref name="buckets"/>, with id 0 after the last step, embedded, projected and zeroed on padding.
     /// </summary>
     public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string ids, string x, string maskU, int buckets, long multiplier,
-        EmbeddingTableStorage storage = EmbeddingTableStorage.Dense)
+        EmbeddingTableStorage storage = EmbeddingTableStorage.Dense, bool trigrams = false)
     {
         var rest = g.Node("Slice", [ids, g.Int64s(1), g.Int64s(long.MaxValue), g.Int64s(1)]);
         var next = g.Node("Pad", [rest, g.Int64s(0, 0, 0, 1)]);
         var hashed = g.Add(g.Mul(ids, g.Int64Scalar(multiplier)), next);
         var bucket = g.Node("Mod", [hashed, g.Int64Scalar(buckets)], [("fmod", 0L)]);
-        var bigrams = p.GatherTable(g, "bigram_embedding.weight", bucket, storage);
+        string bigrams;
+        if (trigrams)
+        {
+            // (batch, seq, 2): each position's bigram and trigram bucket, looked up together and summed.
+            var padded = g.Node("Pad", [ids, g.Int64s(0, 0, 0, 2)]);
+            var afterNext = g.Node("Slice", [padded, g.Int64s(2), g.Int64s(long.MaxValue), g.Int64s(1)]);
+            var trigramBucket = g.Node("Mod", [g.Add(g.Mul(bucket, g.Int64Scalar(multiplier)), afterNext), g.Int64Scalar(buckets)], [("fmod", 0L)]);
+            var both = g.Node("Concat", [g.Unsqueeze(bucket, -1), g.Unsqueeze(trigramBucket, -1)], [("axis", -1L)]);
+            bigrams = g.ReduceSum(p.GatherTable(g, "bigram_embedding.weight", both, storage), -2, keepDims: false);
+        }
+        else
+        {
+            bigrams = p.GatherTable(g, "bigram_embedding.weight", bucket, storage);
+        }
         var projected = Linear(g, p, "bigram_projection", bigrams, bias: false);
         return g.Add(x, g.Mul(projected, maskU));
     }

@@ -46,7 +46,8 @@ public sealed partial class AttentionClassifier
         ModelDirectory.Save(directory, Tokenizer, Network, new ModelManifest<TextClassifierOptions>
         {
             Format = FormatName,
-            FormatVersion = 1,
+            // Versions that read only format 1 would ignore the trigrams and score such a model wrongly.
+            FormatVersion = Network.Options.Trigrams ? ModelDirectory.CompactFormatVersion : 1,
             Labels = Labels.ToArray(),
             Model = Network.Options,
             Training = TrainingOptions,

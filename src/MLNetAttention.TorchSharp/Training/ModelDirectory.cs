@@ -44,7 +44,10 @@ internal static class ModelDirectory
     public const string OnnxFile = "model.onnx";
     public const string CheckpointDirectory = "checkpoint";
 
-    /// <summary>The format version of a directory whose weights are in model.onnx (older versions refuse it with "upgrade").</summary>
+    /// <summary>
+    /// The format version of a directory whose weights are in model.onnx, or whose classifier hashes trigrams: versions
+    /// that read only format 1 refuse it with "upgrade" rather than score it wrongly.
+    /// </summary>
     public const int CompactFormatVersion = 2;
 
     // What a model directory may hold; saving replaces the whole directory, so anything else there is refused.

@@ -119,6 +119,13 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     [JsonIgnore]
     public long EffectiveBigramHashStride => BigramHashStride > 0 ? BigramHashStride : VocabularySize;
 
+    /// <summary>
+    /// Also embed each token trigram, hashed into the same table as the bigrams (as fastText hashes every word n-gram
+    /// into one table): bucket = (bigram bucket x stride + the id two steps on) mod <see cref="BigramBuckets"/>; a
+    /// position adds its bigram's and its trigram's rows. Needs <see cref="BigramBuckets"/> &gt; 0. Default: false.
+    /// </summary>
+    public bool Trigrams { get; set; }
+
     /// <summary>Width of the bigram embeddings before their projection to <see cref="EmbeddingDim"/>.</summary>
     public int BigramDim { get; set; } = 32;
 
@@ -152,6 +159,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");
         Require(BigramDim >= 1, nameof(BigramDim), BigramDim, "at least 1");
+        Require(!Trigrams || BigramBuckets > 0, nameof(Trigrams), Trigrams, "false unless BigramBuckets is set (trigrams share the bigram table)");
         Require(BigramDropout is >= 0 and < 1, nameof(BigramDropout), BigramDropout, "in [0, 1)");
         // Upper bounds, so that a damaged or hostile model.json fails here instead of asking libtorch for terabytes.
         Require(VocabularySize <= ModelLimits.MaxVocabulary, nameof(VocabularySize), VocabularySize, $"at most {ModelLimits.MaxVocabulary:N0}");

@@ -14,13 +14,13 @@ public sealed class TextClassifierTests
         where bigrams == 0 || (encoder == EncoderKind.Conv && pooling == PoolingKind.Attention)
         select new object[] { encoder, pooling, bigrams };
 
-    private static TextClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0)
+    private static TextClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0, bool trigrams = false)
     {
         manual_seed(11);
         var model = new TextClassifier(new TextClassifierOptions
         {
             VocabularySize = 50, NumClasses = 3, EmbeddingDim = 16, EncoderDim = 12, AttentionHiddenDim = 8,
-            DenseDim = 10, Heads = 2, Encoder = encoder, Pooling = pooling, MaxLength = 600, BigramBuckets = bigrams,
+            DenseDim = 10, Heads = 2, Encoder = encoder, Pooling = pooling, MaxLength = 600, BigramBuckets = bigrams, Trigrams = trigrams,
         });
         // A fresh bigram table is zero; random rows make the bigram path matter to what a test checks.
         if (bigrams > 0) RandomiseBigrams(model);
@@ -31,6 +31,30 @@ public sealed class TextClassifierTests
     {
         using var noGrad = no_grad();
         model.named_parameters().Single(p => p.name == "bigram_embedding.weight").parameter.normal_(0, 1);
+    }
+
+    [TestMethod]
+    public void TrigramsArePaddingInvariantAndChangeTheScores()
+    {
+        using var scope = NewDisposeScope();
+        using var withTrigrams = Build(EncoderKind.None, PoolingKind.Attention, bigrams: 97, trigrams: true);
+        using var bigramsOnly = Build(EncoderKind.None, PoolingKind.Attention, bigrams: 97);
+        bigramsOnly.load_state_dict(withTrigrams.state_dict());
+        withTrigrams.eval(); bigramsOnly.eval();
+        using var noGrad = no_grad();
+        foreach (var ids in new[] { new long[] { 5 }, new long[] { 5, 9 }, new long[] { 5, 9, 2, 33, 17, 8, 41 } })
+        {
+            var text = tensor(ids).unsqueeze(0);
+            var alone = withTrigrams.forward(text).Logits.softmax(-1);
+            var batch = zeros(2, 40, dtype: ScalarType.Int64);
+            batch[0, ..ids.Length] = text[0];
+            batch[1, ..40] = randint(2, 50, 40, dtype: ScalarType.Int64);
+            var padded = withTrigrams.forward(batch).Logits[0].softmax(-1);
+            Assert.IsTrue(padded.allclose(alone[0], atol: 1e-6), $"padding changed a {ids.Length}-token text's probabilities");
+            if (ids.Length > 1)
+                Assert.IsFalse(alone.allclose(bigramsOnly.forward(text).Logits.softmax(-1), atol: 1e-4), "the trigram rows should change the scores");
+        }
+        Assert.ThrowsExactly<ArgumentException>(() => new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, Trigrams = true }.Validate());
     }
 
     [TestMethod]

@@ -53,6 +53,28 @@ public sealed class CompactModelTests
     }
 
     [TestMethod]
+    [DataRow(EmbeddingTableStorage.Dense, 1e-5f)]
+    [DataRow(EmbeddingTableStorage.TouchedRowsInt8, 2e-2f)]
+    public void TrigramsExportAndMatchTorchSharpOnPaddedRealText(EmbeddingTableStorage storage, float tolerance)
+    {
+        using var classifier = Build(EncoderKind.None, PoolingKind.MultiHead, bigrams: 997, trigrams: true);
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        using var session = new InferenceSession(OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = storage }));
+        var (torchProbabilities, torchWeights) = RunTorch(classifier, ids);
+        var (onnxProbabilities, onnxWeights, _) = RunOnnx(session, ids);
+        float probabilityDiff = MaxAbsDiff(torchProbabilities, onnxProbabilities), weightDiff = MaxAbsDiff(torchWeights, onnxWeights);
+        TestContext.WriteLine($"{storage}: max |diff| probabilities {probabilityDiff:E2}, weights {weightDiff:E2}");
+        Assert.IsLessThanOrEqualTo(tolerance, probabilityDiff);
+        Assert.IsLessThanOrEqualTo(tolerance, weightDiff);
+
+        string directory = Path.Combine(TempDirectory(), "trigrams");
+        OnnxExporter.SaveWithOnnx(classifier, directory, new OnnxExportOptions { BigramTable = storage, WeightsInOnnxOnly = true });
+        using var loaded = AttentionClassifier.Load(directory);
+        Assert.IsTrue(loaded.Network.Options.Trigrams);
+        Assert.AreEqual(0f, MaxAbsDiff(RunOnnx(session, ids).Probabilities, RunTorch(loaded, ids).Probabilities), 1e-5f, "the directory scores as its ONNX file");
+    }
+
+    [TestMethod]
     public void UntouchedBucketsLookUpTheZeroRow()
     {
         // Every row zero but one: only texts with that bigram move away from the bigram-free model.
