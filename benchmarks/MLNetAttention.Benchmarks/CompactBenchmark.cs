@@ -10,7 +10,7 @@ namespace MLNetAttention.Benchmarks;
 
 /// <summary>
 /// Model size against accuracy, one storage lever at a time: trains a preset once per seed, writes its model
-/// directory in each storage (full; one copy in ONNX; touched rows float32, float16, int8) and measures the
+/// directory in each storage (full; one copy in ONNX; touched rows float32, int8) and measures the
 /// directory's size, the ONNX model's test accuracy, its load time (session creation) and scoring speed, and the
 /// directory's load time through the TorchSharp classifier.
 /// </summary>
@@ -21,7 +21,6 @@ internal static class CompactBenchmark
         ("full", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.Dense }),
         ("onnx-only", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.Dense, WeightsInOnnxOnly = true }),
         ("touched-fp32", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRows, WeightsInOnnxOnly = true }),
-        ("touched-fp16", () => new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRowsFloat16, WeightsInOnnxOnly = true }),
         ("touched-int8", OnnxExportOptions.Compact),
     ];
 

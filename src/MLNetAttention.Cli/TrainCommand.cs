@@ -30,9 +30,6 @@ internal enum ModelStorage
     /// <summary>One copy, in model.onnx, with only the bigram rows training touched, in int8 with per-row scales.</summary>
     Compact,
 
-    /// <summary>As <see cref="Compact"/> with float16 rows.</summary>
-    CompactFloat16,
-
     /// <summary>As <see cref="Compact"/> with float32 rows: the trained weights exactly.</summary>
     CompactFloat32,
 }
@@ -56,9 +53,9 @@ internal static class TrainCommand
         var storage = new Option<ModelStorage>("--storage")
         {
             DefaultValueFactory = _ => ModelStorage.Auto,
-            Description = "auto | full | compact | compactfloat16 | compactfloat32: how the model directory keeps the weights. full = weights.bin "
+            Description = "auto | full | compact | compactfloat32: how the model directory keeps the weights. full = weights.bin "
                 + "and model.onnx, every bigram bucket; compact = one copy in model.onnx with only the bigram rows training touched, int8 "
-                + "with per-row scales (a 4M-bucket poetry model: ~497 MB full, ~16 MB compact). auto = compact for --preset ngram, full otherwise.",
+                + "with per-row scales (a 4M-bucket poetry model: 520 MB full, about 20 MB compact). auto = compact for --preset ngram, full otherwise.",
         };
         var task = new Option<string>("--task") { Description = "classify (one text, a label) | match (a pair of sentences, 0/1).", DefaultValueFactory = _ => "classify" };
         task.AcceptOnlyFromAmong("classify", "match");
@@ -238,7 +235,6 @@ internal static class TrainCommand
         switch (storage)
         {
             case ModelStorage.Full: return new OnnxExportOptions();
-            case ModelStorage.CompactFloat16: options.BigramTable = EmbeddingTableStorage.TouchedRowsFloat16; break;
             case ModelStorage.CompactFloat32: options.BigramTable = EmbeddingTableStorage.TouchedRows; break;
         }
         return options;

@@ -61,7 +61,7 @@ internal sealed class ParameterSet
     /// <summary>
     /// Looks up <paramref name="indices"/> in the table parameter <paramref name="name"/> stored as <paramref name="storage"/>:
     /// a Gather on the whole table, or, for a compact table, a LabelEncoder from bucket to touched row (untouched
-    /// buckets to row 0, all zeros), a Gather on the touched rows and, for float16 and int8, the cast back to float32.
+    /// buckets to row 0, all zeros), a Gather on the touched rows and, for int8, the cast back to float32 times the row's scale.
     /// </summary>
     public string GatherTable(OnnxGraphBuilder g, string name, string indices, EmbeddingTableStorage storage)
     {
@@ -85,40 +85,33 @@ internal sealed class ParameterSet
         {
             case EmbeddingTableStorage.TouchedRows:
                 return g.Gather(g.Initializer(name + OnnxWeights.RowsSuffix, rows, rowCount, dim), rowIndex);
-            case EmbeddingTableStorage.TouchedRowsFloat16:
-            {
-                var halves = rows.Select(v => (Half)v).ToArray();
-                var table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Float16, MemoryMarshal.AsBytes(halves.AsSpan()), rowCount, dim);
-                return g.Cast(g.Gather(table, rowIndex), DataType.Float);
-            }
             case EmbeddingTableStorage.TouchedRowsInt8:
             {
                 var (quantized, scales) = QuantizeRows(rows, dim);
                 var table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Int8, MemoryMarshal.AsBytes(quantized.AsSpan()), rowCount, dim);
-                var scale = g.Initializer(name + OnnxWeights.ScalesSuffix, DataType.Float16, MemoryMarshal.AsBytes(scales.AsSpan()), rowCount);
+                var scale = g.Initializer(name + OnnxWeights.ScalesSuffix, scales, rowCount);
                 var values = g.Cast(g.Gather(table, rowIndex), DataType.Float);
-                return g.Mul(values, g.Unsqueeze(g.Cast(g.Gather(scale, rowIndex), DataType.Float), -1));
+                return g.Mul(values, g.Unsqueeze(g.Gather(scale, rowIndex), -1));
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(storage), storage, "Unknown table storage.");
         }
     }
 
-    /// <summary>Symmetric int8 per row: scale = the row's largest magnitude / 127 (float16), value = round(weight / scale).</summary>
-    internal static (sbyte[] Values, Half[] Scales) QuantizeRows(float[] rows, int dim)
+    /// <summary>Symmetric int8 per row: scale = the row's largest magnitude / 127, value = round(weight / scale).</summary>
+    internal static (sbyte[] Values, float[] Scales) QuantizeRows(float[] rows, int dim)
     {
         int rowCount = rows.Length / dim;
         var values = new sbyte[rows.Length];
-        var scales = new Half[rowCount];
+        var scales = new float[rowCount];
         for (int r = 0; r < rowCount; r++)
         {
             var row = rows.AsSpan(r * dim, dim);
             float largest = 0;
             foreach (float v in row) largest = Math.Max(largest, Math.Abs(v));
-            var scale = (Half)(largest / 127f);
-            scales[r] = scale;
-            float step = (float)scale;
-            if (step == 0) continue; // an all-zero row, or one below float16's range: zeros
+            float step = largest / 127f;
+            scales[r] = step;
+            if (step == 0) continue; // an all-zero row
             for (int d = 0; d < dim; d++)
                 values[r * dim + d] = (sbyte)Math.Clamp(MathF.Round(row[d] / step), -127f, 127f);
         }

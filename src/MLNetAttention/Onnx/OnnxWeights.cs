@@ -20,7 +20,7 @@ internal sealed class OnnxWeights
     /// <summary>Suffix of a compact table's rows (row 0 is the zero row untouched buckets map to).</summary>
     public const string RowsSuffix = ".rows";
 
-    /// <summary>Suffix of an int8 compact table's per-row scales (float16).</summary>
+    /// <summary>Suffix of an int8 compact table's per-row scales (float32).</summary>
     public const string ScalesSuffix = ".scales";
 
     /// <summary>Suffix of the LabelEncoder output that maps a bucket to its row of a compact table.</summary>
@@ -98,12 +98,7 @@ internal sealed class OnnxWeights
     {
         if (_initializers.ContainsKey(name)) return EmbeddingTableStorage.Dense;
         if (!_initializers.TryGetValue(name + RowsSuffix, out var rows)) return null;
-        return (DataType)rows.DataType switch
-        {
-            DataType.Float16 => EmbeddingTableStorage.TouchedRowsFloat16,
-            DataType.Int8 => EmbeddingTableStorage.TouchedRowsInt8,
-            _ => EmbeddingTableStorage.TouchedRows,
-        };
+        return (DataType)rows.DataType == DataType.Int8 ? EmbeddingTableStorage.TouchedRowsInt8 : EmbeddingTableStorage.TouchedRows;
     }
 
     private bool TryExpandTable(string name, long buckets, int dim, out float[] values)
@@ -141,7 +136,7 @@ internal sealed class OnnxWeights
     private static bool SameShape(TensorProto tensor, IReadOnlyList<long> shape) =>
         tensor.Dims.Count == shape.Count && tensor.Dims.Zip(shape).All(p => p.First == p.Second);
 
-    /// <summary>A float32, float16 or int8 initializer's values as float32 (the same conversion as ONNX Cast).</summary>
+    /// <summary>A float32 or int8 initializer's values as float32 (the same conversion as ONNX Cast).</summary>
     private static float[] Floats(TensorProto tensor)
     {
         long count = tensor.Dims.Aggregate(1L, (a, b) => a * b);
@@ -150,9 +145,8 @@ internal sealed class OnnxWeights
         {
             DataType.Float when raw.Length > 0 => MemoryMarshal.Cast<byte, float>(raw).ToArray(),
             DataType.Float => tensor.FloatData.ToArray(),
-            DataType.Float16 => MemoryMarshal.Cast<byte, Half>(raw).ToArray().Select(h => (float)h).ToArray(),
             DataType.Int8 => MemoryMarshal.Cast<byte, sbyte>(raw).ToArray().Select(b => (float)b).ToArray(),
-            var other => throw new InvalidDataException($"initializer {tensor.Name} has element type {other}; expected float, float16 or int8"),
+            var other => throw new InvalidDataException($"initializer {tensor.Name} has element type {other}; expected float or int8"),
         };
         if (values.Length != count)
             throw new InvalidDataException($"initializer {tensor.Name} holds {values.Length} values for shape [{string.Join(", ", tensor.Dims)}]");
