@@ -40,7 +40,26 @@ public sealed class NodeConsumerTests
         using var model = AttentionOnnxModel.Load(path);
         var expected = model.Predict(NodeTexts);
         var torch = classifier.Predict(NodeTexts);
+        AssertNodeScores(onnxDirectory, path, expected, torch);
+    }
 
+    [TestMethod]
+    public void NodeScoresACompactTrigramModelLikeDotNet()
+    {
+        // The compact layout needs ai.onnx.ml's LabelEncoder, which onnxruntime-node runs too.
+        string onnxDirectory = Path.Combine(RepositoryRoot(), "onnx");
+        EnsureNodeModules(onnxDirectory);
+        using var classifier = Build(EncoderKind.None, PoolingKind.MultiHead, bigrams: 997, trigrams: true);
+        string path = Path.Combine(TempDirectory(), "compact.onnx");
+        OnnxExporter.Export(classifier, path, OnnxExportOptions.Compact());
+        using var model = AttentionOnnxModel.Load(path);
+        var expected = model.Predict(NodeTexts);
+        AssertNodeScores(onnxDirectory, path, expected, expected);
+    }
+
+    // Node's output for NodeTexts against ONNX Runtime in .NET (1e-5) and against the TorchSharp network (1e-5).
+    private static void AssertNodeScores(string onnxDirectory, string path, IReadOnlyList<ClassPrediction> expected, IReadOnlyList<ClassPrediction> torch)
+    {
         var (exitCode, output, error) = RunProcess("node", onnxDirectory, [Path.Combine(onnxDirectory, "score.mjs"), path, .. NodeTexts]);
         Assert.AreEqual(0, exitCode, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
