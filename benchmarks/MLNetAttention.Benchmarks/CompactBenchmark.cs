@@ -33,10 +33,11 @@ internal static class CompactBenchmark
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
         var storages = new Option<string>("--storages") { DefaultValueFactory = _ => string.Join(",", Storages.Select(s => s.Name)), Description = "Comma-separated storages to write and measure." };
         var overrides = new Option<string[]>("--set") { Description = "Override an option of the preset, e.g. --set Model.BigramBuckets=1000000 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var maxRows = new Option<string?>("--max-rows") { Description = "Comma-separated row limits: also write touched-int8 keeping only the N largest-norm bigram rows (storage touched-int8-maxN)." };
         var output = new Option<string?>("--results") { Description = "Append one JSON line per storage and seed to this file." };
         var command = new Command("compact", "Size, accuracy, load time and scoring speed of a preset's model directory in each storage layout.")
         {
-            dataset, preset, seeds, epochs, threads, storages, overrides, output,
+            dataset, preset, seeds, epochs, threads, storages, maxRows, overrides, output,
         };
         command.SetAction(parse =>
         {
@@ -46,6 +47,13 @@ internal static class CompactBenchmark
             var chosen = parse.GetValue(storages)!.Split(',').Select(s => Storages.FirstOrDefault(k => k.Name == s)).ToArray();
             if (chosen.Any(s => s.Name is null))
                 throw new ArgumentException($"--storages: unknown storage; known: {string.Join(", ", Storages.Select(s => s.Name))}.");
+            if (parse.GetValue(maxRows) is { Length: > 0 } limits)
+                chosen = [.. chosen, .. limits.Split(',').Select(int.Parse).Select(n => ($"touched-int8-max{n}", (Func<OnnxExportOptions>)(() =>
+                {
+                    var o = OnnxExportOptions.Compact();
+                    o.MaxBigramRows = n;
+                    return o;
+                })))];
             var sets = parse.GetValue(overrides) ?? [];
             string presetName = sets.Length == 0 ? parse.GetValue(preset)! : parse.GetValue(preset)! + "+" + string.Join("+", sets);
             Console.WriteLine($"# {name}: {train.Count} train / {test.Count} test; preset {presetName}");

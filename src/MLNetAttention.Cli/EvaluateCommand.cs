@@ -36,7 +36,7 @@ internal static class EvaluateCommand
         {
             var report = new ReadReport();
             if (ModelFiles.IsOnnxFile(parse.GetValue(model)!) && ModelFiles.IsMatcher(parse.GetValue(model)!))
-                throw new ArgumentException($"{parse.GetValue(model)} is an exported matcher; evaluate scores a matcher from its model directory. Pass the directory 'train' wrote.");
+                throw new UsageException($"{parse.GetValue(model)} is an exported matcher; evaluate scores a matcher from its model directory. Pass the directory 'train' wrote.");
             if (AttentionMatcher.IsMatcherDirectory(parse.GetValue(model)!))
             {
                 var pairs = DataSources.ResolvePairs(parse.GetValue(data)!, new ReaderOptions { Lenient = parse.GetValue(lenient) }, report, parse.GetValue(labelColumn)!, Console.Error);
@@ -73,7 +73,7 @@ internal static class EvaluateCommand
     private static int EvaluateOnnx(string path, List<TextExample> rows, ReadReport report, bool json, bool faithfulness)
     {
         if (faithfulness)
-            throw new ArgumentException($"--faithfulness reruns the network with tokens erased and needs the model directory, not the ONNX file {path}. Pass the directory 'train' wrote.");
+            throw new UsageException($"--faithfulness reruns the network with tokens erased and needs the model directory, not the ONNX file {path}. Pass the directory 'train' wrote.");
         if (rows.Count == 0) throw new ArgumentException("The evaluation set is empty.");
         using var onnx = AttentionOnnxModel.Load(path);
         var labels = onnx.Info.Labels.ToArray();

@@ -70,6 +70,7 @@ internal static class TrainCommand
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => defaults.Model.Dropout, Description = "Dropout after the embeddings and after the pooling." };
         var bigrams = new Option<int>("--bigram-buckets") { DefaultValueFactory = _ => 0, Description = "Hash buckets for token-bigram embeddings (0 = off)." };
+        var maxBigramRows = new Option<int>("--max-bigram-rows") { Description = "With a compact --storage: keep at most this many bigram rows, those with the largest norm (as fastText's quantize -cutoff); 0 = every row training touched.", DefaultValueFactory = _ => 0 };
         var trigrams = new Option<bool>("--trigrams") { Description = "Also hash token trigrams into the bigram table (needs --bigram-buckets or --preset ngram)." };
         var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => defaults.Model.BigramDim, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
         var bigramDropout = new Option<double>("--bigram-dropout") { DefaultValueFactory = _ => defaults.Model.BigramDropout, Description = "Dropout on the bigram embeddings." };
@@ -103,7 +104,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -191,6 +192,13 @@ internal static class TrainCommand
             model.TokenDropout = Given(tokenDropout, model.TokenDropout);
             model.DenseDim = Given(denseDim, model.DenseDim);
             MapTraining(options.Training);
+            var exportOptions = ExportOptionsFor(parse.GetValue(storage), parse.GetValue(preset));
+            if (parse.GetValue(maxBigramRows) is int limit and not 0)
+            {
+                if (limit < 0 || exportOptions.BigramTable is null or EmbeddingTableStorage.Dense)
+                    throw new UsageException($"--max-bigram-rows {limit}: give a positive row count, with a compact --storage (compact or compactfloat32; --preset ngram is compact by default).");
+                exportOptions.MaxBigramRows = limit;
+            }
             string outputDirectory = parse.GetValue(output)!;
             CheckBeforeTraining(options.Training, outputDirectory);
             string checkpoint = Path.Combine(outputDirectory, "checkpoint");
@@ -208,7 +216,6 @@ internal static class TrainCommand
                 Console.Error.WriteLine($"interrupted: checkpoint written to {summary.CheckpointDirectory}; continue with --resume {summary.CheckpointDirectory}");
                 return ExitCodes.Interrupted;
             }
-            var exportOptions = ExportOptionsFor(parse.GetValue(storage), parse.GetValue(preset));
             OnnxExporter.SaveWithOnnx(classifier, outputDirectory, exportOptions);
             string onnxPath = Path.Combine(outputDirectory, OnnxExporter.OnnxFileName);
             Console.Error.WriteLine($"best epoch {summary.BestEpoch}{(summary.StoppedEarly ? " (stopped early)" : "")}; model written to {outputDirectory} (ONNX: {onnxPath}); {ModelSize.Describe(outputDirectory)}");

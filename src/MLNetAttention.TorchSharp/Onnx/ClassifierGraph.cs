@@ -7,7 +7,7 @@ namespace MLNetAttention.Onnx;
 /// <summary>The ONNX graph of a <see cref="TextClassifier"/>: input_ids to probabilities and attention_weights.</summary>
 internal static class ClassifierGraph
 {
-    public static GraphProto Build(TextClassifier network, EmbeddingTableStorage bigramStorage = EmbeddingTableStorage.Dense)
+    public static GraphProto Build(TextClassifier network, EmbeddingTableStorage bigramStorage = EmbeddingTableStorage.Dense, int maxBigramRows = 0)
     {
         var options = network.Options;
         var p = ParameterSet.From(network);
@@ -17,7 +17,7 @@ internal static class ClassifierGraph
         var (mask, maskU) = ModuleGraphs.Mask(g, ids);
         var x = ModuleGraphs.Embedding(g, p, "embedding", ids);
         if (options.BigramBuckets > 0)
-            x = ModuleGraphs.AddBigrams(g, p, ids, x, maskU, options.BigramBuckets, options.EffectiveBigramHashStride, bigramStorage, options.Trigrams);
+            x = ModuleGraphs.AddBigrams(g, p, ids, x, maskU, options.BigramBuckets, options.EffectiveBigramHashStride, bigramStorage, options.Trigrams, maxBigramRows);
 
         var encoded = ModuleGraphs.Encoder(g, p, "encoder", options.Encoder, ids, x, mask, maskU);
         var (pooled, weights) = options.Pooling switch

@@ -61,9 +61,10 @@ internal sealed class ParameterSet
     /// <summary>
     /// Looks up <paramref name="indices"/> in the table parameter <paramref name="name"/> stored as <paramref name="storage"/>:
     /// a Gather on the whole table, or, for a compact table, a LabelEncoder from bucket to touched row (untouched
-    /// buckets to row 0, all zeros), a Gather on the touched rows and, for int8, the cast back to float32 times the row's scale.
+    /// buckets to row 0, all zeros), a Gather on the touched rows and, for int8, the cast back to float32 times the row's
+    /// scale. <paramref name="maxRows"/> &gt; 0 keeps at most that many touched rows, the largest by L2 norm.
     /// </summary>
-    public string GatherTable(OnnxGraphBuilder g, string name, string indices, EmbeddingTableStorage storage)
+    public string GatherTable(OnnxGraphBuilder g, string name, string indices, EmbeddingTableStorage storage, int maxRows = 0)
     {
         if (storage == EmbeddingTableStorage.Dense) return g.Gather(Add(g, name), indices);
         var (data, shape) = this[name];
@@ -72,6 +73,12 @@ internal sealed class ParameterSet
         var touched = new List<long>();
         for (long r = 0; r < shape[0]; r++)
             if (data.AsSpan((int)(r * dim), dim).ContainsAnyExcept(0f)) touched.Add(r);
+        if (maxRows > 0 && touched.Count > maxRows)
+        {
+            var norms = touched.Select(r => { double sum = 0; foreach (float v in data.AsSpan((int)(r * dim), dim)) sum += v * v; return sum; }).ToArray();
+            // Largest norms first; ties by bucket, so the choice does not depend on the sort's stability.
+            touched = touched.Zip(norms).OrderByDescending(p => p.Second).ThenBy(p => p.First).Take(maxRows).Select(p => p.First).Order().ToList();
+        }
         int rowCount = touched.Count + 1;
         var rows = new float[rowCount * dim];
         for (int i = 0; i < touched.Count; i++)
@@ -177,7 +184,7 @@ internal static class ModuleGraphs
     /// <paramref name="buckets"/>, with id 0 after the last step, embedded, projected and zeroed on padding.
     /// </summary>
     public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string ids, string x, string maskU, int buckets, long multiplier,
-        EmbeddingTableStorage storage = EmbeddingTableStorage.Dense, bool trigrams = false)
+        EmbeddingTableStorage storage = EmbeddingTableStorage.Dense, bool trigrams = false, int maxRows = 0)
     {
         var rest = g.Node("Slice", [ids, g.Int64s(1), g.Int64s(long.MaxValue), g.Int64s(1)]);
         var next = g.Node("Pad", [rest, g.Int64s(0, 0, 0, 1)]);
@@ -191,11 +198,11 @@ internal static class ModuleGraphs
             var afterNext = g.Node("Slice", [padded, g.Int64s(2), g.Int64s(long.MaxValue), g.Int64s(1)]);
             var trigramBucket = g.Node("Mod", [g.Add(g.Mul(bucket, g.Int64Scalar(multiplier)), afterNext), g.Int64Scalar(buckets)], [("fmod", 0L)]);
             var both = g.Node("Concat", [g.Unsqueeze(bucket, -1), g.Unsqueeze(trigramBucket, -1)], [("axis", -1L)]);
-            bigrams = g.ReduceSum(p.GatherTable(g, "bigram_embedding.weight", both, storage), -2, keepDims: false);
+            bigrams = g.ReduceSum(p.GatherTable(g, "bigram_embedding.weight", both, storage, maxRows), -2, keepDims: false);
         }
         else
         {
-            bigrams = p.GatherTable(g, "bigram_embedding.weight", bucket, storage);
+            bigrams = p.GatherTable(g, "bigram_embedding.weight", bucket, storage, maxRows);
         }
         var projected = Linear(g, p, "bigram_projection", bigrams, bias: false);
         return g.Add(x, g.Mul(projected, maskU));

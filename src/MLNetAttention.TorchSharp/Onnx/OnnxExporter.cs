@@ -26,6 +26,14 @@ public sealed class OnnxExportOptions
     public EmbeddingTableStorage? BigramTable { get; set; }
 
     /// <summary>
+    /// With a compact <see cref="BigramTable"/>: keep at most this many touched rows, those with the largest L2 norm (as
+    /// fastText's <c>quantize -cutoff</c> keeps the largest-norm n-gram rows); the rest become the zero row. A row
+    /// that training touched rarely stays near its zero start, so the smallest rows matter least. 0 (the default): keep
+    /// every touched row.
+    /// </summary>
+    public int MaxBigramRows { get; set; }
+
+    /// <summary>
     /// For <see cref="OnnxExporter.SaveWithOnnx(AttentionClassifier, string, OnnxExportOptions?)"/>: keep the weights in
     /// model.onnx only, without weights.bin beside it; loading the directory reads them back from the graph. Used
     /// only when every parameter can be read back (otherwise weights.bin is written as well). Default: false.
@@ -96,7 +104,7 @@ public static class OnnxExporter
         var modelOptions = network.Options;
         if (classifier.Labels.Count != modelOptions.NumClasses)
             throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
-        return Build(ClassifierGraph.Build(network, options?.BigramTable ?? classifier.BigramTable), options,
+        return Build(ClassifierGraph.Build(network, options?.BigramTable ?? classifier.BigramTable, options?.MaxBigramRows ?? 0), options,
             $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
             OnnxModelInfo.ClassifierKindName, classifier.Labels, classifier.Tokenizer.ToJson(),
             JsonSerializer.Serialize(modelOptions, ModelJson.Options), modelOptions.WeightRows, modelOptions.MaxLength);

@@ -267,6 +267,15 @@ public sealed class CliTests
             using var metrics = JsonDocument.Parse(evaluated);
             Assert.AreEqual(accuracy, metrics.RootElement.GetProperty("accuracy").GetDouble(), 5e-5, scored);
         }
+        (code, _, error) = Run("evaluate", "--model", exported, "--data", "sample:poetry-dynasty", "--faithfulness");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "needs the model directory");
+
+        // A row limit needs a compact table, and is refused before any training.
+        (code, _, error) = Run("train", "--preset", "ngram", "--storage", "full", "--max-bigram-rows", "1000", "--data", "sample:poetry-dynasty", "--out", directory + "-refused");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "--max-bigram-rows");
+        Assert.IsFalse(Directory.Exists(directory + "-refused"));
 
         (code, _, error) = Run("train", "--preset", "ngram", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);

@@ -90,6 +90,29 @@ public sealed class CompactModelTests
     }
 
     [TestMethod]
+    public void MaxBigramRowsKeepsTheLargestRows()
+    {
+        using var classifier = PartlyTouched();
+        var table = classifier.Network.named_parameters().Single(p => p.name == "bigram_embedding.weight").parameter;
+        var norms = table.norm(1).data<float>().ToArray();
+        int touched = norms.Count(n => n > 0);
+        const int limit = 50;
+        Assert.IsGreaterThan(limit, touched);
+
+        var bytes = OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRows, MaxBigramRows = limit });
+        Assert.IsTrue(OnnxWeights.FromBytes(bytes).TryGet("bigram_embedding.weight", table.shape, out var values));
+        int dim = (int)table.shape[1];
+        var kept = Enumerable.Range(0, norms.Length).Where(r => values.AsSpan(r * dim, dim).ContainsAnyExcept(0f)).ToHashSet();
+        Assert.HasCount(limit, kept);
+        float smallestKept = kept.Min(r => norms[r]);
+        float largestDropped = Enumerable.Range(0, norms.Length).Where(r => !kept.Contains(r)).Max(r => norms[r]);
+        Assert.IsGreaterThanOrEqualTo(largestDropped, smallestKept, "the kept rows are the largest");
+        using var session = new InferenceSession(bytes);
+        var probabilities = RunOnnx(session, PaddedIds(classifier.Tokenizer, Texts)).Probabilities;
+        Assert.IsTrue(probabilities.All(float.IsFinite));
+    }
+
+    [TestMethod]
     public void UntouchedBucketsLookUpTheZeroRow()
     {
         // Every row zero but one: only texts with that bigram move away from the bigram-free model.
