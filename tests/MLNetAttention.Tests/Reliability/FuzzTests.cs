@@ -108,11 +108,15 @@ public sealed class FuzzTests
     }
 
     [TestMethod]
-    public void DamagedModelFilesLoadAsTheModelOrFailWithModelLoadException()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void DamagedModelFilesLoadAsTheModelOrFailWithModelLoadException(bool compact)
     {
         string original = Path.Combine(Path.GetTempPath(), "mlna-fuzz", Guid.NewGuid().ToString("N"));
-        using (var classifier = OnnxTestModels.Build(EncoderKind.Conv, PoolingKind.Attention)) OnnxExporter.SaveWithOnnx(classifier, original);
-        string[] files = ["model.json", "vocab.json", "weights.bin", "model.onnx"];
+        // The compact layout: no weights.bin, the weights (int8 bigram rows behind a LabelEncoder) read back from model.onnx.
+        using (var classifier = OnnxTestModels.Build(compact ? EncoderKind.None : EncoderKind.Conv, PoolingKind.Attention, bigrams: compact ? 997 : 0))
+            OnnxExporter.SaveWithOnnx(classifier, original, compact ? OnnxExportOptions.Compact() : null);
+        string[] files = compact ? ["model.json", "vocab.json", "model.onnx"] : ["model.json", "vocab.json", "weights.bin", "model.onnx"];
         var sizes = files.ToDictionary(f => f, f => (int)new FileInfo(Path.Combine(original, f)).Length);
         string copy = original + "-damaged";
         int refused = 0, loaded = 0;
@@ -146,7 +150,7 @@ public sealed class FuzzTests
             {
             }
         }, seed: Seed, iter: Scaled(200, divisor: 100), threads: 1);
-        Console.WriteLine($"damaged model directories: {refused} refused with ModelLoadException, {loaded} loaded with finite outputs");
+        Console.WriteLine($"damaged {(compact ? "compact" : "full")} model directories: {refused} refused with ModelLoadException, {loaded} loaded with finite outputs");
         Assert.IsGreaterThan(0, refused);
     }
 }
