@@ -34,10 +34,11 @@ internal static class CompactBenchmark
         var storages = new Option<string>("--storages") { DefaultValueFactory = _ => string.Join(",", Storages.Select(s => s.Name)), Description = "Comma-separated storages to write and measure." };
         var overrides = new Option<string[]>("--set") { Description = "Override an option of the preset, e.g. --set Model.BigramBuckets=1000000 (repeatable).", AllowMultipleArgumentsPerToken = false };
         var maxRows = new Option<string?>("--max-rows") { Description = "Comma-separated row limits: also write touched-int8 keeping only the N largest-norm bigram rows (storage touched-int8-maxN)." };
+        var speedRounds = new Option<int>("--speed-rounds") { DefaultValueFactory = _ => 0, Description = "After each seed, score the test split this many more times with every storage's ONNX model in turn and print the median speed (0 = off)." };
         var output = new Option<string?>("--results") { Description = "Append one JSON line per storage and seed to this file." };
         var command = new Command("compact", "Size, accuracy, load time and scoring speed of a preset's model directory in each storage layout.")
         {
-            dataset, preset, seeds, epochs, threads, storages, maxRows, overrides, output,
+            dataset, preset, seeds, epochs, threads, storages, maxRows, speedRounds, overrides, output,
         };
         command.SetAction(parse =>
         {
@@ -64,9 +65,11 @@ internal static class CompactBenchmark
                 var options = Presets.Create(parse.GetValue(preset)!, profile, seed, parse.GetValue(epochs), parse.GetValue(threads));
                 Presets.Override(options, sets);
                 using var classifier = AttentionClassifier.Train(train, null, options);
+                var kept = new List<(string Storage, string Directory)>();
                 foreach (var (storage, storageOptions) in chosen)
                 {
                     string directory = Path.Combine(Directory.CreateTempSubdirectory("mlna-compact").FullName, "model");
+                    bool keep = false;
                     try
                     {
                         OnnxExporter.SaveWithOnnx(classifier, directory, storageOptions());
@@ -81,12 +84,15 @@ internal static class CompactBenchmark
                                 modelBytes = measured.Bytes, loadSeconds = measured.OnnxLoadSeconds, directoryLoadSeconds = measured.DirectoryLoadSeconds,
                                 textsPerSecond = measured.TextsPerSecond,
                             }) + "\n");
+                        keep = parse.GetValue(speedRounds) > 0;
+                        if (keep) kept.Add((storage, directory));
                     }
                     finally
                     {
-                        Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+                        if (!keep) Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
                     }
                 }
+                if (kept.Count > 0) CompareSpeed(name, seed, kept, test, parse.GetValue(speedRounds));
             }
             foreach (var group in rows.GroupBy(r => r.Storage))
             {
@@ -99,6 +105,37 @@ internal static class CompactBenchmark
             return 0;
         });
         return command;
+    }
+
+    // Scoring speed of every storage's model.onnx, taking turns round by round so that a slow moment of the machine
+    // falls on all of them; the median of the rounds, then the directories are deleted.
+    private static void CompareSpeed(string dataset, long seed, List<(string Storage, string Directory)> kept, List<TextExample> test, int rounds)
+    {
+        var models = kept.Select(k => AttentionOnnxModel.Load(Path.Combine(k.Directory, OnnxExporter.OnnxFileName))).ToArray();
+        try
+        {
+            var texts = test.Select(t => t.Text).ToArray();
+            foreach (var model in models) model.Predict(texts.Take(64)); // warm-up
+            var speeds = kept.Select(_ => new List<double>()).ToArray();
+            for (int round = 0; round < rounds; round++)
+                for (int m = 0; m < models.Length; m++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    foreach (var chunk in texts.Chunk(64)) models[m].Predict(chunk);
+                    speeds[m].Add(texts.Length / clock.Elapsed.TotalSeconds);
+                }
+            for (int m = 0; m < models.Length; m++)
+            {
+                var sorted = speeds[m].Order().ToArray();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# speed {dataset} seed {seed} {kept[m].Storage}: median {sorted[sorted.Length / 2]:0} texts/s over {rounds} rounds (min {sorted[0]:0}, max {sorted[^1]:0})"));
+            }
+        }
+        finally
+        {
+            foreach (var model in models) model.Dispose();
+            foreach (var (_, directory) in kept) Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+        }
     }
 
     private sealed record Measurement(double Accuracy, double MacroF1, long Bytes, double OnnxLoadSeconds, double DirectoryLoadSeconds, double TextsPerSecond);
