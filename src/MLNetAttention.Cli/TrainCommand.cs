@@ -223,9 +223,8 @@ internal static class TrainCommand
             var testRows = testPath is not null ? DataSources.ReadFile(testPath, readerOptions, report, text, label).ToList() : source.Test?.Invoke().ToList();
             if (testRows is { Count: > 0 })
             {
-                // A compact directory rounds the bigram rows: score what was written, not the float32 network in memory.
-                bool rounded = exportOptions.BigramTable is not (EmbeddingTableStorage.Dense or EmbeddingTableStorage.TouchedRows)
-                    && classifier.Network.Options.BigramBuckets > 0;
+                // A compact directory rounds (and may prune) the bigram rows: score what was written, not the network in memory.
+                bool rounded = classifier.Network.Options.BigramBuckets > 0 && exportOptions.BigramTable is not (null or EmbeddingTableStorage.Dense);
                 using var written = rounded ? AttentionClassifier.Load(outputDirectory) : null;
                 var metrics = (written ?? classifier).Evaluate(testRows);
                 MetricsPrinter.PrintTable(metrics, Console.Out);
