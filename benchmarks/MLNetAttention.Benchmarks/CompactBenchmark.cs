@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using MLNetAttention.Data;
+using MLNetAttention.Models;
 using MLNetAttention.Onnx;
 using MLNetAttention.Training;
 

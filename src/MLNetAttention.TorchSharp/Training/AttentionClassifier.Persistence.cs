@@ -1,5 +1,4 @@
 using MLNetAttention.Models;
-using MLNetAttention.Onnx;
 
 namespace MLNetAttention.Training;
 

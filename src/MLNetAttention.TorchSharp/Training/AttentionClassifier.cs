@@ -1,6 +1,5 @@
 using MLNetAttention.Data;
 using MLNetAttention.Models;
-using MLNetAttention.Onnx;
 using MLNetAttention.Text;
 using static TorchSharp.torch;
 

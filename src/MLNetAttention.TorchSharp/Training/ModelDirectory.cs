@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MLNetAttention.Models;
-using MLNetAttention.Onnx;
 using MLNetAttention.Text;
 using TorchSharp;
 

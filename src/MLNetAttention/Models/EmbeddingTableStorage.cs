@@ -1,4 +1,4 @@
-namespace MLNetAttention.Onnx;
+namespace MLNetAttention.Models;
 
 /// <summary>
 /// How an exported model stores a hashed embedding table (the <c>ngram</c> preset's 4M-bucket bigram table). Rows

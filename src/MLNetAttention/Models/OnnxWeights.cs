@@ -3,7 +3,7 @@ using Google.Protobuf;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace MLNetAttention.Onnx;
+namespace MLNetAttention.Models;
 
 /// <summary>
 /// Reads a network's parameters back out of an exported ONNX model, so a model directory can keep one copy of its
