@@ -60,8 +60,7 @@ internal static class ClassifyBenchmark
             foreach (var group in results.GroupBy(r => r.Preset))
             {
                 var accuracies = group.Select(r => r.Accuracy).ToArray();
-                double mean = accuracies.Average();
-                double std = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / Math.Max(1, accuracies.Length - 1));
+                var (mean, std) = SeedStatistics.Of(accuracies);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"# {name} {group.Key}: accuracy {mean:0.0000} ± {std:0.0000} over {accuracies.Length} seeds; macro-F1 {group.Average(r => r.F1):0.0000}"));
             }

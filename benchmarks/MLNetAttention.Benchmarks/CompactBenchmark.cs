@@ -98,8 +98,7 @@ internal static class CompactBenchmark
             foreach (var group in rows.GroupBy(r => r.Storage))
             {
                 var accuracies = group.Select(r => r.Accuracy).ToArray();
-                double mean = accuracies.Average();
-                double std = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / Math.Max(1, accuracies.Length - 1));
+                var (mean, std) = SeedStatistics.Of(accuracies);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"# {name} {presetName} {group.Key}: accuracy {mean:0.0000} ± {std:0.0000} over {accuracies.Length} seeds; {group.Average(r => r.Bytes) / 1e6:0.0} MB"));
             }

@@ -66,8 +66,7 @@ internal static class MatchBenchmark
             foreach (var group in results.GroupBy(r => r.Matcher))
             {
                 var accuracies = group.Select(r => r.Accuracy).ToArray();
-                double mean = accuracies.Average();
-                double sd = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / Math.Max(1, accuracies.Length - 1));
+                var (mean, sd) = SeedStatistics.Of(accuracies);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {name} {group.Key}: accuracy {mean:0.0000} ± {sd:0.0000} over {accuracies.Length} seeds"));
             }
             return 0;
