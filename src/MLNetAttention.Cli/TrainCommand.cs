@@ -145,6 +145,8 @@ internal static class TrainCommand
             {
                 if (parse.GetResult(preset) is { Implicit: false })
                     throw new UsageException("--preset applies to --task classify; matchers take their options from the flags alone.");
+                if (parse.GetResult(storage) is { Implicit: false } || parse.GetResult(maxBigramRows) is { Implicit: false })
+                    throw new UsageException("--storage and --max-bigram-rows apply to --task classify; a matcher directory keeps weights.bin and model.onnx.");
                 if (parse.GetValue(resume) is not null)
                     throw new UsageException("--resume is not supported with --task match yet: matchers train without checkpoints.");
                 var matchOptions = new AttentionMatcherOptions

@@ -280,6 +280,9 @@ public sealed class CliTests
         (code, _, error) = Run("train", "--preset", "ngram", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--preset applies to --task classify");
+        (code, _, error) = Run("train", "--storage", "compact", "--task", "match", "--data", "sample:couplet-match");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "--storage and --max-bigram-rows apply to --task classify");
     }
 
     [TestMethod]
