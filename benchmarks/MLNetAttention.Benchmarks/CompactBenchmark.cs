@@ -150,13 +150,11 @@ internal static class CompactBenchmark
         clock.Restart();
         using var onnx = AttentionOnnxModel.Load(Path.Combine(directory, OnnxExporter.OnnxFileName));
         double onnxLoad = clock.Elapsed.TotalSeconds;
-        var labels = onnx.Info.Labels.ToArray();
-        var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
         onnx.Predict(test.Take(64).Select(t => t.Text)); // warm-up
         clock.Restart();
         var predicted = test.Chunk(64).SelectMany(chunk => onnx.Predict(chunk.Select(t => t.Text))).Select(p => p.LabelIndex).ToArray();
         double seconds = clock.Elapsed.TotalSeconds;
-        var metrics = ClassificationMetrics.Compute(test.Select(t => index[t.Label]).ToArray(), predicted, labels);
+        var metrics = ClassificationMetrics.Compute(test, predicted, onnx.Info.Labels);
         return new Measurement(metrics.Accuracy, metrics.MacroF1, bytes, onnxLoad, directoryLoad, test.Count / seconds);
     }
 }

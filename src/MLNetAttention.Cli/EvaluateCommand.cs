@@ -76,33 +76,26 @@ internal static class EvaluateCommand
             throw new UsageException($"--faithfulness reruns the network with tokens erased and needs the model directory, not the ONNX file {path}. Pass the directory 'train' wrote.");
         if (rows.Count == 0) throw new ArgumentException("The evaluation set is empty.");
         using var onnx = AttentionOnnxModel.Load(path);
-        var labels = onnx.Info.Labels.ToArray();
-        var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
-        var unknown = rows.Select(r => r.Label).Where(l => !index.ContainsKey(l)).Distinct().Take(5).ToArray();
-        if (unknown.Length > 0)
-            throw new ArgumentException($"The test labels {string.Join(", ", unknown.Select(l => $"'{l}'"))} are not among the model's ({string.Join(", ", labels)}). Evaluate on data with the labels the model was trained on.");
-        var pooling = onnx.Info.ModelOptions?.Pooling;
-        var profile = pooling is PoolingKind.Attention or PoolingKind.MultiHead ? new HeadProfile(onnx.Info.Heads) : null;
-        var predicted = new List<int>(rows.Count);
-        foreach (var chunk in rows.Chunk(ProfileChunk))
-        {
-            var predictions = onnx.Predict(chunk.Select(r => r.Text));
-            predicted.AddRange(predictions.Select(p => p.LabelIndex));
-            profile?.AddRange(predictions.Where((_, i) => !string.IsNullOrWhiteSpace(chunk[i].Text)));
-        }
-        var metrics = ClassificationMetrics.Compute(rows.Select(r => index[r.Label]).ToArray(), predicted.ToArray(), labels);
-        Print(metrics, report, json, heads: profile?.Summarize(ProfileTop, ProfileMinCount), model: path);
+        var predictions = rows.Chunk(ProfileChunk).SelectMany(chunk => onnx.Predict(chunk.Select(r => r.Text))).ToList();
+        var metrics = ClassificationMetrics.Compute(rows, predictions.Select(p => p.LabelIndex).ToArray(), onnx.Info.Labels);
+        var heads = ProfileHeads(onnx.Info.ModelOptions?.Pooling, onnx.Info.Heads, rows.Select(r => r.Text).Zip(predictions));
+        Print(metrics, report, json, heads: heads, model: path);
         return ExitCodes.Success;
     }
 
-    // Max and mean pooling have weights too, but they are not attention: nothing to say about heads.
     private static HeadProfileSummary? ProfileHeads(AttentionClassifier classifier, IReadOnlyList<TextExample> rows)
     {
-        var options = classifier.Network.Options;
-        if (options.Pooling is not (PoolingKind.Attention or PoolingKind.MultiHead)) return null;
-        var profile = new HeadProfile(options.WeightRows);
-        foreach (var chunk in rows.Where(r => !string.IsNullOrWhiteSpace(r.Text)).Chunk(ProfileChunk))
-            profile.AddRange(classifier.Predict(chunk.Select(r => r.Text)));
+        var texts = rows.Select(r => r.Text).Where(t => !string.IsNullOrWhiteSpace(t)).ToList();
+        var predictions = texts.Chunk(ProfileChunk).SelectMany(chunk => classifier.Predict(chunk));
+        return ProfileHeads(classifier.Network.Options.Pooling, classifier.Network.Options.WeightRows, texts.Zip(predictions));
+    }
+
+    // Max and mean pooling have weights too, but they are not attention: nothing to say about heads. Blank texts have no tokens.
+    private static HeadProfileSummary? ProfileHeads(PoolingKind? pooling, int heads, IEnumerable<(string Text, ClassPrediction Prediction)> scored)
+    {
+        if (pooling is not (PoolingKind.Attention or PoolingKind.MultiHead)) return null;
+        var profile = new HeadProfile(heads);
+        profile.AddRange(scored.Where(s => !string.IsNullOrWhiteSpace(s.Text)).Select(s => s.Prediction));
         return profile.Summarize(ProfileTop, ProfileMinCount);
     }
 

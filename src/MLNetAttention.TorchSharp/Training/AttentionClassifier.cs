@@ -90,7 +90,7 @@ public sealed partial class AttentionClassifier : IDisposable
         {
             (trainRows, validationRows) = HoldOut(trainRows, options.Training.ValidationFraction, options.Training.Seed);
         }
-        ThrowOnUnknownLabels(validationRows, labels, "validation");
+        ClassificationMetrics.ThrowOnUnknownLabels(validationRows, labels, "validation");
 
         if (options.Training.Threads > 0) set_num_threads(options.Training.Threads);
         var (tokenizer, choice) = TokenizerSetup.Train(trainRows.Select(r => r.Text).ToList(), options.Tokenizer,
@@ -168,7 +168,7 @@ public sealed partial class AttentionClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(examples);
         var rows = examples.ToList();
         if (rows.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(examples));
-        ThrowOnUnknownLabels(rows, Labels, "test");
+        ClassificationMetrics.ThrowOnUnknownLabels(rows, Labels, "test");
         var labelIndex = Labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
         var data = Encode(Tokenizer, rows, labelIndex, "test", out _);
         return ClassifierTrainer.Evaluate(Network, data, Labels);
@@ -194,14 +194,6 @@ public sealed partial class AttentionClassifier : IDisposable
         }
         truncatedTexts = truncated;
         return new EncodedExamples(ids, labels);
-    }
-
-    private static void ThrowOnUnknownLabels(IEnumerable<TextExample> rows, IReadOnlyList<string> labels, string setName)
-    {
-        var known = labels.ToHashSet(StringComparer.Ordinal);
-        var unknown = rows.Select(r => r.Label).Where(l => !known.Contains(l)).Distinct(StringComparer.Ordinal).Take(10).ToList();
-        if (unknown.Count > 0)
-            throw new ArgumentException($"The {setName} set has labels never seen in training: {string.Join(", ", unknown.Select(l => $"'{l}'"))}. The model knows {string.Join(", ", labels.Select(l => $"'{l}'"))}.");
     }
 
     // A seeded, stratified hold-out so every class appears in validation.

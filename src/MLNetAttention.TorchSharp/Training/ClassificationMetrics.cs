@@ -1,3 +1,5 @@
+using MLNetAttention.Data;
+
 namespace MLNetAttention.Training;
 
 /// <summary>Precision, recall and F1 of one class.</summary>
@@ -28,6 +30,27 @@ public sealed class ClassificationMetrics
 
     /// <summary>Confusion[true][predicted] counts, in label order.</summary>
     public int[][] Confusion { get; init; } = Array.Empty<int[]>();
+
+    /// <summary>
+    /// Computes the metrics of <paramref name="predicted"/> class indices (into <paramref name="labels"/>) against the
+    /// labels of <paramref name="examples"/>, as a scorer that gives predictions (an exported ONNX model) is evaluated.
+    /// </summary>
+    /// <exception cref="ArgumentException">An example's label is not among <paramref name="labels"/> (the message names them).</exception>
+    public static ClassificationMetrics Compute(IReadOnlyList<TextExample> examples, IReadOnlyList<int> predicted, IReadOnlyList<string> labels)
+    {
+        ThrowOnUnknownLabels(examples, labels, "test");
+        var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
+        return Compute(examples.Select(e => index[e.Label]).ToArray(), predicted, labels);
+    }
+
+    /// <summary>Throws, naming them, when examples of <paramref name="setName"/> carry labels outside <paramref name="labels"/>.</summary>
+    internal static void ThrowOnUnknownLabels(IEnumerable<TextExample> rows, IReadOnlyList<string> labels, string setName)
+    {
+        var known = labels.ToHashSet(StringComparer.Ordinal);
+        var unknown = rows.Select(r => r.Label).Where(l => !known.Contains(l)).Distinct(StringComparer.Ordinal).Take(10).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"The {setName} set has labels never seen in training: {string.Join(", ", unknown.Select(l => $"'{l}'"))}. The model knows {string.Join(", ", labels.Select(l => $"'{l}'"))}.");
+    }
 
     /// <summary>Computes the metrics from true and predicted class indices.</summary>
     public static ClassificationMetrics Compute(IReadOnlyList<int> truth, IReadOnlyList<int> predicted, IReadOnlyList<string> labels, double? loss = null)
