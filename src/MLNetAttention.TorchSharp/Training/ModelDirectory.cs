@@ -235,7 +235,7 @@ internal static class ModelDirectory
     {
         var weights = OnnxWeights.FromBytes(onnx);
         foreach (var (name, tensor) in network.state_dict())
-            if (!weights.TryGet(name, tensor.shape, out _)) return false;
+            if (!weights.Holds(name, tensor.shape)) return false;
         return true;
     }
 

@@ -93,6 +93,15 @@ internal sealed class OnnxWeights
         return false;
     }
 
+    /// <summary>
+    /// Whether <see cref="TryGet"/> finds parameter <paramref name="name"/> with shape <paramref name="shape"/>, without
+    /// decoding it (a compact table would be expanded to its full size just to be thrown away).
+    /// </summary>
+    public bool Holds(string name, IReadOnlyList<long> shape) =>
+        (_initializers.TryGetValue(name, out var direct) && SameShape(direct, shape))
+        || (shape.Count == 2 && _initializers.TryGetValue(name + TransposedSuffix, out var transposed) && SameShape(transposed, [shape[1], shape[0]]))
+        || (shape.Count == 2 && CompactTable(name, shape[1]) is not null);
+
     /// <summary>How the table <paramref name="name"/> is stored, or null when the model does not hold it.</summary>
     public EmbeddingTableStorage? TableStorage(string name)
     {
@@ -104,9 +113,7 @@ internal sealed class OnnxWeights
     private bool TryExpandTable(string name, long buckets, int dim, out float[] values)
     {
         values = [];
-        if (!_initializers.TryGetValue(name + RowsSuffix, out var rowsTensor) || rowsTensor.Dims.Count != 2 || rowsTensor.Dims[1] != dim
-            || !_producers.TryGetValue(name + RowIndexSuffix, out var lookup) || lookup.OpType != "LabelEncoder")
-            return false;
+        if (CompactTable(name, dim) is not var (rowsTensor, lookup)) return false;
         var keys = lookup.Attribute.FirstOrDefault(a => a.Name == "keys_int64s")?.Ints;
         var rowIds = lookup.Attribute.FirstOrDefault(a => a.Name == "values_int64s")?.Ints;
         if (keys is null || rowIds is null || keys.Count != rowIds.Count)
@@ -132,6 +139,13 @@ internal sealed class OnnxWeights
         }
         return true;
     }
+
+    // A compact table's rows (width dim) and the LabelEncoder that maps a bucket to one of them, or null.
+    private (TensorProto Rows, NodeProto Lookup)? CompactTable(string name, long dim) =>
+        _initializers.TryGetValue(name + RowsSuffix, out var rows) && rows.Dims.Count == 2 && rows.Dims[1] == dim
+        && _producers.TryGetValue(name + RowIndexSuffix, out var lookup) && lookup.OpType == "LabelEncoder"
+            ? (rows, lookup)
+            : null;
 
     private static bool SameShape(TensorProto tensor, IReadOnlyList<long> shape) =>
         tensor.Dims.Count == shape.Count && tensor.Dims.Zip(shape).All(p => p.First == p.Second);

@@ -100,7 +100,10 @@ public sealed class CompactModelTests
         Assert.IsGreaterThan(limit, touched);
 
         var bytes = OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRows, MaxBigramRows = limit });
-        Assert.IsTrue(OnnxWeights.FromBytes(bytes).TryGet("bigram_embedding.weight", table.shape, out var values));
+        var stored = OnnxWeights.FromBytes(bytes);
+        Assert.IsTrue(stored.Holds("bigram_embedding.weight", table.shape));
+        Assert.IsFalse(stored.Holds("bigram_embedding.weight", [table.shape[0], table.shape[1] + 1]), "another width is another table");
+        Assert.IsTrue(stored.TryGet("bigram_embedding.weight", table.shape, out var values));
         int dim = (int)table.shape[1];
         var kept = Enumerable.Range(0, norms.Length).Where(r => values.AsSpan(r * dim, dim).ContainsAnyExcept(0f)).ToHashSet();
         Assert.HasCount(limit, kept);
