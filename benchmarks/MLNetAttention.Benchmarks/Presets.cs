@@ -26,6 +26,19 @@ internal static class Presets
         // AttentionClassifierOptions.Ngram: attention straight over token + hashed-bigram embeddings, 4M x 16 buckets,
         // all training data and linear decay (run it with --epochs 5: it has no held-out split to stop on).
         ["ngram"] = () => AttentionClassifierOptions.Ngram(),
+        // The ngram preset's bigram network alone, without its conv companion (the preset before the companion).
+        ["ngram-solo"] = () =>
+        {
+            var options = AttentionClassifierOptions.Ngram();
+            options.Model.Companion = null;
+            return options;
+        },
+        // Conv + attention trained as the ngram preset is: all training texts, fixed epochs, linear decay.
+        ["attention-fixed"] = () => new AttentionClassifierOptions
+        {
+            Model = new TextClassifierOptions { Pooling = PoolingKind.Attention },
+            Training = new TrainingOptions { Decay = LearningRateDecay.Linear, ValidationFraction = 0 },
+        },
         ["multihead"] = () => new AttentionClassifierOptions { Model = new TextClassifierOptions { Pooling = PoolingKind.MultiHead, Heads = 4 } },
         ["attention-decay"] = () => new AttentionClassifierOptions
         {
@@ -93,7 +106,10 @@ internal static class Presets
         if (!All.TryGetValue(name, out var factory))
             throw new ArgumentException($"Unknown preset '{name}'. Known: {string.Join(", ", All.Keys)}.");
         var options = factory();
-        options.Tokenizer = options.Tokenizer with { Mode = profile.Mode, MinFrequency = profile.MinFrequency, MaxLength = profile.MaxLength };
+        // The ngram presets read texts written with spaces to their own (longer) maximum length.
+        int maxLength = name.StartsWith("ngram", StringComparison.Ordinal) && profile.Mode == TokenizationMode.Mixed
+            ? AttentionClassifierOptions.NgramMixedMaxLength : profile.MaxLength;
+        options.Tokenizer = options.Tokenizer with { Mode = profile.Mode, MinFrequency = profile.MinFrequency, MaxLength = maxLength };
         options.Training.Seed = seed;
         options.Training.Epochs = epochs;
         options.Training.Threads = threads;

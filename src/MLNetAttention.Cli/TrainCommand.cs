@@ -19,6 +19,18 @@ internal enum TrainPreset
 }
 
 /// <summary>How a classifier's model directory stores its weights (<c>train --storage</c>).</summary>
+internal enum CompanionNetwork
+{
+    /// <summary>The preset's choice: conv for ngram, none otherwise.</summary>
+    Auto,
+
+    /// <summary>One network.</summary>
+    None,
+
+    /// <summary>A conv + attention network beside the model's, their predictions and weights averaged.</summary>
+    Conv,
+}
+
 internal enum ModelStorage
 {
     /// <summary>The preset's choice: compact for ngram, full otherwise.</summary>
@@ -71,6 +83,13 @@ internal static class TrainCommand
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => defaults.Model.Dropout, Description = "Dropout after the embeddings and after the pooling." };
         var bigrams = new Option<int>("--bigram-buckets") { DefaultValueFactory = _ => 0, Description = "Hash buckets for token-bigram embeddings (0 = off)." };
         var maxBigramRows = new Option<int>("--max-bigram-rows") { Description = "With a compact --storage: keep at most this many bigram rows, those with the largest norm (as fastText's quantize -cutoff); 0 = every row training touched.", DefaultValueFactory = _ => 0 };
+        var companion = new Option<CompanionNetwork>("--companion")
+        {
+            DefaultValueFactory = _ => CompanionNetwork.Auto,
+            Description = "auto | none | conv: a second network trained beside the model on the same batches, each with its own loss; the model "
+                + "predicts their averaged probabilities and shows their averaged weights. conv = conv + attention (the default architecture). "
+                + "auto = conv for --preset ngram (more accurate than either network alone), none otherwise.",
+        };
         var trigrams = new Option<bool>("--trigrams") { Description = "Also hash token trigrams into the bigram table (needs --bigram-buckets or --preset ngram)." };
         var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => defaults.Model.BigramDim, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
         var bigramDropout = new Option<double>("--bigram-dropout") { DefaultValueFactory = _ => defaults.Model.BigramDropout, Description = "Dropout on the bigram embeddings." };
@@ -104,7 +123,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, maxBigramRows, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -147,6 +166,8 @@ internal static class TrainCommand
                     throw new UsageException("--preset applies to --task classify; matchers take their options from the flags alone.");
                 if (parse.GetResult(storage) is { Implicit: false } || parse.GetResult(maxBigramRows) is { Implicit: false })
                     throw new UsageException("--storage and --max-bigram-rows apply to --task classify; a matcher directory keeps weights.bin and model.onnx.");
+                if (parse.GetResult(companion) is { Implicit: false })
+                    throw new UsageException("--companion applies to --task classify; a matcher is one network.");
                 if (parse.GetValue(resume) is not null)
                     throw new UsageException("--resume is not supported with --task match yet: matchers train without checkpoints.");
                 var matchOptions = new AttentionMatcherOptions
@@ -193,6 +214,12 @@ internal static class TrainCommand
             model.BigramDropout = Given(bigramDropout, model.BigramDropout);
             model.TokenDropout = Given(tokenDropout, model.TokenDropout);
             model.DenseDim = Given(denseDim, model.DenseDim);
+            model.Companion = parse.GetValue(companion) switch
+            {
+                CompanionNetwork.None => null,
+                CompanionNetwork.Conv => model.Companion ?? new TextClassifierOptions { Encoder = EncoderKind.Conv },
+                _ => model.Companion,
+            };
             MapTraining(options.Training);
             var exportOptions = ExportOptionsFor(parse.GetValue(storage), parse.GetValue(preset));
             if (parse.GetValue(maxBigramRows) is int limit and not 0)

@@ -22,6 +22,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     private readonly InvertedDropout pooled_dropout;
     private readonly Linear? dense;
     private readonly Linear output;
+    private readonly TextClassifier? companion;
 
     /// <summary>Builds the model described by <paramref name="options"/> with fresh weights.</summary>
     public TextClassifier(TextClassifierOptions options) : base(nameof(TextClassifier))
@@ -55,33 +56,67 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         // DenseDim 0: the pooled vector goes straight to the output layer (a linear read-out, as fastText's).
         dense = options.DenseDim > 0 ? nn.Linear(pooledSize, options.DenseDim) : null;
         output = nn.Linear(options.DenseDim > 0 ? options.DenseDim : pooledSize, options.NumClasses);
+        if (options.ResolvedCompanion() is { } companionOptions) companion = new TextClassifier(companionOptions);
         RegisterComponents();
     }
 
     /// <summary>The options the model was built from (a copy).</summary>
     public TextClassifierOptions Options { get; }
 
-    /// <summary>Computes the logits (batch, classes) and the weights (batch, seq) or (batch, heads, seq).</summary>
+    /// <summary>
+    /// Computes the logits (batch, classes) and the weights (batch, seq) or (batch, heads, seq). With a companion network
+    /// the logits are the log of both networks' averaged probabilities (so their softmax is that average) and the
+    /// weights are both networks' weights averaged.
+    /// </summary>
     /// <param name="ids">Token ids (batch, seq), int64, 0 = padding.</param>
     public override (Tensor Logits, Tensor Weights) forward(Tensor ids)
     {
         using var scope = NewDisposeScope();
+        var (logits, weights) = ForwardMembers(ids);
+        return (Combine(logits).MoveToOuterDisposeScope(), Average(weights).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Each network's own logits and weights: this network's first, then its companion's. Training gives each network
+    /// its own loss, so the two learn as if trained apart (on the same batches) and stay different.
+    /// </summary>
+    public (Tensor[] Logits, Tensor[] Weights) ForwardMembers(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
         var mask = Masking.FromIds(ids);
+        var ownIds = ids;
         if (training && Options.TokenDropout > 0)
         {
             // Word dropout: real tokens become unknown (id 1), padding stays padding.
             var dropped = TrainingStepContext.Bernoulli(ids.shape, Options.TokenDropout).to(ids.device).logical_and(ids.gt(0L));
-            ids = ids.masked_fill(dropped, 1L);
+            ownIds = ids.masked_fill(dropped, 1L);
         }
-        var (logits, weights) = FromEmbeddings(Embed(ids), mask);
-        return (logits.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+        var (logits, weights) = OwnFromEmbeddings(OwnEmbed(ownIds), mask);
+        if (companion is null) return ([logits.MoveToOuterDisposeScope()], [weights.MoveToOuterDisposeScope()]);
+        var (companionLogits, companionWeights) = companion.forward(ids);
+        return ([logits.MoveToOuterDisposeScope(), companionLogits.MoveToOuterDisposeScope()],
+            [weights.MoveToOuterDisposeScope(), companionWeights.MoveToOuterDisposeScope()]);
     }
+
+    /// <summary>The number of networks whose predictions the model averages: 1, or 2 with a companion.</summary>
+    public int Members => companion is null ? 1 : 2;
 
     /// <summary>
     /// The second half of <see cref="forward"/>: from the embedded tokens (batch, seq, embedding) to the logits
-    /// and weights. Attribution methods such as gradient x input differentiate with respect to its input.
+    /// and weights. Attribution methods such as gradient x input differentiate with respect to its input. With a
+    /// companion the input is both networks' embeddings side by side (see <see cref="Embed"/>).
     /// </summary>
     internal (Tensor Logits, Tensor Weights) FromEmbeddings(Tensor x, Tensor mask)
+    {
+        if (companion is null) return OwnFromEmbeddings(x, mask);
+        using var scope = NewDisposeScope();
+        long own = Options.EmbeddingDim;
+        var (logits, weights) = OwnFromEmbeddings(x[.., .., ..(int)own], mask);
+        var (companionLogits, companionWeights) = companion.FromEmbeddings(x[.., .., (int)own..], mask);
+        return (Combine([logits, companionLogits]).MoveToOuterDisposeScope(), Average([weights, companionWeights]).MoveToOuterDisposeScope());
+    }
+
+    private (Tensor Logits, Tensor Weights) OwnFromEmbeddings(Tensor x, Tensor mask)
     {
         var encoded = encoder.forward(embedding_dropout.forward(x), mask);
         var (pooled, weights) = pooling.forward(encoded, mask);
@@ -98,14 +133,50 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         return (output.forward(hidden), weights);
     }
 
-    /// <summary>The loss term the options add to the cross-entropy (the multi-head diversity penalty), or null.</summary>
-    public Tensor? Regularizer(Tensor weights) =>
-        Options.DiversityPenalty > 0 && weights.dim() == 3
-            ? MultiHeadAttentionPooling1D.DiversityPenalty(weights) * Options.DiversityPenalty
-            : null;
+    // The log of the members' averaged probabilities: softmax of it is that average, and a single member's logits
+    // pass through unchanged.
+    private static Tensor Combine(Tensor[] logits)
+    {
+        if (logits.Length == 1) return logits[0].alias();
+        using var scope = NewDisposeScope();
+        var logProbabilities = stack(logits.Select(l => l.log_softmax(-1)).ToArray(), 0);
+        return (logProbabilities.logsumexp(0) - Math.Log(logits.Length)).MoveToOuterDisposeScope();
+    }
 
-    /// <summary>The first half of <see cref="forward"/>: token embeddings plus, when enabled, hashed bigram embeddings.</summary>
+    private static Tensor Average(Tensor[] weights)
+    {
+        if (weights.Length == 1) return weights[0].alias();
+        using var scope = NewDisposeScope();
+        return stack(weights, 0).mean(new long[] { 0 }).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss term the options add to the cross-entropy (the multi-head diversity and overlap penalties), or null.</summary>
+    public Tensor? Regularizer(Tensor weights)
+    {
+        if (weights.dim() != 3) return null;
+        Tensor? penalty = null;
+        if (Options.DiversityPenalty > 0)
+            penalty = MultiHeadAttentionPooling1D.DiversityPenalty(weights) * Options.DiversityPenalty;
+        if (Options.HeadOverlapPenalty > 0)
+        {
+            var overlap = MultiHeadAttentionPooling1D.OverlapPenalty(weights) * Options.HeadOverlapPenalty;
+            penalty = penalty is null ? overlap : penalty + overlap;
+        }
+        return penalty;
+    }
+
+    /// <summary>
+    /// The first half of <see cref="forward"/>: token embeddings plus, when enabled, hashed bigram embeddings; with a
+    /// companion, its embeddings follow this network's along the last axis.
+    /// </summary>
     internal Tensor Embed(Tensor ids)
+    {
+        if (companion is null) return OwnEmbed(ids);
+        using var scope = NewDisposeScope();
+        return cat([OwnEmbed(ids), companion.Embed(ids)], -1).MoveToOuterDisposeScope();
+    }
+
+    private Tensor OwnEmbed(Tensor ids)
     {
         var x = embedding.forward(ids);
         if (bigram_embedding is null || bigram_projection is null || bigram_dropout is null) return x;
@@ -138,7 +209,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         {
             embedding.Dispose(); bigram_embedding?.Dispose(); bigram_projection?.Dispose(); bigram_dropout?.Dispose();
             embedding_dropout.Dispose(); encoder.Dispose(); pooling.Dispose();
-            pooled_dropout.Dispose(); dense?.Dispose(); output.Dispose();
+            pooled_dropout.Dispose(); dense?.Dispose(); output.Dispose(); companion?.Dispose();
         }
         base.Dispose(disposing);
     }

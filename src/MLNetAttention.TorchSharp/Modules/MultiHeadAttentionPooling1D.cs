@@ -74,6 +74,22 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
         return (gram - identity).pow(2).sum(new long[] { 1, 2 }).mean().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The head overlap penalty: the mean over pairs of distinct heads of the squared cosine similarity of their
+    /// weights (batch, heads, seq), averaged over the batch. 0 when every pair of heads attends to disjoint tokens,
+    /// 1 when the heads are copies, whatever their sharpness.
+    /// </summary>
+    public static Tensor OverlapPenalty(Tensor weights)
+    {
+        using var scope = NewDisposeScope();
+        long heads = weights.shape[1];
+        if (heads < 2) return zeros(1, dtype: weights.dtype, device: weights.device).sum().MoveToOuterDisposeScope();
+        var unit = nn.functional.normalize(weights, p: 2, dim: 2, eps: 1e-12);
+        var cosine = bmm(unit, unit.transpose(1, 2));
+        var offDiagonal = ones(heads, heads, dtype: weights.dtype, device: weights.device) - eye(heads, dtype: weights.dtype, device: weights.device);
+        return ((cosine.pow(2) * offDiagonal).sum(new long[] { 1, 2 }) / (heads * (heads - 1))).mean().MoveToOuterDisposeScope();
+    }
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {

@@ -62,7 +62,8 @@ internal sealed class ParameterSet
     /// Looks up <paramref name="indices"/> in the table parameter <paramref name="name"/> stored as <paramref name="storage"/>:
     /// a Gather on the whole table, or, for a compact table, a LabelEncoder from bucket to touched row (untouched
     /// buckets to row 0, all zeros), a Gather on the touched rows and, for int8, the cast back to float32 times the row's
-    /// scale. <paramref name="maxRows"/> &gt; 0 keeps at most that many touched rows, the largest by L2 norm.
+    /// scale; <see cref="EmbeddingTableStorage.Int8"/> keeps every row in int8 with its scale, gathered directly.
+    /// <paramref name="maxRows"/> &gt; 0 keeps at most that many touched rows, the largest by L2 norm.
     /// </summary>
     public string GatherTable(OnnxGraphBuilder g, string name, string indices, EmbeddingTableStorage storage, int maxRows = 0)
     {
@@ -70,6 +71,14 @@ internal sealed class ParameterSet
         var (data, shape) = this[name];
         if (shape.Length != 2) throw new InvalidOperationException($"Parameter {name} has shape [{string.Join(", ", shape)}]; expected a table.");
         int dim = (int)shape[1];
+        if (storage == EmbeddingTableStorage.Int8)
+        {
+            // Every row, so the ids index the int8 rows and their scales directly.
+            var (allRows, allScales) = QuantizeRows(data, dim);
+            var int8Table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Int8, MemoryMarshal.AsBytes(allRows.AsSpan()), shape[0], dim);
+            var rowScales = g.Initializer(name + OnnxWeights.ScalesSuffix, allScales, shape[0]);
+            return g.Mul(g.Cast(g.Gather(int8Table, indices), DataType.Float), g.Unsqueeze(g.Gather(rowScales, indices), -1));
+        }
         var touched = new List<long>();
         for (long r = 0; r < shape[0]; r++)
             if (data.AsSpan((int)(r * dim), dim).ContainsAnyExcept(0f)) touched.Add(r);
@@ -183,7 +192,7 @@ internal static class ModuleGraphs
     /// TextClassifier's hashed bigrams added to <paramref name="x"/>: bucket_t = (id_t * <paramref name="multiplier"/> + id_{t+1}) mod
     /// <paramref name="buckets"/>, with id 0 after the last step, embedded, projected and zeroed on padding.
     /// </summary>
-    public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string ids, string x, string maskU, int buckets, long multiplier,
+    public static string AddBigrams(OnnxGraphBuilder g, ParameterSet p, string prefix, string ids, string x, string maskU, int buckets, long multiplier,
         EmbeddingTableStorage storage = EmbeddingTableStorage.Dense, bool trigrams = false, int maxRows = 0)
     {
         var rest = g.Node("Slice", [ids, g.Int64s(1), g.Int64s(long.MaxValue), g.Int64s(1)]);
@@ -198,13 +207,13 @@ internal static class ModuleGraphs
             var afterNext = g.Node("Slice", [padded, g.Int64s(2), g.Int64s(long.MaxValue), g.Int64s(1)]);
             var trigramBucket = g.Node("Mod", [g.Add(g.Mul(bucket, g.Int64Scalar(multiplier)), afterNext), g.Int64Scalar(buckets)], [("fmod", 0L)]);
             var both = g.Node("Concat", [g.Unsqueeze(bucket, -1), g.Unsqueeze(trigramBucket, -1)], [("axis", -1L)]);
-            bigrams = g.ReduceSum(p.GatherTable(g, "bigram_embedding.weight", both, storage, maxRows), -2, keepDims: false);
+            bigrams = g.ReduceSum(p.GatherTable(g, Join(prefix, "bigram_embedding.weight"), both, storage, maxRows), -2, keepDims: false);
         }
         else
         {
-            bigrams = p.GatherTable(g, "bigram_embedding.weight", bucket, storage, maxRows);
+            bigrams = p.GatherTable(g, Join(prefix, "bigram_embedding.weight"), bucket, storage, maxRows);
         }
-        var projected = Linear(g, p, "bigram_projection", bigrams, bias: false);
+        var projected = Linear(g, p, Join(prefix, "bigram_projection"), bigrams, bias: false);
         return g.Add(x, g.Mul(projected, maskU));
     }
 

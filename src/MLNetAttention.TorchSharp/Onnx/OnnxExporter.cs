@@ -34,6 +34,13 @@ public sealed class OnnxExportOptions
     public int MaxBigramRows { get; set; }
 
     /// <summary>
+    /// How the token embeddings (the classifier's and its companion's) are stored: <see cref="EmbeddingTableStorage.Dense"/>
+    /// float32 or <see cref="EmbeddingTableStorage.Int8"/> (every row in int8 with a per-row scale, a quarter of the size).
+    /// Default null: as the classifier was loaded (<see cref="AttentionClassifier.TokenTable"/>).
+    /// </summary>
+    public EmbeddingTableStorage? TokenTable { get; set; }
+
+    /// <summary>
     /// For <see cref="OnnxExporter.SaveWithOnnx(AttentionClassifier, string, OnnxExportOptions?)"/>: keep the weights in
     /// model.onnx only, without weights.bin beside it; loading the directory reads them back from the graph. Used
     /// only when every parameter can be read back (otherwise weights.bin is written as well). Default: false.
@@ -42,9 +49,12 @@ public sealed class OnnxExportOptions
 
     /// <summary>
     /// The compact layout (what <c>train --preset ngram</c> writes): one copy of the weights, in model.onnx, with the
-    /// touched bigram rows in int8 and per-row scales.
+    /// touched bigram rows and the token embeddings in int8 with per-row scales.
     /// </summary>
-    public static OnnxExportOptions Compact() => new() { BigramTable = EmbeddingTableStorage.TouchedRowsInt8, WeightsInOnnxOnly = true };
+    public static OnnxExportOptions Compact() => new()
+    {
+        BigramTable = EmbeddingTableStorage.TouchedRowsInt8, TokenTable = EmbeddingTableStorage.Int8, WeightsInOnnxOnly = true,
+    };
 }
 
 /// <summary>
@@ -104,7 +114,12 @@ public static class OnnxExporter
         var modelOptions = network.Options;
         if (classifier.Labels.Count != modelOptions.NumClasses)
             throw new ArgumentException($"The classifier has {classifier.Labels.Count} labels but its network has {modelOptions.NumClasses} outputs.", nameof(classifier));
-        return Build(ClassifierGraph.Build(network, options?.BigramTable ?? classifier.BigramTable, options?.MaxBigramRows ?? 0), options,
+        var tokenTable = options?.TokenTable ?? classifier.TokenTable;
+        if (tokenTable is not (EmbeddingTableStorage.Dense or EmbeddingTableStorage.Int8))
+            throw new ArgumentException($"TokenTable {tokenTable}: the token embedding is stored Dense or Int8 (every row is in use).", nameof(options));
+        if (options?.BigramTable == EmbeddingTableStorage.Int8)
+            throw new ArgumentException("BigramTable Int8: a bigram table keeps its touched rows; use TouchedRowsInt8.", nameof(options));
+        return Build(ClassifierGraph.Build(network, options?.BigramTable ?? classifier.BigramTable, options?.MaxBigramRows ?? 0, tokenTable), options,
             $"MLNetAttention text classifier ({modelOptions.Encoder} encoder, {modelOptions.Pooling} pooling, {modelOptions.NumClasses} classes). Input input_ids int64 [batch, seq], 0 = padding; outputs probabilities [batch, classes] and attention_weights.",
             OnnxModelInfo.ClassifierKindName, classifier.Labels, classifier.Tokenizer.ToJson(),
             JsonSerializer.Serialize(modelOptions, ModelJson.Options), modelOptions.WeightRows, modelOptions.MaxLength);

@@ -9,12 +9,16 @@ public sealed partial class AttentionClassifier
 
     /// <summary>
     /// The newest model-directory format this library reads: 1 = weights.bin beside model.onnx, 2 = the compact layout,
-    /// weights in model.onnx only. Directories are written in version 1 unless they are compact.
+    /// weights in model.onnx only, 3 = a classifier with a companion network. Directories are written in the oldest
+    /// version that holds them.
     /// </summary>
-    public const int FormatVersion = ModelDirectory.CompactFormatVersion;
+    public const int FormatVersion = ModelDirectory.CompanionFormatVersion;
 
     // The state-dict name of TextClassifier's hashed-bigram table.
     private const string BigramTableName = "bigram_embedding.weight";
+
+    // The state-dict name of TextClassifier's token embedding.
+    private const string TokenTableName = "embedding.weight";
 
     /// <summary>The manifest's file name.</summary>
     public const string ManifestFile = ModelDirectory.ManifestFile;
@@ -46,7 +50,8 @@ public sealed partial class AttentionClassifier
         {
             Format = FormatName,
             // Versions that read only format 1 would ignore the trigrams and score such a model wrongly.
-            FormatVersion = Network.Options.Trigrams ? ModelDirectory.CompactFormatVersion : 1,
+            FormatVersion = Network.Options.Companion is not null ? ModelDirectory.CompanionFormatVersion
+                : Network.Options.Trigrams ? ModelDirectory.CompactFormatVersion : 1,
             Labels = Labels.ToArray(),
             Model = Network.Options,
             Training = TrainingOptions,
@@ -74,6 +79,7 @@ public sealed partial class AttentionClassifier
         return new AttentionClassifier(network, tokenizer, manifest.Labels, manifest.Training, manifest.Summary)
         {
             BigramTable = tables?.TableStorage(BigramTableName) ?? EmbeddingTableStorage.Dense,
+            TokenTable = tables?.TableStorage(TokenTableName) ?? EmbeddingTableStorage.Dense,
         };
     }
 }

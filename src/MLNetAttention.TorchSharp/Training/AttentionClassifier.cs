@@ -44,6 +44,12 @@ public sealed partial class AttentionClassifier : IDisposable
     /// </summary>
     public EmbeddingTableStorage BigramTable { get; private init; }
 
+    /// <summary>
+    /// How the token embeddings were stored where this classifier was loaded from: <see cref="EmbeddingTableStorage.Dense"/>
+    /// for a trained one or a full directory, <see cref="EmbeddingTableStorage.Int8"/> for a compact one. Exports keep it unless told otherwise.
+    /// </summary>
+    public EmbeddingTableStorage TokenTable { get; private init; }
+
     /// <summary>Class names; the network's output i is <c>Labels[i]</c>.</summary>
     public IReadOnlyList<string> Labels { get; }
 

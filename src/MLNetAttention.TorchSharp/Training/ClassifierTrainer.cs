@@ -177,13 +177,23 @@ public static class ClassifierTrainer
         using var scope = NewDisposeScope();
         var ids = LengthBuckets.Ids(train, indices);
         var target = LengthBuckets.Labels(train, indices);
-        var (logits, weights) = model.forward(ids);
-        var perText = nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.None,
-            label_smoothing: options.LabelSmoothing);
-        var loss = perText.sum() / normaliser;
-        var regularizer = model.Regularizer(weights);
-        var total = regularizer is null ? loss : loss + regularizer * share;
-        total.backward();
+        // Each network (the model's and its companion's) gets its own loss, as if trained alone on these batches;
+        // the reported loss and accuracy are the averaged prediction's.
+        var (memberLogits, memberWeights) = model.ForwardMembers(ids);
+        Tensor? total = null;
+        for (int m = 0; m < memberLogits.Length; m++)
+        {
+            var memberLoss = nn.functional.cross_entropy(memberLogits[m], target, classWeights, reduction: nn.Reduction.None,
+                label_smoothing: options.LabelSmoothing).sum() / normaliser;
+            if (model.Regularizer(memberWeights[m]) is { } regularizer) memberLoss = memberLoss + regularizer * share;
+            total = total is null ? memberLoss : total + memberLoss;
+        }
+        total!.backward();
+        using var noGrad = no_grad();
+        var logits = memberLogits.Length == 1 ? memberLogits[0]
+            : stack(memberLogits.Select(l => l.log_softmax(-1)).ToArray(), 0).logsumexp(0);
+        var loss = memberLogits.Length == 1 ? total
+            : nn.functional.nll_loss(logits - Math.Log(memberLogits.Length), target, classWeights, reduction: nn.Reduction.Sum) / normaliser;
         return (loss.item<float>(), logits.argmax(-1).eq(target).sum().item<long>());
     }
 

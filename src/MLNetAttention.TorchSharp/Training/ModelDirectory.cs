@@ -49,6 +49,12 @@ internal static class ModelDirectory
     /// </summary>
     public const int CompactFormatVersion = 2;
 
+    /// <summary>
+    /// The format version of a classifier with a companion network: versions that read only formats 1 and 2 would
+    /// build the first network alone and score with it, so they must refuse it.
+    /// </summary>
+    public const int CompanionFormatVersion = 3;
+
     // What a model directory may hold; saving replaces the whole directory, so anything else there is refused.
     private static readonly string[] OwnedEntries = [ManifestFile, VocabularyFile, WeightsFile, OnnxFile, CheckpointDirectory];
 

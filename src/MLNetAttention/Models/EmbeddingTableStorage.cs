@@ -1,10 +1,10 @@
 namespace MLNetAttention.Models;
 
 /// <summary>
-/// How an exported model stores a hashed embedding table (the <c>ngram</c> preset's 4M-bucket bigram table). Rows
-/// no training text touched stay zero, so a compact export keeps only the touched rows and an ONNX
-/// <c>ai.onnx.ml.LabelEncoder</c> maps each bucket to its row (untouched buckets to a zero row). Every form loads in
-/// ONNX Runtime and in ML.NET's OnnxTransformer.
+/// How an exported model stores an embedding table. Rows of the <c>ngram</c> preset's 4M-bucket bigram table that no
+/// training text touched stay zero, so a compact export keeps only the touched rows and an ONNX
+/// <c>ai.onnx.ml.LabelEncoder</c> maps each bucket to its row (untouched buckets to a zero row); the token embedding,
+/// whose rows are all used, can be stored in int8 whole. Every form loads in ONNX Runtime and in ML.NET's OnnxTransformer.
 /// </summary>
 public enum EmbeddingTableStorage
 {
@@ -20,4 +20,10 @@ public enum EmbeddingTableStorage
     /// too: larger than int8 at the same accuracy, and ML.NET's OnnxTransformer refuses float16 initializers.)
     /// </summary>
     TouchedRowsInt8 = 2,
+
+    /// <summary>
+    /// Every row, int8 with one float32 scale per row, looked up by a plain Gather: for tables whose rows are all in use
+    /// (the token embedding), a quarter of the float32 size without a row lookup.
+    /// </summary>
+    Int8 = 3,
 }

@@ -10,7 +10,8 @@ namespace MLNetAttention.Models;
 /// weights. The exporter stores each parameter under its state-dict name, as is or transposed (<c>NAME.T</c>); a
 /// table stored as touched rows (<see cref="EmbeddingTableStorage"/>) is <c>NAME.rows</c>, for int8 also
 /// <c>NAME.scales</c>, and the LabelEncoder whose output is <c>NAME.row_index</c>; it is expanded back to its full
-/// size with untouched rows zero, dequantized exactly as the ONNX graph computes it.
+/// size with untouched rows zero, dequantized exactly as the ONNX graph computes it. A whole table in int8 is
+/// <c>NAME.rows</c> and <c>NAME.scales</c> without a row lookup.
 /// </summary>
 internal sealed class OnnxWeights
 {
@@ -89,6 +90,11 @@ internal sealed class OnnxWeights
             return true;
         }
         if (shape.Count == 2 && TryExpandTable(name, shape[0], (int)shape[1], out values)) return true;
+        if (shape.Count == 2 && Int8Table(name, shape[0], shape[1]) is { } int8Rows)
+        {
+            values = Dequantize(name, int8Rows, shape[0], (int)shape[1]);
+            return true;
+        }
         values = [];
         return false;
     }
@@ -100,13 +106,15 @@ internal sealed class OnnxWeights
     public bool Holds(string name, IReadOnlyList<long> shape) =>
         (_initializers.TryGetValue(name, out var direct) && SameShape(direct, shape))
         || (shape.Count == 2 && _initializers.TryGetValue(name + TransposedSuffix, out var transposed) && SameShape(transposed, [shape[1], shape[0]]))
-        || (shape.Count == 2 && CompactTable(name, shape[1]) is not null);
+        || (shape.Count == 2 && CompactTable(name, shape[1]) is not null)
+        || (shape.Count == 2 && Int8Table(name, shape[0], shape[1]) is not null);
 
     /// <summary>How the table <paramref name="name"/> is stored, or null when the model does not hold it.</summary>
     public EmbeddingTableStorage? TableStorage(string name)
     {
         if (_initializers.ContainsKey(name)) return EmbeddingTableStorage.Dense;
         if (!_initializers.TryGetValue(name + RowsSuffix, out var rows)) return null;
+        if (!_producers.ContainsKey(name + RowIndexSuffix)) return EmbeddingTableStorage.Int8;
         return (DataType)rows.DataType == DataType.Int8 ? EmbeddingTableStorage.TouchedRowsInt8 : EmbeddingTableStorage.TouchedRows;
     }
 
@@ -119,16 +127,7 @@ internal sealed class OnnxWeights
         if (keys is null || rowIds is null || keys.Count != rowIds.Count)
             throw new InvalidDataException($"the row lookup of {name} is damaged (keys and rows differ in number)");
         long rowCount = rowsTensor.Dims[0];
-        var rows = Floats(rowsTensor);
-        if ((DataType)rowsTensor.DataType == DataType.Int8)
-        {
-            if (!_initializers.TryGetValue(name + ScalesSuffix, out var scalesTensor) || scalesTensor.Dims.Count != 1 || scalesTensor.Dims[0] != rowCount)
-                throw new InvalidDataException($"the int8 table {name} has no per-row scales");
-            var scales = Floats(scalesTensor);
-            for (long r = 0; r < rowCount; r++)
-                for (int d = 0; d < dim; d++)
-                    rows[r * dim + d] *= scales[r];
-        }
+        var rows = (DataType)rowsTensor.DataType == DataType.Int8 ? Dequantize(name, rowsTensor, rowCount, dim) : Floats(rowsTensor);
         values = new float[checked(buckets * dim)];
         for (int i = 0; i < keys.Count; i++)
         {
@@ -139,6 +138,26 @@ internal sealed class OnnxWeights
         }
         return true;
     }
+
+    // Int8 rows times their float32 scales, as the graph's Cast and Mul compute them.
+    private float[] Dequantize(string name, TensorProto rowsTensor, long rowCount, int dim)
+    {
+        if (!_initializers.TryGetValue(name + ScalesSuffix, out var scalesTensor) || scalesTensor.Dims.Count != 1 || scalesTensor.Dims[0] != rowCount)
+            throw new InvalidDataException($"the int8 table {name} has no per-row scales");
+        var rows = Floats(rowsTensor);
+        var scales = Floats(scalesTensor);
+        for (long r = 0; r < rowCount; r++)
+            for (int d = 0; d < dim; d++)
+                rows[r * dim + d] *= scales[r];
+        return rows;
+    }
+
+    // A whole table in int8 (every row, no row lookup) of the given shape, or null.
+    private TensorProto? Int8Table(string name, long rows, long dim) =>
+        _initializers.TryGetValue(name + RowsSuffix, out var table) && (DataType)table.DataType == DataType.Int8
+        && !_producers.ContainsKey(name + RowIndexSuffix) && SameShape(table, [rows, dim])
+            ? table
+            : null;
 
     // A compact table's rows (width dim) and the LabelEncoder that maps a bucket to one of them, or null.
     private (TensorProto Rows, NodeProto Lookup)? CompactTable(string name, long dim) =>

@@ -81,6 +81,14 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public double DiversityPenalty { get; set; }
 
     /// <summary>
+    /// Weight of the head overlap penalty in the loss (0 = off; only multi-head pooling uses it): the mean squared
+    /// cosine similarity between two heads' weights over the same text. Unlike <see cref="DiversityPenalty"/> it does
+    /// not reward peaked heads for being peaked: heads that are equally flat have a cosine near 1 and are pushed apart,
+    /// heads that already look at different tokens are left alone.
+    /// </summary>
+    public double HeadOverlapPenalty { get; set; }
+
+    /// <summary>
     /// Multi-head pooling: one scoring projection per head instead of the original's one shared projection
     /// (the heads then differ by more than their output row).
     /// </summary>
@@ -126,6 +134,36 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     /// </summary>
     public bool Trigrams { get; set; }
 
+    /// <summary>
+    /// A second network trained beside this one, on the same batches but with its own loss, whose class probabilities
+    /// and weights the model averages with this network's (null = none). It reads the same token ids and pools as this
+    /// network does (its vocabulary, classes, maximum length, pooling, heads and head options are this network's, see
+    /// <see cref="ResolvedCompanion"/>); the rest of its architecture is its own. Networks that see a text differently
+    /// make different mistakes: the <c>ngram</c> preset pairs its bigram network with a convolutional one
+    /// (poetry-dynasty 0.886 and 0.860 alone, 0.893 averaged; docs/benchmarks.md).
+    /// </summary>
+    public TextClassifierOptions? Companion { get; set; }
+
+    /// <summary>
+    /// <see cref="Companion"/> as the model builds it: a copy with this network's vocabulary size, classes, maximum
+    /// length, pooling, heads and multi-head options, so both networks' weights have one shape; null without a companion.
+    /// </summary>
+    public TextClassifierOptions? ResolvedCompanion()
+    {
+        if (Companion is null) return null;
+        var resolved = Companion.Clone();
+        resolved.VocabularySize = VocabularySize;
+        resolved.NumClasses = NumClasses;
+        resolved.MaxLength = MaxLength;
+        resolved.Pooling = Pooling;
+        resolved.Heads = Heads;
+        resolved.SeparateHeadKeys = SeparateHeadKeys;
+        resolved.DiversityPenalty = DiversityPenalty;
+        resolved.HeadOverlapPenalty = HeadOverlapPenalty;
+        resolved.HeadDropout = HeadDropout;
+        return resolved;
+    }
+
     /// <summary>Width of the bigram embeddings before their projection to <see cref="EmbeddingDim"/>.</summary>
     public int BigramDim { get; set; } = 32;
 
@@ -155,6 +193,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(TokenDropout is >= 0 and < 1, nameof(TokenDropout), TokenDropout, "in [0, 1)");
         Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
         Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
+        Require(HeadOverlapPenalty >= 0, nameof(HeadOverlapPenalty), HeadOverlapPenalty, "0 or more");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");
@@ -174,6 +213,18 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
             $"small enough that the embedding table ({VocabularySize:N0} × {EmbeddingDim:N0}) holds at most {ModelLimits.MaxTableValues:N0} values");
         Require((long)BigramBuckets * BigramDim <= ModelLimits.MaxTableValues, nameof(BigramDim), BigramDim,
             $"small enough that the bigram table ({BigramBuckets:N0} × {BigramDim:N0}) holds at most {ModelLimits.MaxTableValues:N0} values");
+        if (ResolvedCompanion() is { } companion)
+        {
+            Require(companion.Companion is null, nameof(Companion), "a network with a companion of its own", "a network without one (one companion per model)");
+            try
+            {
+                companion.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{nameof(Companion)}.{e.Message}", $"{nameof(Companion)}.{e.ParamName}", e);
+            }
+        }
     }
 
     private static void Require(bool condition, string name, object value, string expected)
@@ -182,7 +233,12 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     }
 
     /// <summary>A copy of these options.</summary>
-    public TextClassifierOptions Clone() => (TextClassifierOptions)MemberwiseClone();
+    public TextClassifierOptions Clone()
+    {
+        var copy = (TextClassifierOptions)MemberwiseClone();
+        copy.Companion = Companion?.Clone();
+        return copy;
+    }
 
     // Saved options without the field come from models trained with the legacy hash: keep scoring them with it.
     void IJsonOnDeserializing.OnDeserializing()

@@ -241,6 +241,7 @@ public sealed class CliTests
         Assert.AreEqual(0, training.GetProperty("validationFraction").GetDouble());
         Assert.AreEqual(5, training.GetProperty("epochs").GetInt32());
         Assert.AreEqual(0, json.RootElement.GetProperty("summary").GetProperty("validationCount").GetInt32(), "the preset trains on all the data");
+        Assert.AreEqual("Conv", model.GetProperty("companion").GetProperty("encoder").GetString(), "the preset trains a conv network beside the bigram one");
         // The flags given explicitly win over the preset.
         Assert.AreEqual(20000, model.GetProperty("bigramBuckets").GetInt32());
         Assert.AreEqual(32, model.GetProperty("embeddingDim").GetInt32());
@@ -250,7 +251,7 @@ public sealed class CliTests
 
         // The preset writes the compact layout: one copy of the weights, in model.onnx, with int8 touched rows.
         Assert.IsFalse(File.Exists(Path.Combine(directory, "weights.bin")));
-        Assert.AreEqual(2, json.RootElement.GetProperty("formatVersion").GetInt32());
+        Assert.AreEqual(3, json.RootElement.GetProperty("formatVersion").GetInt32(), "a model with a companion is format 3");
         StringAssert.Contains(error, "model.onnx ");
         // train scored the directory it wrote, so evaluate reads the same accuracy back, from the directory and from
         // an export of it, which keeps the compact table.
@@ -280,6 +281,17 @@ public sealed class CliTests
         (code, _, error) = Run("train", "--preset", "ngram", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--preset applies to --task classify");
+        (code, _, error) = Run("train", "--companion", "conv", "--task", "match", "--data", "sample:couplet-match");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "--companion applies to --task classify");
+
+        // --companion none keeps the bigram network alone: the compact format of one network.
+        (code, _, error) = Run("train", "--preset", "ngram", "--companion", "none", "--data", "sample:poetry-dynasty", "--bigram-buckets", "20000",
+            "--embedding-dim", "32", "--epochs", "1", "--threads", "1", "--out", directory + "-solo");
+        Assert.AreEqual(0, code, error);
+        using var solo = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory + "-solo", "model.json")));
+        Assert.IsFalse(solo.RootElement.GetProperty("model").TryGetProperty("companion", out var none) && none.ValueKind != JsonValueKind.Null);
+        Assert.AreEqual(2, solo.RootElement.GetProperty("formatVersion").GetInt32());
         (code, _, error) = Run("train", "--storage", "compact", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--storage and --max-bigram-rows apply to --task classify");

@@ -77,9 +77,10 @@ public sealed class CompactModelTests
     [TestMethod]
     [DataRow(1)]
     [DataRow(16)]
-    public void MLNetAttentionPoolScoresACompactTrigramModelAsOnnxRuntime(int batchSize)
+    public void MLNetAttentionPoolScoresACompactTrigramModelWithACompanionAsOnnxRuntime(int batchSize)
     {
-        using var classifier = Build(EncoderKind.None, PoolingKind.Attention, bigrams: 997, trigrams: true);
+        using var classifier = Build(EncoderKind.None, PoolingKind.Attention, bigrams: 997, trigrams: true,
+            companion: new TextClassifierOptions { Encoder = EncoderKind.Conv, EmbeddingDim = 10, EncoderDim = 8 });
         string path = Path.Combine(TempDirectory(), "compact.onnx");
         OnnxExporter.Export(classifier, path, OnnxExportOptions.Compact());
         using var onnx = AttentionOnnxModel.Load(path);
@@ -181,6 +182,43 @@ public sealed class CompactModelTests
             Assert.AreEqual(0f, MaxAbsDiff(fromOnnx[i].Probabilities.ToArray(), fromDirectory[i].Probabilities.ToArray()), 1e-5f, "the directory's TorchSharp weights are the ONNX file's, dequantized the same way");
             Assert.AreEqual(0f, MaxAbsDiff(original[i].Probabilities.ToArray(), fromDirectory[i].Probabilities.ToArray()), 2e-2f, "int8 rows stay close to the trained model");
         }
+    }
+
+    [TestMethod]
+    public void Int8TokenTableStaysWithinHalfAStepAndReadsBackAsTheGraphComputesIt()
+    {
+        using var classifier = Build(EncoderKind.Conv, PoolingKind.Attention);
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        byte[] denseBytes = OnnxExporter.ExportToBytes(classifier);
+        byte[] int8Bytes = OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { TokenTable = EmbeddingTableStorage.Int8 });
+        using var dense = new InferenceSession(denseBytes);
+        using var int8 = new InferenceSession(int8Bytes);
+        float probabilityDiff = MaxAbsDiff(RunOnnx(dense, ids).Probabilities, RunOnnx(int8, ids).Probabilities);
+        TestContext.WriteLine($"dense {denseBytes.Length:N0} bytes, int8 tokens {int8Bytes.Length:N0} bytes; max |diff| probabilities {probabilityDiff:E2}");
+        Assert.IsLessThanOrEqualTo(2e-2f, probabilityDiff);
+
+        var table = classifier.Network.named_parameters().Single(p => p.name == "embedding.weight").parameter;
+        var trained = table.data<float>().ToArray();
+        int dim = (int)table.shape[1];
+        var weights = OnnxWeights.FromBytes(int8Bytes);
+        Assert.AreEqual(EmbeddingTableStorage.Int8, weights.TableStorage("embedding.weight"));
+        Assert.IsTrue(weights.TryGet("embedding.weight", table.shape, out var readBack));
+        for (int r = 0; r < trained.Length / dim; r++)
+        {
+            float step = trained.AsSpan(r * dim, dim).ToArray().Max(Math.Abs) / 127f;
+            for (int d = 0; d < dim; d++)
+                Assert.IsLessThanOrEqualTo(step / 2 + 1e-7f, Math.Abs(trained[r * dim + d] - readBack[r * dim + d]), $"row {r}");
+        }
+
+        string directory = Path.Combine(TempDirectory(), "int8-tokens");
+        OnnxExporter.SaveWithOnnx(classifier, directory, new OnnxExportOptions { TokenTable = EmbeddingTableStorage.Int8, WeightsInOnnxOnly = true });
+        using var loaded = AttentionClassifier.Load(directory);
+        Assert.AreEqual(EmbeddingTableStorage.Int8, loaded.TokenTable, "a loaded directory remembers how its tokens were stored");
+        Assert.AreEqual(0f, MaxAbsDiff(RunOnnx(int8, ids).Probabilities, RunTorch(loaded, ids).Probabilities), 1e-5f, "the directory scores as its ONNX file");
+        Assert.AreEqual(int8Bytes.Length, OnnxExporter.ExportToBytes(loaded).Length, 4096, "re-exporting keeps the int8 tokens");
+
+        Assert.ThrowsExactly<ArgumentException>(() => OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { TokenTable = EmbeddingTableStorage.TouchedRows }));
+        Assert.ThrowsExactly<ArgumentException>(() => OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = EmbeddingTableStorage.Int8 }));
     }
 
     [TestMethod]

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML.OnnxRuntime;
+using MLNetAttention.Data;
+using MLNetAttention.Models;
+using MLNetAttention.Onnx;
+using MLNetAttention.Training;
+using static MLNetAttention.Tests.Onnx.OnnxTestModels;
+using static TorchSharp.torch;
+
+namespace MLNetAttention.Tests.Models;
+
+/// <summary>A classifier with a companion network: two networks on the same ids, their predictions and weights averaged.</summary>
+[TestClass]
+public sealed class CompanionTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    // A conv companion beside a bigram network, as the ngram preset pairs them; widths differ from the main network's.
+    private static TextClassifierOptions ConvCompanion() => new() { Encoder = EncoderKind.Conv, EmbeddingDim = 10, EncoderDim = 8, DenseDim = 6 };
+
+    private static AttentionClassifier WithCompanion(PoolingKind pooling = PoolingKind.Attention) =>
+        Build(EncoderKind.None, pooling, bigrams: 997, companion: ConvCompanion());
+
+    [TestMethod]
+    [DataRow(PoolingKind.Attention)]
+    [DataRow(PoolingKind.MultiHead)]
+    public void PredictsTheAverageOfBothNetworksAndIsPaddingInvariant(PoolingKind pooling)
+    {
+        using var classifier = WithCompanion(pooling);
+        var network = classifier.Network;
+        Assert.AreEqual(2, network.Members);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = tensor(PaddedIds(classifier.Tokenizer, Texts));
+        var (logits, weights) = network.forward(ids);
+        var (memberLogits, memberWeights) = network.ForwardMembers(ids);
+
+        var averaged = (memberLogits[0].softmax(-1) + memberLogits[1].softmax(-1)) / 2;
+        Assert.IsTrue(logits.softmax(-1).allclose(averaged, atol: 1e-6), "the prediction is the mean of both networks' probabilities");
+        Assert.IsTrue(weights.allclose((memberWeights[0] + memberWeights[1]) / 2, atol: 1e-6), "the weights are the mean of both networks' weights");
+        Assert.IsFalse(memberLogits[0].softmax(-1).allclose(memberLogits[1].softmax(-1), atol: 1e-3), "two different networks should not agree to the digit");
+        Assert.IsTrue(weights.sum(-1).allclose(ones_like(weights.sum(-1)), atol: 1e-5), "averaged weights still sum to 1 over each text");
+
+        // Attribution methods run the model in two halves; with a companion they must still give the same output.
+        var mask = ids.ne(0L).to(ScalarType.Float32);
+        var (halvesLogits, halvesWeights) = network.FromEmbeddings(network.Embed(ids), mask);
+        Assert.IsTrue(halvesLogits.allclose(logits, atol: 1e-5));
+        Assert.IsTrue(halvesWeights.allclose(weights, atol: 1e-6));
+
+        for (int i = 0; i < Texts.Length; i++)
+        {
+            var alone = tensor(classifier.Tokenizer.EncodeToIds(Texts[i], MaxLength, out _).Select(id => (long)id).ToArray()).unsqueeze(0);
+            var (aloneLogits, _) = network.forward(alone);
+            Assert.IsTrue(aloneLogits.softmax(-1)[0].allclose(logits.softmax(-1)[i], atol: 1e-5), $"padding changed text {i}'s probabilities");
+        }
+    }
+
+    [TestMethod]
+    [DataRow(PoolingKind.Attention, EmbeddingTableStorage.Dense, 1e-5f)]
+    [DataRow(PoolingKind.MultiHead, EmbeddingTableStorage.Dense, 1e-5f)]
+    [DataRow(PoolingKind.Attention, EmbeddingTableStorage.TouchedRowsInt8, 2e-2f)]
+    public void ExportsToOnnxAsTheAverageOfBothNetworks(PoolingKind pooling, EmbeddingTableStorage storage, float tolerance)
+    {
+        using var classifier = WithCompanion(pooling);
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        using var session = new InferenceSession(OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = storage }));
+        var (torchProbabilities, torchWeights) = RunTorch(classifier, ids);
+        var (onnxProbabilities, onnxWeights, shape) = RunOnnx(session, ids);
+        float probabilityDiff = MaxAbsDiff(torchProbabilities, onnxProbabilities), weightDiff = MaxAbsDiff(torchWeights, onnxWeights);
+        TestContext.WriteLine($"{pooling}, {storage}: max |diff| probabilities {probabilityDiff:E2}, weights {weightDiff:E2}");
+        Assert.IsLessThanOrEqualTo(tolerance, probabilityDiff);
+        Assert.IsLessThanOrEqualTo(tolerance, weightDiff);
+        Assert.AreEqual(pooling == PoolingKind.MultiHead ? 3 : 2, shape.Length, "the weights keep the shape of one network's");
+    }
+
+    [TestMethod]
+    public void CompactDirectoryReadsBothNetworksBackAndNeedsTheNewFormat()
+    {
+        using var classifier = WithCompanion();
+        string directory = Path.Combine(TempDirectory(), "companion");
+        OnnxExporter.SaveWithOnnx(classifier, directory, OnnxExportOptions.Compact());
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, AttentionClassifier.ManifestFile)))!;
+        Assert.AreEqual(3, manifest["formatVersion"]!.GetValue<int>(), "versions that would build the first network alone must refuse it");
+        Assert.AreEqual("Conv", manifest["model"]!["companion"]!["encoder"]!.GetValue<string>());
+
+        using var loaded = AttentionClassifier.Load(directory);
+        Assert.AreEqual(2, loaded.Network.Members);
+        using var onnx = AttentionOnnxModel.Load(Path.Combine(directory, OnnxExporter.OnnxFileName));
+        var fromDirectory = loaded.Predict(Texts);
+        var fromOnnx = onnx.Predict(Texts);
+        for (int i = 0; i < Texts.Length; i++)
+        {
+            Assert.AreEqual(fromOnnx[i].Label, fromDirectory[i].Label, Texts[i]);
+            Assert.AreEqual(0f, MaxAbsDiff(fromOnnx[i].Probabilities.ToArray(), fromDirectory[i].Probabilities.ToArray()), 1e-5f);
+            Assert.AreEqual(0f, MaxAbsDiff(fromOnnx[i].Tokens.SelectMany(t => t.Weights).ToArray(), fromDirectory[i].Tokens.SelectMany(t => t.Weights).ToArray()), 1e-5f);
+        }
+    }
+
+    [TestMethod]
+    public void OptionsNameTheCompanionsBadSettingAndRoundTripThroughJson()
+    {
+        var options = new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, Companion = new TextClassifierOptions { Dropout = 1.5 } };
+        var error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
+        StringAssert.StartsWith(error.Message, "Companion.Dropout is 1.5");
+
+        options.Companion = new TextClassifierOptions { Companion = new TextClassifierOptions() };
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "one companion per model");
+
+        options.Companion = new TextClassifierOptions { Encoder = EncoderKind.Conv, EmbeddingDim = 64 };
+        options.Pooling = PoolingKind.MultiHead;
+        options.Validate();
+        var resolved = options.ResolvedCompanion()!;
+        Assert.AreEqual((50, 2, PoolingKind.MultiHead, 64), (resolved.VocabularySize, resolved.NumClasses, resolved.Pooling, resolved.EmbeddingDim),
+            "the companion reads this model's ids and pools as it does, with its own widths");
+        var copy = JsonSerializer.Deserialize<TextClassifierOptions>(JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!;
+        Assert.AreEqual(64, copy.Companion!.EmbeddingDim);
+        Assert.AreNotSame(options.Companion, options.Clone().Companion, "a copy does not share its companion");
+    }
+
+    [TestMethod]
+    public void TrainingTeachesEachNetworkOnItsOwn()
+    {
+        var train = BundledSamples.ReadTexts("poetry-dynasty.train").ToList();
+        var options = AttentionClassifierOptions.Ngram();
+        options.Model.BigramBuckets = 50_000;
+        options.Model.Companion = new TextClassifierOptions { Encoder = EncoderKind.Conv, EmbeddingDim = 32, EncoderDim = 32, DenseDim = 32 };
+        options.Training.Epochs = 2;
+        options.Training.Threads = 1;
+        using var classifier = AttentionClassifier.Train(train, null, options);
+
+        // Each network alone must fit the training texts: neither rides on the other's loss.
+        var sample = train.Take(300).ToList();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        classifier.Network.eval();
+        var ids = tensor(PaddedIds(classifier.Tokenizer, sample.Select(t => t.Text).ToArray()));
+        var target = tensor(sample.Select(t => (long)classifier.Labels.ToList().IndexOf(t.Label)).ToArray());
+        var (memberLogits, _) = classifier.Network.ForwardMembers(ids);
+        var accuracies = memberLogits.Select(l => l.argmax(-1).eq(target).to(ScalarType.Float32).mean().item<float>()).ToArray();
+        TestContext.WriteLine($"training accuracy of each network: {string.Join(", ", accuracies.Select(a => a.ToString("0.000")))}");
+        foreach (float accuracy in accuracies) Assert.IsGreaterThan(0.75f, accuracy);
+    }
+}
