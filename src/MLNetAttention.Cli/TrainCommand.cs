@@ -76,6 +76,7 @@ internal static class TrainCommand
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
         var diversity = new Option<double>("--diversity-penalty") { Description = "Multihead pooling: weight of the diversity penalty ||A A^T - I||^2 that keeps heads apart (0 = off; 0.1 helps heads that come out as copies on small data sets).", DefaultValueFactory = _ => defaults.Model.DiversityPenalty };
+        var overlap = new Option<double>("--head-overlap-penalty") { Description = "Multihead pooling: weight of the penalty on the squared cosine similarity between heads' weights (0 = off); unlike --diversity-penalty it does not push heads to be sharp, only apart.", DefaultValueFactory = _ => defaults.Model.HeadOverlapPenalty };
         var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; 0.3 with --diversity-penalty 0.1 on small data sets).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
@@ -123,7 +124,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -203,6 +204,7 @@ internal static class TrainCommand
             model.Pooling = Given(pooling, model.Pooling);
             model.Heads = Given(heads, model.Heads);
             model.DiversityPenalty = Given(diversity, model.DiversityPenalty);
+            model.HeadOverlapPenalty = Given(overlap, model.HeadOverlapPenalty);
             model.SeparateHeadKeys = Given(separateKeys, model.SeparateHeadKeys);
             model.HeadDropout = Given(headDropout, model.HeadDropout);
             model.EmbeddingDim = Given(embeddingDim, model.EmbeddingDim);

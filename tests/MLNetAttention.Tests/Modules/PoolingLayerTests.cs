@@ -143,6 +143,26 @@ public sealed class PoolingLayerTests
     }
 
     [TestMethod]
+    public void OverlapPenaltyMeasuresHowAlikeHeadsAreWhateverTheirSharpness()
+    {
+        using var scope = NewDisposeScope();
+        var disjoint = tensor(new float[] { 1, 0, 0, 0, 1, 0 }).reshape(1, 2, 3);
+        Assert.AreEqual(0f, MultiHeadAttentionPooling1D.OverlapPenalty(disjoint).item<float>(), 1e-7f);
+        // Copies score 1 whether they are flat or sharp: the Lin penalty would call flat copies worse.
+        Assert.AreEqual(1f, MultiHeadAttentionPooling1D.OverlapPenalty(full(1, 3, 50, 0.02f)).item<float>(), 1e-5f);
+        var sharp = tensor(new float[] { 0.9f, 0.05f, 0.05f }).reshape(1, 1, 3).expand(1, 3, 3).contiguous();
+        Assert.AreEqual(1f, MultiHeadAttentionPooling1D.OverlapPenalty(sharp).item<float>(), 1e-5f);
+
+        // Its gradient moves two nearly flat, nearly equal heads apart.
+        var scores = tensor(new float[] { 0.1f, 0, 0, 0, 0.1f, 0 }).reshape(1, 2, 3).requires_grad_();
+        var penalty = MultiHeadAttentionPooling1D.OverlapPenalty(scores.softmax(-1));
+        penalty.backward();
+        var step = (scores - scores.grad! * 10).detach();
+        Assert.IsLessThan(penalty.item<float>(), MultiHeadAttentionPooling1D.OverlapPenalty(step.softmax(-1)).item<float>());
+        Assert.AreEqual(0f, MultiHeadAttentionPooling1D.OverlapPenalty(full(1, 1, 5, 0.2f)).item<float>(), "one head overlaps with nothing");
+    }
+
+    [TestMethod]
     public void MaxPoolingCreditsTheTokensThatSuppliedTheMaxima()
     {
         using var scope = NewDisposeScope();
