@@ -33,7 +33,7 @@ internal static class ClassifyBenchmark
                 {
                     var options = Presets.Create(presetName, profile, seed, parse.GetValue(epochs), parse.GetValue(threads));
                     Presets.Override(options, sets);
-                    string preset = sets.Length == 0 ? presetName : presetName + "+" + string.Join("+", sets);
+                    string preset = Presets.Label(presetName, sets, profile);
                     var clock = Stopwatch.StartNew();
                     using var classifier = AttentionClassifier.Train(train, null, options);
                     double seconds = clock.Elapsed.TotalSeconds;

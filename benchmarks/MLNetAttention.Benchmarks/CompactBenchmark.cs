@@ -57,7 +57,7 @@ internal static class CompactBenchmark
                     return o;
                 })))];
             var sets = parse.GetValue(overrides) ?? [];
-            string presetName = sets.Length == 0 ? parse.GetValue(preset)! : parse.GetValue(preset)! + "+" + string.Join("+", sets);
+            string presetName = Presets.Label(parse.GetValue(preset)!, sets, profile);
             Console.WriteLine($"# {name}: {train.Count} train / {test.Count} test; preset {presetName}");
             Console.WriteLine("dataset\tpreset\tstorage\tseed\taccuracy\tmacro_f1\tmodel_mb\tonnx_load_s\tdirectory_load_s\ttexts_per_s");
             var rows = new List<(string Storage, double Accuracy, long Bytes)>();

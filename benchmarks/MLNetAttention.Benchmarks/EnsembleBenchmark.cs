@@ -32,7 +32,7 @@ internal static class EnsembleBenchmark
             var (train, test) = DatasetLoader.Load(name);
             var profile = DatasetProfile.For(DatasetLoader.ProfileName(name));
             var sets = parse.GetValue(overrides) ?? [];
-            string presetName = sets.Length == 0 ? parse.GetValue(preset)! : parse.GetValue(preset)! + "+" + string.Join("+", sets);
+            string presetName = string.Join(",", parse.GetValue(preset)!.Split(',').Select(p => Presets.Label(p, sets, profile)));
             var seedList = parse.GetValue(seeds)!.Split(',').Select(long.Parse).ToArray();
             var presetNames = parse.GetValue(preset)!.Split(',');
             int groupSize = presetNames.Length > 1 ? presetNames.Length : parse.GetValue(members) is > 0 and var m ? m : seedList.Length;

@@ -76,14 +76,17 @@ internal static class Presets
         },
     };
 
-    /// <summary>Applies "Section.Property=value" settings (Section: Model, Training or Tokenizer) to <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Applies "Section.Property=value" settings (Section: Model, Training or Tokenizer) to <paramref name="options"/>;
+    /// a property path may go deeper, e.g. Model.Companion.Dropout=0.4.
+    /// </summary>
     public static void Override(AttentionClassifierOptions options, IEnumerable<string> settings)
     {
         foreach (var setting in settings)
         {
             var parts = setting.Split('=', 2);
-            var path = parts[0].Split('.', 2);
-            if (parts.Length != 2 || path.Length != 2)
+            var path = parts[0].Split('.');
+            if (parts.Length != 2 || path.Length < 2)
                 throw new ArgumentException($"'{setting}' is not Section.Property=value (Section: Model, Training or Tokenizer).");
             object target = path[0] switch
             {
@@ -92,8 +95,14 @@ internal static class Presets
                 "Tokenizer" => options.Tokenizer,
                 _ => throw new ArgumentException($"Unknown section '{path[0]}' in '{setting}': use Model, Training or Tokenizer."),
             };
-            var property = target.GetType().GetProperty(path[1])
-                ?? throw new ArgumentException($"{path[0]} has no option '{path[1]}'. Known: {string.Join(", ", target.GetType().GetProperties().Select(p => p.Name))}.");
+            for (int i = 1; i < path.Length - 1; i++)
+            {
+                var step = target.GetType().GetProperty(path[i])
+                    ?? throw new ArgumentException($"{target.GetType().Name} has no option '{path[i]}' (in '{setting}').");
+                target = step.GetValue(target) ?? throw new ArgumentException($"'{string.Join('.', path[..(i + 1)])}' is not set, so '{setting}' has nothing to change.");
+            }
+            var property = target.GetType().GetProperty(path[^1])
+                ?? throw new ArgumentException($"{path[0]} has no option '{path[^1]}'. Known: {string.Join(", ", target.GetType().GetProperties().Select(p => p.Name))}.");
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
             object value = type.IsEnum ? Enum.Parse(type, parts[1], ignoreCase: true)
                 : Convert.ChangeType(parts[1], type, System.Globalization.CultureInfo.InvariantCulture);
@@ -101,11 +110,24 @@ internal static class Presets
         }
     }
 
+    /// <summary>
+    /// The name results record for a preset and its overrides on a dataset: "+companion" marks a configuration that
+    /// trains a companion network, so its rows stay apart from those of the same preset recorded before it had one.
+    /// </summary>
+    public static string Label(string name, IReadOnlyList<string> settings, DatasetProfile profile)
+    {
+        var options = Create(name, profile, seed: 1, epochs: 1, threads: 1);
+        Override(options, settings);
+        string label = options.Model.Companion is not null ? name + "+companion" : name;
+        return settings.Count == 0 ? label : label + "+" + string.Join("+", settings);
+    }
+
     public static AttentionClassifierOptions Create(string name, DatasetProfile profile, long seed, int epochs, int threads)
     {
         if (!All.TryGetValue(name, out var factory))
             throw new ArgumentException($"Unknown preset '{name}'. Known: {string.Join(", ", All.Keys)}.");
-        var options = factory();
+        // The ngram preset depends on the script, as the CLI's --preset ngram does (a conv companion for characters only).
+        var options = name == "ngram" ? AttentionClassifierOptions.Ngram(profile.Mode) : factory();
         // The ngram presets read texts written with spaces to their own (longer) maximum length.
         int maxLength = name.StartsWith("ngram", StringComparison.Ordinal) && profile.Mode == TokenizationMode.Mixed
             ? AttentionClassifierOptions.NgramMixedMaxLength : profile.MaxLength;

@@ -21,7 +21,7 @@ internal enum TrainPreset
 /// <summary>How a classifier's model directory stores its weights (<c>train --storage</c>).</summary>
 internal enum CompanionNetwork
 {
-    /// <summary>The preset's choice: conv for ngram, none otherwise.</summary>
+    /// <summary>The preset's choice: conv for ngram on characters, none otherwise.</summary>
     Auto,
 
     /// <summary>One network.</summary>
@@ -89,7 +89,7 @@ internal static class TrainCommand
             DefaultValueFactory = _ => CompanionNetwork.Auto,
             Description = "auto | none | conv: a second network trained beside the model on the same batches, each with its own loss; the model "
                 + "predicts their averaged probabilities and shows their averaged weights. conv = conv + attention (the default architecture). "
-                + "auto = conv for --preset ngram (more accurate than either network alone), none otherwise.",
+                + "auto = conv for --preset ngram on characters (more accurate than either network alone; on English words the conv network overfits), none otherwise.",
         };
         var trigrams = new Option<bool>("--trigrams") { Description = "Also hash token trigrams into the bigram table (needs --bigram-buckets or --preset ngram)." };
         var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => defaults.Model.BigramDim, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
@@ -219,7 +219,7 @@ internal static class TrainCommand
             model.Companion = parse.GetValue(companion) switch
             {
                 CompanionNetwork.None => null,
-                CompanionNetwork.Conv => model.Companion ?? new TextClassifierOptions { Encoder = EncoderKind.Conv },
+                CompanionNetwork.Conv => model.Companion ?? AttentionClassifierOptions.ConvCompanion(),
                 _ => model.Companion,
             };
             MapTraining(options.Training);
