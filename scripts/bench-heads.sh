@@ -54,3 +54,30 @@ for seed in 1 2 3; do
     $CLI evaluate --model "$d" --data $S | tee "$d.evaluate.txt"
   done
 done
+
+# The head overlap penalty against the demo's earlier recipe, trained and scored through the CLI as the demo trains
+# (benchmarks/results/heads-overlap.tsv: accuracy, divergence from uniform, diversity ratio, heads under 3x erasure).
+overlap=${OVERLAP_RESULTS:-benchmarks/results/heads-overlap.tsv}
+[ -f "$overlap" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\n' > "$overlap"
+for seed in 42 1 2; do
+  for recipe in "single:" "demo-before:--diversity-penalty 0.1 --head-dropout 0.3" "overlap0.01-hd0.3:--head-overlap-penalty 0.01 --head-dropout 0.3" \
+      "overlap0.03:--head-overlap-penalty 0.03" "overlap0.03-hd0.3:--head-overlap-penalty 0.03 --head-dropout 0.3" \
+      "overlap0.03-hd0.5:--head-overlap-penalty 0.03 --head-dropout 0.5" "overlap0.1:--head-overlap-penalty 0.1" \
+      "overlap0.3:--head-overlap-penalty 0.3" "overlap1:--head-overlap-penalty 1"; do
+    name=${recipe%%:*}; flags=${recipe#*:}; d="$OUT/overlap-$name-$seed"
+    pooling="--pooling multihead --heads 4"; [ "$name" = single ] && pooling="--pooling attention"
+    # shellcheck disable=SC2086
+    $CLI train --data $S $pooling --epochs 6 --patience 2 --seed $seed --threads 2 $flags --out "$d" > "$d.train.log" 2>&1
+    $CLI evaluate --model "$d" --data $S --json > "$d.evaluate.json"
+    $CLI faithfulness --model "$d" --data $S --max-examples 800 --importance-examples 0 --json > "$d.faithfulness.json"
+    python3 - "$name" "$seed" "$d" >> "$overlap" <<'PY'
+import json, sys
+name, seed, d = sys.argv[1:]
+metrics = json.load(open(d + ".evaluate.json")); heads = metrics.get("headDiversity") or {}
+report = json.load(open(d + ".faithfulness.json"))
+erasures = [e for key, value in report.items() if key.lower() == "headerasures" for e in value]
+failing = len({e.get("head") for e in erasures if not e.get("holds")})
+print(f"{name}\t{seed}\t{metrics['accuracy']}\t{heads.get('divergenceFromUniform')}\t{heads.get('diversityRatio')}\t{failing}")
+PY
+  done
+done

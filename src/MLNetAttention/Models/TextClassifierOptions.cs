@@ -76,7 +76,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     /// Weight of the multi-head diversity penalty ||A A^T - I||_F^2 of Lin et al. (2017) in the loss (0 = off; only
     /// multi-head pooling uses it). Off by default: on the full data sets the heads differ without it (head diversity
     /// ratio above 2) and 0.1 cost 0.7 to 1.7 points; on a few thousand texts with early stopping the heads can come out
-    /// as flat copies, where 0.1 (with <see cref="HeadDropout"/> 0.3, as the demo trains) helps (docs/benchmarks.md).
+    /// as flat copies; there <see cref="HeadOverlapPenalty"/> 0.03 with <see cref="HeadDropout"/> 0.5 (as the demo trains)
+    /// separates them at one head's accuracy, where this penalty makes every head sharp (docs/benchmarks.md).
     /// </summary>
     public double DiversityPenalty { get; set; }
 
