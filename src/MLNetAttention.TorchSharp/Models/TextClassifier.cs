@@ -133,9 +133,11 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         return (output.forward(hidden), weights);
     }
 
-    // The log of the members' averaged probabilities: softmax of it is that average, and a single member's logits
-    // pass through unchanged.
-    private static Tensor Combine(Tensor[] logits)
+    /// <summary>
+    /// The log of the members' averaged probabilities (softmax of it is that average); a single member's logits pass
+    /// through unchanged.
+    /// </summary>
+    internal static Tensor Combine(Tensor[] logits)
     {
         if (logits.Length == 1) return logits[0].alias();
         using var scope = NewDisposeScope();

@@ -71,14 +71,8 @@ internal sealed class ParameterSet
         var (data, shape) = this[name];
         if (shape.Length != 2) throw new InvalidOperationException($"Parameter {name} has shape [{string.Join(", ", shape)}]; expected a table.");
         int dim = (int)shape[1];
-        if (storage == EmbeddingTableStorage.Int8)
-        {
-            // Every row, so the ids index the int8 rows and their scales directly.
-            var (allRows, allScales) = QuantizeRows(data, dim);
-            var int8Table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Int8, MemoryMarshal.AsBytes(allRows.AsSpan()), shape[0], dim);
-            var rowScales = g.Initializer(name + OnnxWeights.ScalesSuffix, allScales, shape[0]);
-            return g.Mul(g.Cast(g.Gather(int8Table, indices), DataType.Float), g.Unsqueeze(g.Gather(rowScales, indices), -1));
-        }
+        // Every row, so the ids index the int8 rows and their scales directly.
+        if (storage == EmbeddingTableStorage.Int8) return GatherInt8(g, name, data, dim, indices);
         var touched = new List<long>();
         for (long r = 0; r < shape[0]; r++)
             if (data.AsSpan((int)(r * dim), dim).ContainsAnyExcept(0f)) touched.Add(r);
@@ -102,16 +96,22 @@ internal sealed class ParameterSet
             case EmbeddingTableStorage.TouchedRows:
                 return g.Gather(g.Initializer(name + OnnxWeights.RowsSuffix, rows, rowCount, dim), rowIndex);
             case EmbeddingTableStorage.TouchedRowsInt8:
-            {
-                var (quantized, scales) = QuantizeRows(rows, dim);
-                var table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Int8, MemoryMarshal.AsBytes(quantized.AsSpan()), rowCount, dim);
-                var scale = g.Initializer(name + OnnxWeights.ScalesSuffix, scales, rowCount);
-                var values = g.Cast(g.Gather(table, rowIndex), DataType.Float);
-                return g.Mul(values, g.Unsqueeze(g.Gather(scale, rowIndex), -1));
-            }
+                return GatherInt8(g, name, rows, dim, rowIndex);
             default:
                 throw new ArgumentOutOfRangeException(nameof(storage), storage, "Unknown table storage.");
         }
+    }
+
+    // rows (row-major, width dim) as int8 NAME.rows with float32 NAME.scales, looked up by rowIndex and cast back to
+    // float32 times each row's scale.
+    private static string GatherInt8(OnnxGraphBuilder g, string name, float[] rows, int dim, string rowIndex)
+    {
+        long rowCount = rows.Length / dim;
+        var (quantized, scales) = QuantizeRows(rows, dim);
+        var table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Int8, MemoryMarshal.AsBytes(quantized.AsSpan()), rowCount, dim);
+        var scale = g.Initializer(name + OnnxWeights.ScalesSuffix, scales, rowCount);
+        var values = g.Cast(g.Gather(table, rowIndex), DataType.Float);
+        return g.Mul(values, g.Unsqueeze(g.Gather(scale, rowIndex), -1));
     }
 
     /// <summary>Symmetric int8 per row: scale = the row's largest magnitude / 127, value = round(weight / scale).</summary>

@@ -179,21 +179,21 @@ public static class ClassifierTrainer
         var target = LengthBuckets.Labels(train, indices);
         // Each network (the model's and its companion's) gets its own loss, as if trained alone on these batches;
         // the reported loss and accuracy are the averaged prediction's.
+        Tensor Loss(Tensor logits) => nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.None,
+            label_smoothing: options.LabelSmoothing).sum() / normaliser;
         var (memberLogits, memberWeights) = model.ForwardMembers(ids);
+        var memberLosses = memberLogits.Select(Loss).ToArray();
         Tensor? total = null;
         for (int m = 0; m < memberLogits.Length; m++)
         {
-            var memberLoss = nn.functional.cross_entropy(memberLogits[m], target, classWeights, reduction: nn.Reduction.None,
-                label_smoothing: options.LabelSmoothing).sum() / normaliser;
-            if (model.Regularizer(memberWeights[m]) is { } regularizer) memberLoss = memberLoss + regularizer * share;
-            total = total is null ? memberLoss : total + memberLoss;
+            var memberTotal = model.Regularizer(memberWeights[m]) is { } regularizer ? memberLosses[m] + regularizer * share : memberLosses[m];
+            total = total is null ? memberTotal : total + memberTotal;
         }
         total!.backward();
         using var noGrad = no_grad();
-        var logits = memberLogits.Length == 1 ? memberLogits[0]
-            : stack(memberLogits.Select(l => l.log_softmax(-1)).ToArray(), 0).logsumexp(0);
-        var loss = memberLogits.Length == 1 ? total
-            : nn.functional.nll_loss(logits - Math.Log(memberLogits.Length), target, classWeights, reduction: nn.Reduction.Sum) / normaliser;
+        // The log of the averaged probabilities: its cross-entropy is the averaged prediction's (the one network's for one).
+        var logits = TextClassifier.Combine(memberLogits);
+        var loss = memberLogits.Length == 1 ? memberLosses[0] : Loss(logits);
         return (loss.item<float>(), logits.argmax(-1).eq(target).sum().item<long>());
     }
 
