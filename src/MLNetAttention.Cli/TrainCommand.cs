@@ -92,6 +92,7 @@ internal static class TrainCommand
                 + "auto = conv for --preset ngram on characters (more accurate than either network alone; on English words the conv network overfits), none otherwise.",
         };
         var trigrams = new Option<bool>("--trigrams") { Description = "Also hash token trigrams into the bigram table (needs --bigram-buckets or --preset ngram)." };
+        var minNgramTexts = new Option<int>("--min-ngram-texts") { DefaultValueFactory = _ => defaults.Training.MinNgramTexts, Description = "After training, reset the bigram/trigram rows whose n-grams occur in fewer training texts than this (as unseen n-grams; a compact directory leaves them out). 0 or 1 keeps every row; --preset ngram on words uses 2." };
         var bigramDim = new Option<int>("--bigram-dim") { DefaultValueFactory = _ => defaults.Model.BigramDim, Description = "Width of each hashed bigram embedding (projected to --embedding-dim)." };
         var bigramDropout = new Option<double>("--bigram-dropout") { DefaultValueFactory = _ => defaults.Model.BigramDropout, Description = "Dropout on the bigram embeddings." };
         var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => 0, Description = "Share of training tokens replaced by <unk> (word dropout)." };
@@ -125,7 +126,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
             data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
-            trigrams, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
+            trigrams, minNgramTexts, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(() =>
@@ -159,6 +160,7 @@ internal static class TrainCommand
                 training.Seed = Given(seed, training.Seed);
                 training.Threads = Given(threads, training.Threads);
                 training.ResampleNegatives = Given(resampleNegatives, training.ResampleNegatives);
+                training.MinNgramTexts = Given(minNgramTexts, training.MinNgramTexts);
                 if (parse.GetValue(wholeBatches)) training.SplitBatchAcrossThreads = false;
             }
             if (parse.GetValue(task) == "match")
@@ -167,6 +169,8 @@ internal static class TrainCommand
                     throw new UsageException("--preset applies to --task classify; matchers take their options from the flags alone.");
                 if (parse.GetResult(storage) is { Implicit: false } || parse.GetResult(maxBigramRows) is { Implicit: false })
                     throw new UsageException("--storage and --max-bigram-rows apply to --task classify; a matcher directory keeps weights.bin and model.onnx.");
+                if (parse.GetResult(minNgramTexts) is { Implicit: false })
+                    throw new UsageException("--min-ngram-texts applies to --task classify: a matcher has no bigram table.");
                 if (parse.GetResult(companion) is { Implicit: false })
                     throw new UsageException("--companion applies to --task classify; a matcher is one network.");
                 if (parse.GetValue(resume) is not null)
@@ -242,6 +246,8 @@ internal static class TrainCommand
             var summary = classifier.Summary!;
             Console.Error.WriteLine(report.ToString());
             Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} of {summary.TrainCount} training texts truncated");
+            if (summary.RareNgramRowsReset > 0)
+                Console.Error.WriteLine($"{summary.RareNgramRowsReset:N0} n-gram rows reset: their n-grams occur in fewer than {options.Training.MinNgramTexts} training texts");
             if (summary.Interrupted)
             {
                 Console.Error.WriteLine($"interrupted: checkpoint written to {summary.CheckpointDirectory}; continue with --resume {summary.CheckpointDirectory}");

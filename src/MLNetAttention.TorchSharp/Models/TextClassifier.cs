@@ -204,6 +204,58 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         return x + bigrams * Masking.FromIds(ids).unsqueeze(-1);
     }
 
+    /// <summary>
+    /// Resets to zero, in this network and its companion, every bigram (and trigram) row whose n-grams occur in fewer
+    /// than <paramref name="minTexts"/> of <paramref name="texts"/>: such a row then reads as an n-gram never seen,
+    /// which is what it is for nearly every new text, and a compact export leaves it out. Returns the rows reset.
+    /// </summary>
+    /// <param name="texts">The training texts' token ids, as the model reads them (unpadded).</param>
+    /// <param name="minTexts">The fewest texts an n-gram bucket must occur in to keep its row.</param>
+    internal long ForgetRareNgrams(IReadOnlyList<int[]> texts, int minTexts)
+    {
+        long reset = companion?.ForgetRareNgrams(texts, minTexts) ?? 0;
+        if (bigram_embedding is null || minTexts <= 1) return reset;
+        int buckets = Options.BigramBuckets;
+        var textCounts = new int[buckets];
+        // The last text that counted each bucket, so a text repeating an n-gram counts it once.
+        var lastText = new int[buckets];
+        Array.Fill(lastText, -1);
+        for (int t = 0; t < texts.Count; t++)
+            foreach (long bucket in NgramBuckets(texts[t]))
+                if (lastText[bucket] != t) { lastText[bucket] = t; textCounts[bucket]++; }
+        var rare = new List<long>();
+        using (no_grad())
+        {
+            // Rows already zero (never looked up) need no reset; only rare rows that training moved are counted.
+            var moved = bigram_embedding.Weight.ne(0).any(1).data<bool>().ToArray();
+            for (int b = 0; b < buckets; b++)
+                if (moved[b] && textCounts[b] < minTexts) rare.Add(b);
+            if (rare.Count > 0)
+            {
+                using var rows = tensor(rare.ToArray(), dtype: ScalarType.Int64, device: bigram_embedding.Weight.device);
+                bigram_embedding.Weight.index_fill_(0, rows, 0f);
+            }
+        }
+        return reset + rare.Count;
+    }
+
+    // The bucket of each bigram (and trigram) OwnEmbed looks up for ids, in the same arithmetic.
+    private IEnumerable<long> NgramBuckets(int[] ids)
+    {
+        long stride = Options.EffectiveBigramHashStride, buckets = Options.BigramBuckets;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            long next = i + 1 < ids.Length ? ids[i + 1] : 0;
+            long bigram = (ids[i] * stride + next) % buckets;
+            yield return bigram;
+            if (Options.Trigrams)
+            {
+                long afterNext = i + 2 < ids.Length ? ids[i + 2] : 0;
+                yield return (bigram * stride + afterNext) % buckets;
+            }
+        }
+    }
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {

@@ -256,6 +256,9 @@ public sealed class TrainingSummary
     /// <summary>The resumable checkpoint an interrupted run wrote.</summary>
     public string? CheckpointDirectory { get; init; }
 
+    /// <summary>Bigram and trigram rows reset after training as rarer than <see cref="TrainingOptions.MinNgramTexts"/> texts.</summary>
+    public long RareNgramRowsReset { get; init; }
+
     /// <summary>Validation metrics of the best epoch.</summary>
     public ClassificationMetrics? Validation { get; init; }
 

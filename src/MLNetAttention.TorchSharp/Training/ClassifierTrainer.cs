@@ -45,7 +45,7 @@ public static class ClassifierTrainer
         manual_seed(options.Seed);
 
         using var classWeights = options.ClassWeights ? ClassWeightsOf(train, classes) : null;
-        return EpochLoop.Run(model, options,
+        var result = EpochLoop.Run(model, options,
             (optimizer, epoch, rate) => RunEpoch(model, optimizer, train, classWeights, options, epoch, rate, progress, cancellation),
             () => validation is { Count: > 0 } ? Evaluate(model, validation, classWeights) : null,
             progress,
@@ -55,6 +55,10 @@ public static class ClassifierTrainer
                 Checkpoint.Save(checkpointDirectory, model, optimizer, state);
                 state.Result.CheckpointDirectory = checkpointDirectory;
             });
+        // An interrupted run keeps every row: its checkpoint resumes training, and the reset belongs after the last epoch.
+        if (options.MinNgramTexts > 1 && !result.Interrupted)
+            result.RareNgramRowsReset = model.ForgetRareNgrams(train.Ids, options.MinNgramTexts);
+        return result;
     }
 
     /// <summary>Scores <paramref name="data"/> in eval mode: accuracy, macro-F1, loss, per-class scores and the confusion matrix.</summary>

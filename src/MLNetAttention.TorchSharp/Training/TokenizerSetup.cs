@@ -34,6 +34,7 @@ internal static class TokenizerSetup
             StoppedEarly = result.StoppedEarly,
             Interrupted = result.Interrupted,
             CheckpointDirectory = result.CheckpointDirectory,
+            RareNgramRowsReset = result.RareNgramRowsReset,
             History = result.History,
             Validation = best is null || relabel is null ? best : relabel(best),
         };

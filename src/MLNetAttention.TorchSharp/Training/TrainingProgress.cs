@@ -43,6 +43,9 @@ public sealed class TrainingResult
     /// <summary>True when early stopping ended training before the last epoch.</summary>
     public bool StoppedEarly { get; set; }
 
+    /// <summary>Bigram and trigram rows reset after training because their n-grams were rarer than <see cref="TrainingOptions.MinNgramTexts"/>.</summary>
+    public long RareNgramRowsReset { get; set; }
+
     /// <summary>Where the resumable checkpoint was written, if any.</summary>
     public string? CheckpointDirectory { get; set; }
 }

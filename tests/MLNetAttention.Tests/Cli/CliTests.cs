@@ -284,12 +284,17 @@ public sealed class CliTests
         (code, _, error) = Run("train", "--companion", "conv", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--companion applies to --task classify");
+        (code, _, error) = Run("train", "--min-ngram-texts", "2", "--task", "match", "--data", "sample:couplet-match");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "--min-ngram-texts applies to --task classify");
 
         // --companion none keeps the bigram network alone: the compact format of one network.
         (code, _, error) = Run("train", "--preset", "ngram", "--companion", "none", "--data", "sample:poetry-dynasty", "--bigram-buckets", "20000",
-            "--embedding-dim", "32", "--epochs", "1", "--threads", "1", "--out", directory + "-solo");
+            "--embedding-dim", "32", "--epochs", "1", "--threads", "1", "--min-ngram-texts", "2", "--out", directory + "-solo");
         Assert.AreEqual(0, code, error);
+        StringAssert.Matches(error, new System.Text.RegularExpressions.Regex(@"[1-9][\d,]* n-gram rows reset: their n-grams occur in fewer than 2 training texts"));
         using var solo = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory + "-solo", "model.json")));
+        Assert.AreEqual(2, solo.RootElement.GetProperty("training").GetProperty("minNgramTexts").GetInt32());
         Assert.IsFalse(solo.RootElement.GetProperty("model").TryGetProperty("companion", out var none) && none.ValueKind != JsonValueKind.Null);
         Assert.AreEqual(2, solo.RootElement.GetProperty("formatVersion").GetInt32());
         (code, _, error) = Run("train", "--storage", "compact", "--task", "match", "--data", "sample:couplet-match");

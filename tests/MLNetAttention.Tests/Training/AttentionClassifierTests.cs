@@ -42,6 +42,69 @@ public sealed class AttentionClassifierTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void RowsOfNgramsInFewerThanMinNgramTextsAreResetAndTheRestKept(bool trigrams)
+    {
+        var rows = Train.Take(10 * 32).ToList();
+        var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
+        var labels = rows.Select(r => r.Label).Distinct().Order().ToList();
+        var ids = rows.Select(r => tokenizer.EncodeToIds(r.Text, 64, out _)).ToArray();
+        var data = new EncodedExamples(ids, rows.Select(r => labels.IndexOf(r.Label)).ToArray());
+        const int buckets = 50_000;
+        float[] TrainedTable(int minTexts, out TrainingResult result)
+        {
+            manual_seed(3);
+            using var model = new TextClassifier(new TextClassifierOptions
+            {
+                VocabularySize = tokenizer.VocabularySize, NumClasses = labels.Count, MaxLength = 64, Encoder = EncoderKind.None,
+                BigramBuckets = buckets, BigramDim = 4, Trigrams = trigrams,
+            });
+            result = ClassifierTrainer.Train(model, data, null, new TrainingOptions { Epochs = 1, Threads = 1, ValidationFraction = 0, MinNgramTexts = minTexts });
+            var table = model.named_parameters().Single(p => p.name == "bigram_embedding.weight").parameter;
+            return table.data<float>().ToArray();
+        }
+        var kept = TrainedTable(0, out var keptResult);
+        var pruned = TrainedTable(2, out var prunedResult);
+        Assert.AreEqual(0, keptResult.RareNgramRowsReset);
+
+        // Texts per bucket, hashed as the model documents it: (id_t * vocabulary + id_t+1) mod buckets, and for trigrams
+        // (bigram bucket * vocabulary + id_t+2) mod buckets, with 0 past the end.
+        var texts = new int[buckets];
+        foreach (var text in ids)
+        {
+            var seen = new HashSet<long>();
+            for (int t = 0; t < text.Length; t++)
+            {
+                long bigram = (text[t] * (long)tokenizer.VocabularySize + (t + 1 < text.Length ? text[t + 1] : 0)) % buckets;
+                seen.Add(bigram);
+                if (trigrams) seen.Add((bigram * tokenizer.VocabularySize + (t + 2 < text.Length ? text[t + 2] : 0)) % buckets);
+            }
+            foreach (long bucket in seen) texts[bucket]++;
+        }
+        int reset = 0, survived = 0;
+        for (int b = 0; b < buckets; b++)
+        {
+            var before = kept.AsSpan(b * 4, 4);
+            var after = pruned.AsSpan(b * 4, 4);
+            if (texts[b] >= 2)
+            {
+                Assert.IsTrue(after.SequenceEqual(before), $"bucket {b} occurs in {texts[b]} texts and should keep its trained row");
+                if (before.ContainsAnyExcept(0f)) survived++;
+            }
+            else
+            {
+                Assert.IsFalse(after.ContainsAnyExcept(0f), $"bucket {b} occurs in {texts[b]} text(s) and should read as unseen");
+                if (before.ContainsAnyExcept(0f)) reset++;
+            }
+        }
+        Assert.AreEqual(reset, prunedResult.RareNgramRowsReset);
+        Assert.IsGreaterThan(survived, reset, "most n-grams of 320 poems occur once");
+        Assert.IsGreaterThan(100, survived, "n-grams shared by several poems keep their rows");
+        Assert.ThrowsExactly<ArgumentException>(() => new TrainingOptions { MinNgramTexts = -1 }.Validate());
+    }
+
+    [TestMethod]
     [DataRow(true)]
     [DataRow(false)]
     public void FiftyStepsOnTheBundledSampleLowerTheLoss(bool rowSparse)
