@@ -36,10 +36,11 @@ internal static class CompactBenchmark
         var overrides = new Option<string[]>("--set") { Description = "Override an option of the preset, e.g. --set Model.BigramBuckets=1000000 (repeatable).", AllowMultipleArgumentsPerToken = false };
         var maxRows = new Option<string?>("--max-rows") { Description = "Comma-separated row limits: also write touched-int8 keeping only the N largest-norm bigram rows (storage touched-int8-maxN)." };
         var speedRounds = new Option<int>("--speed-rounds") { DefaultValueFactory = _ => 0, Description = "After each seed, score the test split this many more times with every storage's ONNX model in turn and print the median speed (0 = off)." };
+        var keepIn = new Option<string?>("--keep") { Description = "Move each written model directory into this folder as STORAGE-seedN instead of deleting it (to profile or compare them later)." };
         var output = new Option<string?>("--results") { Description = "Append one JSON line per storage and seed to this file." };
         var command = new Command("compact", "Size, accuracy, load time and scoring speed of a preset's model directory in each storage layout.")
         {
-            dataset, preset, seeds, epochs, threads, storages, maxRows, speedRounds, overrides, output,
+            dataset, preset, seeds, epochs, threads, storages, maxRows, speedRounds, overrides, output, keepIn,
         };
         command.SetAction(parse =>
         {
@@ -90,10 +91,10 @@ internal static class CompactBenchmark
                     }
                     finally
                     {
-                        if (!keep) Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+                        if (!keep) Release(directory, parse.GetValue(keepIn), storage, seed);
                     }
                 }
-                if (kept.Count > 0) CompareSpeed(name, seed, kept, test, parse.GetValue(speedRounds));
+                if (kept.Count > 0) CompareSpeed(name, seed, kept, test, parse.GetValue(speedRounds), parse.GetValue(keepIn));
             }
             foreach (var group in rows.GroupBy(r => r.Storage))
             {
@@ -109,14 +110,50 @@ internal static class CompactBenchmark
 
     // Scoring speed of every storage's model.onnx, taking turns round by round so that a slow moment of the machine
     // falls on all of them; the median of the rounds, then the directories are deleted.
-    private static void CompareSpeed(string dataset, long seed, List<(string Storage, string Directory)> kept, List<TextExample> test, int rounds)
+    private static void CompareSpeed(string dataset, long seed, List<(string Storage, string Directory)> kept, List<TextExample> test, int rounds, string? keepIn)
     {
-        var models = kept.Select(k => AttentionOnnxModel.Load(Path.Combine(k.Directory, OnnxExporter.OnnxFileName))).ToArray();
+        try
+        {
+            foreach (var line in MedianSpeeds(kept.Select(k => (k.Storage, Path.Combine(k.Directory, OnnxExporter.OnnxFileName))).ToList(), test, rounds))
+                Console.WriteLine($"# speed {dataset} seed {seed} {line}");
+        }
+        finally
+        {
+            foreach (var (storage, directory) in kept) Release(directory, keepIn, storage, seed);
+        }
+    }
+
+    /// <summary>
+    /// The <c>speed</c> command: scoring speed of existing ONNX files on a dataset's test split, taking turns round by
+    /// round (to compare layouts of one trained model, e.g. directories kept with <c>compact --keep</c>).
+    /// </summary>
+    public static Command CreateSpeed()
+    {
+        var dataset = new Option<string>("--dataset") { Required = true, Description = "poetry-dynasty, imdb, spam, or sample:NAME." };
+        var models = new Option<string[]>("--model") { Required = true, Description = "An .onnx file or a model directory (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 5, Description = "Rounds; each scores the whole test split once with every model in turn." };
+        var command = new Command("speed", "Median scoring speed of ONNX models on a dataset's test split, taking turns round by round.") { dataset, models, rounds };
+        command.SetAction(parse =>
+        {
+            var (_, test) = DatasetLoader.Load(parse.GetValue(dataset)!);
+            var files = parse.GetValue(models)!.Select(m => (m, Directory.Exists(m) ? Path.Combine(m, OnnxExporter.OnnxFileName) : m)).ToList();
+            foreach (var line in MedianSpeeds(files, test, parse.GetValue(rounds)))
+                Console.WriteLine($"# speed {parse.GetValue(dataset)} {line}");
+            return 0;
+        });
+        return command;
+    }
+
+    // "NAME: median N texts/s over R rounds (min, max)" for each model, scoring the test texts in chunks of 64 through
+    // AttentionOnnxModel, the models taking turns so that a slow moment of the machine falls on all of them.
+    private static IEnumerable<string> MedianSpeeds(List<(string Name, string OnnxPath)> files, List<TextExample> test, int rounds)
+    {
+        var models = files.Select(f => AttentionOnnxModel.Load(f.OnnxPath)).ToArray();
         try
         {
             var texts = test.Select(t => t.Text).ToArray();
             foreach (var model in models) model.Predict(texts.Take(64)); // warm-up
-            var speeds = kept.Select(_ => new List<double>()).ToArray();
+            var speeds = files.Select(_ => new List<double>()).ToArray();
             for (int round = 0; round < rounds; round++)
                 for (int m = 0; m < models.Length; m++)
                 {
@@ -124,18 +161,41 @@ internal static class CompactBenchmark
                     foreach (var chunk in texts.Chunk(64)) models[m].Predict(chunk);
                     speeds[m].Add(texts.Length / clock.Elapsed.TotalSeconds);
                 }
+            var lines = new List<string>();
             for (int m = 0; m < models.Length; m++)
             {
                 var sorted = speeds[m].Order().ToArray();
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"# speed {dataset} seed {seed} {kept[m].Storage}: median {sorted[sorted.Length / 2]:0} texts/s over {rounds} rounds (min {sorted[0]:0}, max {sorted[^1]:0})"));
+                lines.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{files[m].Name}: median {sorted[sorted.Length / 2]:0} texts/s over {rounds} rounds (min {sorted[0]:0}, max {sorted[^1]:0})"));
             }
+            return lines;
         }
         finally
         {
             foreach (var model in models) model.Dispose();
-            foreach (var (_, directory) in kept) Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
         }
+    }
+
+    // Deletes a written model directory (and its temporary parent), or moves it into keepIn as STORAGE-seedN.
+    private static void Release(string directory, string? keepIn, string storage, long seed)
+    {
+        if (keepIn is not null && Directory.Exists(directory))
+        {
+            string target = Path.Combine(keepIn, $"{storage}-seed{seed}");
+            Directory.CreateDirectory(keepIn);
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            try
+            {
+                Directory.Move(directory, target);
+            }
+            catch (IOException)
+            {
+                // Another file system: a model directory is flat, so copy its files.
+                Directory.CreateDirectory(target);
+                foreach (string file in Directory.EnumerateFiles(directory)) File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+        Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
     }
 
     private sealed record Measurement(double Accuracy, double MacroF1, long Bytes, double OnnxLoadSeconds, double DirectoryLoadSeconds, double TextsPerSecond);

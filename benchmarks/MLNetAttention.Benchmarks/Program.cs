@@ -5,6 +5,7 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
 {
     ClassifyBenchmark.Create(),
     CompactBenchmark.Create(),
+    CompactBenchmark.CreateSpeed(),
     EnsembleBenchmark.Create(),
     BaselineBenchmark.Create(),
     SizePlotBenchmark.Create(),

@@ -60,8 +60,8 @@ internal sealed class ParameterSet
 
     /// <summary>
     /// Looks up <paramref name="indices"/> in the table parameter <paramref name="name"/> stored as <paramref name="storage"/>:
-    /// a Gather on the whole table, or, for a compact table, a LabelEncoder from bucket to touched row (untouched
-    /// buckets to row 0, all zeros), a Gather on the touched rows and, for int8, the cast back to float32 times the row's
+    /// a Gather on the whole table, or, for a compact table, a row index from bucket to touched row (untouched
+    /// buckets to row 0, all zeros; see RowIndex), a Gather on the touched rows and, for int8, the cast back to float32 times the row's
     /// scale; <see cref="EmbeddingTableStorage.Int8"/> keeps every row in int8 with its scale, gathered directly.
     /// <paramref name="maxRows"/> &gt; 0 keeps at most that many touched rows, the largest by L2 norm.
     /// </summary>
@@ -87,10 +87,7 @@ internal sealed class ParameterSet
         for (int i = 0; i < touched.Count; i++)
             Array.Copy(data, touched[i] * dim, rows, (i + 1L) * dim, dim);
 
-        var rowIds = Enumerable.Range(1, touched.Count).Select(i => (long)i).ToArray();
-        var rowIndex = g.Node("LabelEncoder", [indices],
-            [("keys_int64s", touched.ToArray()), ("values_int64s", rowIds), ("default_int64", 0L)],
-            name: name + OnnxWeights.RowIndexSuffix, domain: OnnxWeights.MlDomain);
+        var rowIndex = RowIndex(g, name, indices, touched, shape[0]);
         switch (storage)
         {
             case EmbeddingTableStorage.TouchedRows:
@@ -102,16 +99,38 @@ internal sealed class ParameterSet
         }
     }
 
-    // rows (row-major, width dim) as int8 NAME.rows with float32 NAME.scales, looked up by rowIndex and cast back to
-    // float32 times each row's scale.
+    // The row of each bucket in indices, from two plain Gathers instead of a hash lookup: a byte per bucket, its rank
+    // among the touched buckets of its block of OnnxWeights.RowIndexBlock (1-based; 0 = untouched), and per block the
+    // touched rows before it. row = (block start + rank) * min(rank, 1), so untouched buckets read the zero row 0.
+    // ONNX Runtime runs LabelEncoder on one thread with a hash probe per id, which made the compact model score
+    // slower than the whole table.
+    private static string RowIndex(OnnxGraphBuilder g, string name, string indices, List<long> touched, long buckets)
+    {
+        const int block = OnnxWeights.RowIndexBlock;
+        var ranks = new byte[buckets];
+        var perBlock = new int[(buckets + block - 1) / block];
+        foreach (long bucket in touched) ranks[bucket] = (byte)++perBlock[bucket / block]; // touched is in ascending order
+        var starts = new long[perBlock.Length];
+        for (long b = 0, before = 0; b < starts.Length; before += perBlock[b], b++) starts[b] = before;
+        var rankTable = g.Initializer(name + OnnxWeights.RowRanksSuffix, DataType.Uint8, ranks, buckets);
+        var startTable = g.Initializer(name + OnnxWeights.BlockStartsSuffix, DataType.Int64, MemoryMarshal.AsBytes(starts.AsSpan()), starts.Length);
+        var rank = g.Cast(g.Gather(rankTable, indices), DataType.Int64);
+        var start = g.Gather(startTable, g.Div(indices, g.Int64Scalar(block)));
+        return g.Node("Mul", [g.Add(start, rank), g.Node("Min", [rank, g.Int64Scalar(1)])], name: name + OnnxWeights.RowIndexSuffix);
+    }
+
+    // rows (row-major, width dim) as int8 NAME.rows with float32 NAME.scales, cast back to float32 times each row's
+    // scale and looked up by rowIndex. The dequantizing Cast and Mul read only initializers, so ONNX Runtime folds them
+    // into one float32 table when the session starts: the file keeps int8, and scoring is a plain Gather (dequantizing
+    // after the Gather cost a Cast and a Mul per token on every call, a quarter of the compact imdb model's time).
     private static string GatherInt8(OnnxGraphBuilder g, string name, float[] rows, int dim, string rowIndex)
     {
         long rowCount = rows.Length / dim;
         var (quantized, scales) = QuantizeRows(rows, dim);
         var table = g.Initializer(name + OnnxWeights.RowsSuffix, DataType.Int8, MemoryMarshal.AsBytes(quantized.AsSpan()), rowCount, dim);
         var scale = g.Initializer(name + OnnxWeights.ScalesSuffix, scales, rowCount);
-        var values = g.Cast(g.Gather(table, rowIndex), DataType.Float);
-        return g.Mul(values, g.Unsqueeze(g.Gather(scale, rowIndex), -1));
+        var dequantized = g.Mul(g.Cast(table, DataType.Float), g.Unsqueeze(scale, -1));
+        return g.Gather(dequantized, rowIndex);
     }
 
     /// <summary>Symmetric int8 per row: scale = the row's largest magnitude / 127, value = round(weight / scale).</summary>

@@ -90,8 +90,8 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(classifier);
         byte[] onnx = ExportToBytes(classifier, options);
-        bool weightsInOnnx = options?.WeightsInOnnxOnly == true && ModelDirectory.CanReadWeightsFrom(onnx, classifier.Network);
-        classifier.Save(directory, staging => Write(Path.Combine(staging, OnnxFileName), onnx), weightsInOnnx);
+        int weightsInOnnxFormat = options?.WeightsInOnnxOnly == true ? ModelDirectory.WeightsInOnnxFormat(onnx, classifier.Network) : 0;
+        classifier.Save(directory, staging => Write(Path.Combine(staging, OnnxFileName), onnx), weightsInOnnxFormat);
     }
 
     /// <summary>Saves <paramref name="matcher"/> with model.onnx inside, as <see cref="SaveWithOnnx(AttentionClassifier, string, OnnxExportOptions?)"/>.</summary>

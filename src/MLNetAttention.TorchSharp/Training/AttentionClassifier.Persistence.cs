@@ -9,10 +9,10 @@ public sealed partial class AttentionClassifier
 
     /// <summary>
     /// The newest model-directory format this library reads: 1 = weights.bin beside model.onnx, 2 = the compact layout,
-    /// weights in model.onnx only, 3 = a classifier with a companion network. Directories are written in the oldest
-    /// version that holds them.
+    /// weights in model.onnx only, 3 = a classifier with a companion network, 4 = compact tables whose row index is a
+    /// rank per bucket. Directories are written in the oldest version that holds them.
     /// </summary>
-    public const int FormatVersion = ModelDirectory.CompanionFormatVersion;
+    public const int FormatVersion = ModelDirectory.RankedIndexFormatVersion;
 
     // The state-dict name of TextClassifier's hashed-bigram table.
     private const string BigramTableName = "bigram_embedding.weight";
@@ -45,7 +45,7 @@ public sealed partial class AttentionClassifier
     /// <exception cref="IOException">The directory cannot take a model; the message says why.</exception>
     public static void CheckSaveTarget(string directory) => ModelDirectory.CheckTarget(directory);
 
-    internal void Save(string directory, Action<string>? alsoWrite, bool weightsInOnnx = false) =>
+    internal void Save(string directory, Action<string>? alsoWrite, int weightsInOnnxFormat = 0) =>
         ModelDirectory.Save(directory, Tokenizer, Network, new ModelManifest<TextClassifierOptions>
         {
             Format = FormatName,
@@ -56,7 +56,7 @@ public sealed partial class AttentionClassifier
             Model = Network.Options,
             Training = TrainingOptions,
             Summary = Summary,
-        }, alsoWrite, weightsInOnnx);
+        }, alsoWrite, weightsInOnnxFormat);
 
     /// <summary>Loads a model directory written by <see cref="Save(string)"/>, checking its format, vocabulary and weight shapes.</summary>
     /// <exception cref="ModelLoadException">The directory or a file is missing, damaged, from a newer version or does not match the others.</exception>

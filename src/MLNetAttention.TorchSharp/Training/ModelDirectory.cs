@@ -55,6 +55,12 @@ internal static class ModelDirectory
     /// </summary>
     public const int CompanionFormatVersion = 3;
 
+    /// <summary>
+    /// The format version of a compact directory whose tables find their rows through a rank per bucket rather than a
+    /// LabelEncoder: versions that read formats up to 3 know only the LabelEncoder and must refuse it.
+    /// </summary>
+    public const int RankedIndexFormatVersion = 4;
+
     // What a model directory may hold; saving replaces the whole directory, so anything else there is refused.
     private static readonly string[] OwnedEntries = [ManifestFile, VocabularyFile, WeightsFile, OnnxFile, CheckpointDirectory];
 
@@ -83,19 +89,21 @@ internal static class ModelDirectory
     /// adds (the ONNX export) and last <paramref name="manifest"/> with every file's hash and the versions.
     /// </summary>
     /// <remarks>
-    /// With <paramref name="weightsInOnnx"/>, <paramref name="alsoWrite"/> must write model.onnx holding every parameter
-    /// (<see cref="OnnxWeights"/> reads them back); weights.bin is left out and the manifest says format version 2.
+    /// With <paramref name="weightsInOnnxFormat"/> &gt; 0 (from <see cref="WeightsInOnnxFormat"/>), <paramref name="alsoWrite"/>
+    /// must write model.onnx holding every parameter (<see cref="OnnxWeights"/> reads them back); weights.bin is left out
+    /// and the manifest says at least that format version.
     /// </remarks>
     public static void Save<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
-        ModelManifest<TOptions> manifest, Action<string>? alsoWrite = null, bool weightsInOnnx = false) where TOptions : new()
+        ModelManifest<TOptions> manifest, Action<string>? alsoWrite = null, int weightsInOnnxFormat = 0) where TOptions : new()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        AtomicDirectory.Replace(directory, OwnedEntries, staging => WriteFiles(staging, tokenizer, network, manifest, alsoWrite, weightsInOnnx));
+        AtomicDirectory.Replace(directory, OwnedEntries, staging => WriteFiles(staging, tokenizer, network, manifest, alsoWrite, weightsInOnnxFormat));
     }
 
     private static void WriteFiles<TOptions>(string directory, AttentionTokenizer tokenizer, torch.nn.Module network,
-        ModelManifest<TOptions> manifest, Action<string>? alsoWrite, bool weightsInOnnx) where TOptions : new()
+        ModelManifest<TOptions> manifest, Action<string>? alsoWrite, int weightsInOnnxFormat) where TOptions : new()
     {
+        bool weightsInOnnx = weightsInOnnxFormat > 0;
         string vocabularyPath = Path.Combine(directory, VocabularyFile);
         string weightsPath = Path.Combine(directory, WeightsFile);
         AtomicFile.Write(vocabularyPath, tokenizer.Save);
@@ -112,7 +120,7 @@ internal static class ModelDirectory
         {
             if (manifest.OnnxSha256 is null) throw new InvalidOperationException("The weights were to travel in model.onnx, but none was written.");
             manifest.WeightsIn = OnnxFile;
-            manifest.FormatVersion = Math.Max(manifest.FormatVersion, CompactFormatVersion);
+            manifest.FormatVersion = Math.Max(manifest.FormatVersion, weightsInOnnxFormat);
         }
         AtomicFile.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(manifest, manifest.GetType(), ModelJson.Options));
     }
@@ -236,13 +244,17 @@ internal static class ModelDirectory
         return network;
     }
 
-    /// <summary>Whether every parameter of <paramref name="network"/> can be read back from the exported <paramref name="onnx"/>.</summary>
-    public static bool CanReadWeightsFrom(byte[] onnx, torch.nn.Module network)
+    /// <summary>
+    /// The format version a directory needs to keep its weights in the exported <paramref name="onnx"/> only
+    /// (<see cref="CompactFormatVersion"/> or, with a ranked row index, <see cref="RankedIndexFormatVersion"/>), or 0 when
+    /// some parameter of <paramref name="network"/> cannot be read back from it.
+    /// </summary>
+    public static int WeightsInOnnxFormat(byte[] onnx, torch.nn.Module network)
     {
         var weights = OnnxWeights.FromBytes(onnx);
         foreach (var (name, tensor) in network.state_dict())
-            if (!weights.Holds(name, tensor.shape)) return false;
-        return true;
+            if (!weights.Holds(name, tensor.shape)) return 0;
+        return weights.HasRankedRowIndex ? RankedIndexFormatVersion : CompactFormatVersion;
     }
 
     /// <summary>Writes a module's weights; Module.save(Stream) would close the stream the atomic writer still flushes.</summary>

@@ -9,7 +9,8 @@ namespace MLNetAttention.Models;
 /// Reads a network's parameters back out of an exported ONNX model, so a model directory can keep one copy of its
 /// weights. The exporter stores each parameter under its state-dict name, as is or transposed (<c>NAME.T</c>); a
 /// table stored as touched rows (<see cref="EmbeddingTableStorage"/>) is <c>NAME.rows</c>, for int8 also
-/// <c>NAME.scales</c>, and the LabelEncoder whose output is <c>NAME.row_index</c>; it is expanded back to its full
+/// <c>NAME.scales</c>, and the row index <c>NAME.row_index</c>: computed from <c>NAME.row_ranks</c> and
+/// <c>NAME.block_starts</c>, or, in files of earlier versions, a LabelEncoder's output; it is expanded back to its full
 /// size with untouched rows zero, dequantized exactly as the ONNX graph computes it. A whole table in int8 is
 /// <c>NAME.rows</c> and <c>NAME.scales</c> without a row lookup.
 /// </summary>
@@ -27,7 +28,16 @@ internal sealed class OnnxWeights
     /// <summary>Suffix of the LabelEncoder output that maps a bucket to its row of a compact table.</summary>
     public const string RowIndexSuffix = ".row_index";
 
-    /// <summary>The operator domain of LabelEncoder.</summary>
+    /// <summary>Suffix of a compact table's uint8 rank of each bucket within its block (0 = untouched).</summary>
+    public const string RowRanksSuffix = ".row_ranks";
+
+    /// <summary>Suffix of a compact table's int64 count of touched rows before each block of buckets.</summary>
+    public const string BlockStartsSuffix = ".block_starts";
+
+    /// <summary>Buckets per block of the row index: at most this many touched buckets share a block, so a rank fits a byte.</summary>
+    public const int RowIndexBlock = 128;
+
+    /// <summary>The operator domain of LabelEncoder (the row lookup of compact tables written by earlier versions).</summary>
     public const string MlDomain = "ai.onnx.ml";
 
     private readonly Dictionary<string, TensorProto> _initializers = new(StringComparer.Ordinal);
@@ -109,6 +119,9 @@ internal sealed class OnnxWeights
         || (shape.Count == 2 && CompactTable(name, shape[1]) is not null)
         || (shape.Count == 2 && Int8Table(name, shape[0], shape[1]) is not null);
 
+    /// <summary>Whether some compact table finds its rows through a rank per bucket (files of this version) rather than a LabelEncoder.</summary>
+    public bool HasRankedRowIndex => _initializers.Keys.Any(k => k.EndsWith(RowRanksSuffix, StringComparison.Ordinal));
+
     /// <summary>How the table <paramref name="name"/> is stored, or null when the model does not hold it.</summary>
     public EmbeddingTableStorage? TableStorage(string name)
     {
@@ -122,6 +135,7 @@ internal sealed class OnnxWeights
     {
         values = [];
         if (CompactTable(name, dim) is not var (rowsTensor, lookup)) return false;
+        if (lookup.OpType != "LabelEncoder") return TryExpandRanked(name, rowsTensor, buckets, dim, out values);
         var keys = lookup.Attribute.FirstOrDefault(a => a.Name == "keys_int64s")?.Ints;
         var rowIds = lookup.Attribute.FirstOrDefault(a => a.Name == "values_int64s")?.Ints;
         if (keys is null || rowIds is null || keys.Count != rowIds.Count)
@@ -134,6 +148,33 @@ internal sealed class OnnxWeights
             long bucket = keys[i], row = rowIds[i];
             if (bucket < 0 || bucket >= buckets || row < 0 || row >= rowCount)
                 throw new InvalidDataException($"the row lookup of {name} maps bucket {bucket} to row {row}, outside the table ({buckets} buckets, {rowCount} rows)");
+            Array.Copy(rows, row * dim, values, bucket * dim, dim);
+        }
+        return true;
+    }
+
+    // A compact table whose row index is a rank per bucket plus a start per block (ModuleGraphs' RowIndex).
+    private bool TryExpandRanked(string name, TensorProto rowsTensor, long buckets, int dim, out float[] values)
+    {
+        values = [];
+        if (!_initializers.TryGetValue(name + RowRanksSuffix, out var ranksTensor) || !_initializers.TryGetValue(name + BlockStartsSuffix, out var startsTensor))
+            throw new InvalidDataException($"the row index of {name} is damaged (its ranks or block starts are missing)");
+        if (!SameShape(ranksTensor, [buckets])) return false; // a table of another size
+        var ranks = ranksTensor.RawData.Span;
+        long blocks = (buckets + RowIndexBlock - 1) / RowIndexBlock;
+        if ((DataType)ranksTensor.DataType != DataType.Uint8 || ranks.Length != buckets
+            || (DataType)startsTensor.DataType != DataType.Int64 || !SameShape(startsTensor, [blocks]) || startsTensor.RawData.Length != blocks * sizeof(long))
+            throw new InvalidDataException($"the row index of {name} is damaged (ranks or block starts of the wrong type or size)");
+        var starts = MemoryMarshal.Cast<byte, long>(startsTensor.RawData.Span);
+        long rowCount = rowsTensor.Dims[0];
+        var rows = (DataType)rowsTensor.DataType == DataType.Int8 ? Dequantize(name, rowsTensor, rowCount, dim) : Floats(rowsTensor);
+        values = new float[checked(buckets * dim)];
+        for (long bucket = 0; bucket < buckets; bucket++)
+        {
+            if (ranks[(int)bucket] == 0) continue;
+            long row = starts[(int)(bucket / RowIndexBlock)] + ranks[(int)bucket];
+            if (row < 1 || row >= rowCount)
+                throw new InvalidDataException($"the row index of {name} maps bucket {bucket} to row {row}, outside the table ({rowCount} rows)");
             Array.Copy(rows, row * dim, values, bucket * dim, dim);
         }
         return true;
@@ -159,10 +200,12 @@ internal sealed class OnnxWeights
             ? table
             : null;
 
-    // A compact table's rows (width dim) and the LabelEncoder that maps a bucket to one of them, or null.
+    // A compact table's rows (width dim) and the node whose output is the row of each bucket (a LabelEncoder in files
+    // of earlier versions, else the end of the rank lookup), or null.
     private (TensorProto Rows, NodeProto Lookup)? CompactTable(string name, long dim) =>
         _initializers.TryGetValue(name + RowsSuffix, out var rows) && rows.Dims.Count == 2 && rows.Dims[1] == dim
-        && _producers.TryGetValue(name + RowIndexSuffix, out var lookup) && lookup.OpType == "LabelEncoder"
+        && _producers.TryGetValue(name + RowIndexSuffix, out var lookup)
+        && (lookup.OpType == "LabelEncoder" || _initializers.ContainsKey(name + RowRanksSuffix))
             ? (rows, lookup)
             : null;
 

@@ -251,7 +251,7 @@ public sealed class CliTests
 
         // The preset writes the compact layout: one copy of the weights, in model.onnx, with int8 touched rows.
         Assert.IsFalse(File.Exists(Path.Combine(directory, "weights.bin")));
-        Assert.AreEqual(3, json.RootElement.GetProperty("formatVersion").GetInt32(), "a model with a companion is format 3");
+        Assert.AreEqual(4, json.RootElement.GetProperty("formatVersion").GetInt32(), "a compact model (ranked row index) with a companion is format 4");
         StringAssert.Contains(error, "model.onnx ");
         // train scored the directory it wrote, so evaluate reads the same accuracy back, from the directory and from
         // an export of it, which keeps the compact table.
@@ -296,7 +296,15 @@ public sealed class CliTests
         using var solo = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory + "-solo", "model.json")));
         Assert.AreEqual(2, solo.RootElement.GetProperty("training").GetProperty("minNgramTexts").GetInt32());
         Assert.IsFalse(solo.RootElement.GetProperty("model").TryGetProperty("companion", out var none) && none.ValueKind != JsonValueKind.Null);
-        Assert.AreEqual(2, solo.RootElement.GetProperty("formatVersion").GetInt32());
+        Assert.AreEqual(4, solo.RootElement.GetProperty("formatVersion").GetInt32());
+        // On words the preset hashes trigrams too and drops the rows of n-grams found in one training review.
+        (code, _, error) = Run("train", "--preset", "ngram", "--tokenizer", "mixed", "--data", "sample:imdb", "--bigram-buckets", "20000",
+            "--embedding-dim", "32", "--epochs", "1", "--threads", "1", "--out", directory + "-words");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(error, "n-gram rows reset: their n-grams occur in fewer than 2 training texts");
+        using var words = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory + "-words", "model.json")));
+        Assert.IsTrue(words.RootElement.GetProperty("model").GetProperty("trigrams").GetBoolean());
+        Assert.AreEqual(2, words.RootElement.GetProperty("training").GetProperty("minNgramTexts").GetInt32());
         (code, _, error) = Run("train", "--storage", "compact", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--storage and --max-bigram-rows apply to --task classify");

@@ -11,8 +11,8 @@ using static TorchSharp.torch;
 namespace MLNetAttention.Tests.Onnx;
 
 /// <summary>
-/// The compact layout: only the bigram rows training touched, looked up by a LabelEncoder, in float32 or
-/// and one copy of the weights (model.onnx) in the directory.
+/// The compact layout: only the bigram rows training touched, found through a rank per bucket (a LabelEncoder in
+/// files of earlier versions), in float32 or int8, and one copy of the weights (model.onnx) in the directory.
 /// </summary>
 [TestClass]
 public sealed class CompactModelTests
@@ -117,6 +117,74 @@ public sealed class CompactModelTests
     }
 
     [TestMethod]
+    public void EveryBucketTouchedFillsEachBlockOfTheRowIndex()
+    {
+        // A table trained on every bucket: each block of 128 buckets holds 128 rows, the most a rank byte counts.
+        using var classifier = Build(EncoderKind.None, PoolingKind.Attention, bigrams: 1000);
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        using var dense = new InferenceSession(OnnxExporter.ExportToBytes(classifier));
+        byte[] compactBytes = OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = EmbeddingTableStorage.TouchedRows });
+        using var compact = new InferenceSession(compactBytes);
+        Assert.AreEqual(0f, MaxAbsDiff(RunOnnx(dense, ids).Probabilities, RunOnnx(compact, ids).Probabilities), 1e-6f);
+        var table = classifier.Network.named_parameters().Single(p => p.name == "bigram_embedding.weight").parameter;
+        Assert.IsTrue(OnnxWeights.FromBytes(compactBytes).TryGet("bigram_embedding.weight", table.shape, out var readBack));
+        CollectionAssert.AreEqual(table.data<float>().ToArray(), readBack);
+    }
+
+    [TestMethod]
+    public void CompactFilesOfEarlierVersionsWithALabelEncoderStillLoadAndScoreTheSame()
+    {
+        using var classifier = PartlyTouched(EncoderKind.Conv, PoolingKind.Attention);
+        string directory = Path.Combine(TempDirectory(), "labelencoder");
+        OnnxExporter.SaveWithOnnx(classifier, directory, OnnxExportOptions.Compact());
+        string onnxPath = Path.Combine(directory, OnnxExporter.OnnxFileName);
+        using var current = AttentionOnnxModel.Load(onnxPath);
+        var expected = current.Predict(Texts);
+
+        // Rewrite the bigram row index as earlier versions wrote it: one LabelEncoder from touched bucket to row.
+        const string table = "bigram_embedding.weight";
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnxPath));
+        var graph = model.Graph;
+        var ranks = graph.Initializer.Single(t => t.Name == table + OnnxWeights.RowRanksSuffix);
+        var starts = graph.Initializer.Single(t => t.Name == table + OnnxWeights.BlockStartsSuffix);
+        var rankBytes = ranks.RawData.ToByteArray();
+        var startValues = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(starts.RawData.Span).ToArray();
+        var keys = Enumerable.Range(0, rankBytes.Length).Where(b => rankBytes[b] != 0).Select(b => (long)b).ToArray();
+        var rows = keys.Select(b => startValues[b / OnnxWeights.RowIndexBlock] + rankBytes[b]).ToArray();
+        var lookup = graph.Node.Single(n => n.Output.Contains(table + OnnxWeights.RowIndexSuffix));
+        // The buckets feed the Gather on the ranks; the LabelEncoder takes them directly.
+        string buckets = graph.Node.Single(n => n.OpType == "Gather" && n.Input[0] == ranks.Name).Input[1];
+        var encoder = new global::Onnx.NodeProto { OpType = "LabelEncoder", Domain = OnnxWeights.MlDomain, Name = "legacy_row_index" };
+        encoder.Input.Add(buckets);
+        encoder.Output.Add(table + OnnxWeights.RowIndexSuffix);
+        encoder.Attribute.Add(new global::Onnx.AttributeProto { Name = "keys_int64s", Type = global::Onnx.AttributeProto.Types.AttributeType.Ints, Ints = { keys } });
+        encoder.Attribute.Add(new global::Onnx.AttributeProto { Name = "values_int64s", Type = global::Onnx.AttributeProto.Types.AttributeType.Ints, Ints = { rows } });
+        encoder.Attribute.Add(new global::Onnx.AttributeProto { Name = "default_int64", Type = global::Onnx.AttributeProto.Types.AttributeType.Int, I = 0 });
+        graph.Node.Insert(graph.Node.IndexOf(lookup), encoder);
+        graph.Node.Remove(lookup);
+        // Then the rank arithmetic that fed it, now read by nothing.
+        while (graph.Node.FirstOrDefault(n => !n.Output.Any(o => graph.Output.Any(g => g.Name == o) || graph.Node.Any(m => m.Input.Contains(o)))) is { } dead)
+            graph.Node.Remove(dead);
+        graph.Initializer.Remove(ranks);
+        graph.Initializer.Remove(starts);
+        model.OpsetImport.Add(new global::Onnx.OperatorSetIdProto { Domain = OnnxWeights.MlDomain, Version = 2 });
+        string legacyPath = Path.Combine(TempDirectory(), "legacy.onnx");
+        File.WriteAllBytes(legacyPath, Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        var legacyWeights = OnnxWeights.Read(legacyPath);
+        Assert.IsFalse(legacyWeights.HasRankedRowIndex);
+        Assert.AreEqual(EmbeddingTableStorage.TouchedRowsInt8, legacyWeights.TableStorage(table));
+        var shape = classifier.Network.named_parameters().Single(p => p.name == table).parameter.shape;
+        Assert.IsTrue(legacyWeights.TryGet(table, shape, out var legacyTable));
+        Assert.IsTrue(OnnxWeights.Read(onnxPath).TryGet(table, shape, out var currentTable));
+        CollectionAssert.AreEqual(currentTable, legacyTable, "both row indexes expand to the same table");
+        using var legacy = AttentionOnnxModel.Load(legacyPath);
+        var scored = legacy.Predict(Texts);
+        for (int i = 0; i < Texts.Length; i++)
+            Assert.AreEqual(0f, MaxAbsDiff(expected[i].Probabilities.ToArray(), scored[i].Probabilities.ToArray()), 1e-6f, Texts[i]);
+    }
+
+    [TestMethod]
     public void UntouchedBucketsLookUpTheZeroRow()
     {
         // Every row zero but one: only texts with that bigram move away from the bigram-free model.
@@ -162,7 +230,7 @@ public sealed class CompactModelTests
 
         Assert.IsFalse(File.Exists(Path.Combine(compact, AttentionClassifier.WeightsFile)), "the compact layout keeps no weights.bin");
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(compact, AttentionClassifier.ManifestFile)))!;
-        Assert.AreEqual(2, manifest["formatVersion"]!.GetValue<int>());
+        Assert.AreEqual(4, manifest["formatVersion"]!.GetValue<int>(), "versions that know only the LabelEncoder row lookup must refuse it");
         Assert.AreEqual("model.onnx", manifest["weightsIn"]!.GetValue<string>());
         Assert.AreEqual(1, JsonNode.Parse(File.ReadAllText(Path.Combine(full, AttentionClassifier.ManifestFile)))!["formatVersion"]!.GetValue<int>(),
             "a full directory stays readable by versions that know only format 1");

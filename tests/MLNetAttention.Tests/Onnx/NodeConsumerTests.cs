@@ -46,7 +46,7 @@ public sealed class NodeConsumerTests
     [TestMethod]
     public void NodeScoresACompactTrigramModelLikeDotNet()
     {
-        // The compact layout needs ai.onnx.ml's LabelEncoder, which onnxruntime-node runs too.
+        // The compact layout (uint8 ranks, int8 rows, dequantizing Gathers) runs in onnxruntime-node as in .NET.
         string onnxDirectory = Path.Combine(RepositoryRoot(), "onnx");
         EnsureNodeModules(onnxDirectory);
         using var classifier = Build(EncoderKind.None, PoolingKind.MultiHead, bigrams: 997, trigrams: true);

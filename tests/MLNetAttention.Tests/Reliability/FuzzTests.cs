@@ -113,7 +113,7 @@ public sealed class FuzzTests
     public void DamagedModelFilesLoadAsTheModelOrFailWithModelLoadException(bool compact)
     {
         string original = Path.Combine(Path.GetTempPath(), "mlna-fuzz", Guid.NewGuid().ToString("N"));
-        // The compact layout: no weights.bin, the weights (int8 bigram rows behind a LabelEncoder) read back from model.onnx.
+        // The compact layout: no weights.bin, the weights (int8 bigram rows behind a rank per bucket) read back from model.onnx.
         using (var classifier = OnnxTestModels.Build(compact ? EncoderKind.None : EncoderKind.Conv, PoolingKind.Attention, bigrams: compact ? 997 : 0))
             OnnxExporter.SaveWithOnnx(classifier, original, compact ? OnnxExportOptions.Compact() : null);
         string[] files = compact ? ["model.json", "vocab.json", "model.onnx"] : ["model.json", "vocab.json", "weights.bin", "model.onnx"];
