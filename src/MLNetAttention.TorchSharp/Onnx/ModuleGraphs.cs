@@ -102,8 +102,8 @@ internal sealed class ParameterSet
     // The row of each bucket in indices, from two plain Gathers instead of a hash lookup: a byte per bucket, its rank
     // among the touched buckets of its block of OnnxWeights.RowIndexBlock (1-based; 0 = untouched), and per block the
     // touched rows before it. row = (block start + rank) * min(rank, 1), so untouched buckets read the zero row 0.
-    // ONNX Runtime runs LabelEncoder on one thread with a hash probe per id, which made the compact model score
-    // slower than the whole table.
+    // Standard operators only, and nothing to build when a session starts (earlier versions used ai.onnx.ml's
+    // LabelEncoder: a hash map built at load and probed on one thread).
     private static string RowIndex(OnnxGraphBuilder g, string name, string indices, List<long> touched, long buckets)
     {
         const int block = OnnxWeights.RowIndexBlock;

@@ -183,7 +183,8 @@ public static class OnnxExporter
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxGraphBuilder.Opset });
-        // LabelEncoder (compact tables) with int64 keys and values is ai.onnx.ml version 2.
+        // Only when an ai.onnx.ml operator is in the graph (none since compact tables use a rank index); LabelEncoder
+        // with int64 keys and values is version 2.
         if (graph.Node.Any(n => n.Domain == OnnxWeights.MlDomain))
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxWeights.MlDomain, Version = 2 });
         AddMetadata(model, new Dictionary<string, string>

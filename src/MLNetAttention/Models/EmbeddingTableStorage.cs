@@ -2,8 +2,8 @@ namespace MLNetAttention.Models;
 
 /// <summary>
 /// How an exported model stores an embedding table. Rows of the <c>ngram</c> preset's 4M-bucket bigram table that no
-/// training text touched stay zero, so a compact export keeps only the touched rows and an ONNX
-/// <c>ai.onnx.ml.LabelEncoder</c> maps each bucket to its row (untouched buckets to a zero row); the token embedding,
+/// training text touched stay zero, so a compact export keeps only the touched rows and a row index (a rank per
+/// bucket within its block, two plain Gathers) maps each bucket to its row (untouched buckets to a zero row); the token embedding,
 /// whose rows are all used, can be stored in int8 whole. Every form loads in ONNX Runtime and in ML.NET's OnnxTransformer.
 /// </summary>
 public enum EmbeddingTableStorage

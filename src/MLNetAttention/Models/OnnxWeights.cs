@@ -25,7 +25,7 @@ internal sealed class OnnxWeights
     /// <summary>Suffix of an int8 compact table's per-row scales (float32).</summary>
     public const string ScalesSuffix = ".scales";
 
-    /// <summary>Suffix of the LabelEncoder output that maps a bucket to its row of a compact table.</summary>
+    /// <summary>Suffix of the value that holds each bucket's row of a compact table (the row index's last node).</summary>
     public const string RowIndexSuffix = ".row_index";
 
     /// <summary>Suffix of a compact table's uint8 rank of each bucket within its block (0 = untouched).</summary>
