@@ -11,6 +11,9 @@ namespace MLNetAttention.Faithfulness;
 /// </summary>
 public static class UniformTwin
 {
+    // Where TextClassifier registers its companion network's parameters.
+    private const string CompanionPrefix = "companion.";
+
     /// <summary>Builds the uniform-weights twin of <paramref name="network"/>, in eval mode. The caller disposes it.</summary>
     /// <param name="network">A trained classifier network (left unchanged).</param>
     public static TextClassifier Create(TextClassifier network)
@@ -25,14 +28,18 @@ public static class UniformTwin
         try
         {
             using var scope = NewDisposeScope();
+            // A companion network's parameters sit under "companion."; it pools the same way and gets the same treatment.
+            var networks = new List<(string Prefix, TextClassifierOptions Options)> { ("", network.Options) };
+            if (network.Options.ResolvedCompanion() is { } companion) networks.Add((CompanionPrefix, companion));
             var state = network.state_dict()
-                .Where(p => !p.Key.StartsWith("pooling.", StringComparison.Ordinal))
+                .Where(p => !networks.Any(n => p.Key.StartsWith(n.Prefix + "pooling.", StringComparison.Ordinal)))
                 .ToDictionary(p => p.Key, p => p.Value);
-            if (network.Options.Pooling == PoolingKind.MultiHead)
+            foreach (var (prefix, pooled) in networks.Where(n => n.Options.Pooling == PoolingKind.MultiHead))
             {
-                var dense = state["dense.weight"];
-                int heads = network.Options.Heads, width = network.Options.PooledInputDim;
-                state["dense.weight"] = dense.reshape(dense.shape[0], heads, width).sum(1);
+                // The layer that reads the pooled vector: the dense layer, or the output with a linear read-out.
+                string key = prefix + (pooled.DenseDim > 0 ? "dense.weight" : "output.weight");
+                var reader = state[key];
+                state[key] = reader.reshape(reader.shape[0], pooled.Heads, pooled.PooledInputDim).sum(1);
             }
             using (no_grad()) twin.load_state_dict(state, strict: true);
             twin.eval();

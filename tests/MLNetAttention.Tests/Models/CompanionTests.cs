@@ -75,6 +75,39 @@ public sealed class CompanionTests
     }
 
     [TestMethod]
+    [DataRow(PoolingKind.Attention, 10)]
+    [DataRow(PoolingKind.MultiHead, 10)]
+    [DataRow(PoolingKind.MultiHead, 0)]
+    public void TheUniformTwinMeanPoolsBothNetworksAndKeepsEverythingElse(PoolingKind pooling, int denseDim)
+    {
+        using var classifier = Build(EncoderKind.None, pooling, bigrams: 997, denseDim: denseDim, companion: ConvCompanion());
+        var network = classifier.Network;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = tensor(PaddedIds(classifier.Tokenizer, Texts));
+        var lengths = ids.ne(0L).sum(1).data<long>().ToArray();
+
+        using var twin = MLNetAttention.Faithfulness.UniformTwin.Create(network);
+        var (logits, weights) = twin.forward(ids);
+        Assert.AreEqual(2, twin.Members, "the twin keeps the companion");
+        var w = weights.data<float>().ToArray();
+        int length = (int)weights.shape[^1];
+        for (int r = 0; r < Texts.Length; r++)
+            for (int t = 0; t < length; t++)
+                Assert.AreEqual(t < lengths[r] ? 1f / lengths[r] : 0f, w[r * length + t], 1e-6f, $"text {r}, token {t}");
+
+        // The attention scorers of both networks no longer matter; the companion's read-out still does.
+        foreach (var (name, parameter) in network.named_parameters().Where(p => p.name.Contains("pooling.")))
+            parameter.add_(1f);
+        using (var scorersMoved = MLNetAttention.Faithfulness.UniformTwin.Create(network))
+            Assert.IsTrue(scorersMoved.forward(ids).Logits.allclose(logits, atol: 1e-6), "the twin ignores the attention scorers");
+        // One class's bias only: a shift of every logit would leave the probabilities as they were.
+        network.named_parameters().Single(p => p.name == "companion.output.bias").parameter[0].add_(1f);
+        using (var readOutMoved = MLNetAttention.Faithfulness.UniformTwin.Create(network))
+            Assert.IsFalse(readOutMoved.forward(ids).Logits.allclose(logits, atol: 1e-4), "the twin keeps the companion's own parameters");
+    }
+
+    [TestMethod]
     public void CompactDirectoryReadsBothNetworksBackAndNeedsTheNewFormat()
     {
         using var classifier = WithCompanion();
