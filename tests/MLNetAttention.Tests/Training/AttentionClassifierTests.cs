@@ -19,13 +19,20 @@ public sealed class AttentionClassifierTests
         Training = new TrainingOptions { Epochs = epochs, Threads = 1, ValidationFraction = 0.1 },
     };
 
+    // The first count training poems, a character vocabulary trained on them (tokens seen twice), and their ids.
+    private static (AttentionTokenizer Tokenizer, List<string> Labels, EncodedExamples Data) Encode(int count, int maxLength)
+    {
+        var rows = Train.Take(count).ToList();
+        var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
+        var labels = rows.Select(r => r.Label).Distinct().Order().ToList();
+        var data = new EncodedExamples(rows.Select(r => tokenizer.EncodeToIds(r.Text, maxLength, out _)).ToArray(), rows.Select(r => labels.IndexOf(r.Label)).ToArray());
+        return (tokenizer, labels, data);
+    }
+
     [TestMethod]
     public void LabelSmoothingMakesTheTrainedModelLessConfident()
     {
-        var rows = Train.Take(40 * 32).ToList();
-        var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
-        var labels = rows.Select(r => r.Label).Distinct().Order().ToList();
-        var data = new EncodedExamples(rows.Select(r => tokenizer.EncodeToIds(r.Text, 128, out _)).ToArray(), rows.Select(r => labels.IndexOf(r.Label)).ToArray());
+        var (tokenizer, labels, data) = Encode(40 * 32, 128);
         double MeanTopProbability(double smoothing)
         {
             manual_seed(1);
@@ -46,11 +53,8 @@ public sealed class AttentionClassifierTests
     [DataRow(true)]
     public void RowsOfNgramsInFewerThanMinNgramTextsAreResetAndTheRestKept(bool trigrams)
     {
-        var rows = Train.Take(10 * 32).ToList();
-        var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
-        var labels = rows.Select(r => r.Label).Distinct().Order().ToList();
-        var ids = rows.Select(r => tokenizer.EncodeToIds(r.Text, 64, out _)).ToArray();
-        var data = new EncodedExamples(ids, rows.Select(r => labels.IndexOf(r.Label)).ToArray());
+        var (tokenizer, labels, data) = Encode(10 * 32, 64);
+        var ids = data.Ids;
         const int buckets = 50_000;
         float[] TrainedTable(int minTexts, out TrainingResult result)
         {
@@ -109,10 +113,7 @@ public sealed class AttentionClassifierTests
     [DataRow(false)]
     public void FiftyStepsOnTheBundledSampleLowerTheLoss(bool rowSparse)
     {
-        var rows = Train.Take(50 * 32).ToList();
-        var tokenizer = AttentionTokenizer.Train(rows.Select(r => r.Text), new AttentionTokenizerOptions { MinFrequency = 2 });
-        var labels = rows.Select(r => r.Label).Distinct().Order().ToList();
-        var data = new EncodedExamples(rows.Select(r => tokenizer.EncodeToIds(r.Text, 128, out _)).ToArray(), rows.Select(r => labels.IndexOf(r.Label)).ToArray());
+        var (tokenizer, labels, data) = Encode(50 * 32, 128);
         manual_seed(1);
         using var model = new TextClassifier(new TextClassifierOptions { VocabularySize = tokenizer.VocabularySize, NumClasses = labels.Count, MaxLength = 128 });
         var before = ClassifierTrainer.Evaluate(model, data);
