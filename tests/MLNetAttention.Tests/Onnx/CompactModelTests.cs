@@ -152,8 +152,8 @@ public sealed class CompactModelTests
         var keys = Enumerable.Range(0, rankBytes.Length).Where(b => rankBytes[b] != 0).Select(b => (long)b).ToArray();
         var rows = keys.Select(b => startValues[b / OnnxWeights.RowIndexBlock] + rankBytes[b]).ToArray();
         var lookup = graph.Node.Single(n => n.Output.Contains(table + OnnxWeights.RowIndexSuffix));
-        // The buckets feed the Gather on the ranks; the LabelEncoder takes them directly.
-        string buckets = graph.Node.Single(n => n.OpType == "Gather" && n.Input[0] == ranks.Name).Input[1];
+        // The lookup gathers the buckets' rows from the folded index; the LabelEncoder takes the buckets directly.
+        string buckets = lookup.Input[1];
         var encoder = new global::Onnx.NodeProto { OpType = "LabelEncoder", Domain = OnnxWeights.MlDomain, Name = "legacy_row_index" };
         encoder.Input.Add(buckets);
         encoder.Output.Add(table + OnnxWeights.RowIndexSuffix);
@@ -182,6 +182,26 @@ public sealed class CompactModelTests
         var scored = legacy.Predict(Texts);
         for (int i = 0; i < Texts.Length; i++)
             Assert.AreEqual(0f, MaxAbsDiff(expected[i].Probabilities.ToArray(), scored[i].Probabilities.ToArray()), 1e-6f, Texts[i]);
+    }
+
+    [TestMethod]
+    public void OnnxRuntimeFoldsTheRowIndexSoACallDoesOneGatherPerTable()
+    {
+        using var classifier = PartlyTouched();
+        string optimized = Path.Combine(TempDirectory(), "optimized.onnx");
+        using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC, OptimizedModelFilePath = optimized })
+        using (new InferenceSession(OnnxExporter.ExportToBytes(classifier, OnnxExportOptions.Compact()), options)) { }
+
+        var graph = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph;
+        var initializers = graph.Initializer.ToDictionary(t => t.Name);
+        // What remains of the index at scoring time: a Gather of the ids from one int32 row per bucket, computed at load.
+        const string table = "bigram_embedding.weight";
+        var lookup = graph.Node.Single(n => n.Output.Contains(table + OnnxWeights.RowIndexSuffix));
+        Assert.AreEqual("Gather", lookup.OpType);
+        Assert.IsTrue(initializers.TryGetValue(lookup.Input[0], out var folded), "the row per bucket was not folded into an initializer");
+        Assert.AreEqual((int)global::Onnx.TensorProto.Types.DataType.Int32, folded.DataType);
+        CollectionAssert.AreEqual(new long[] { 997 }, folded.Dims.ToArray());
+        Assert.IsFalse(graph.Node.Any(n => n.OpType is "Range" or "Min" or "Div"), "no index arithmetic is left for each call");
     }
 
     [TestMethod]
