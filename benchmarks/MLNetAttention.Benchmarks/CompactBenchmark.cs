@@ -132,16 +132,37 @@ internal static class CompactBenchmark
         var dataset = new Option<string>("--dataset") { Required = true, Description = "poetry-dynasty, imdb, spam, or sample:NAME." };
         var models = new Option<string[]>("--model") { Required = true, Description = "An .onnx file or a model directory (repeatable).", AllowMultipleArgumentsPerToken = true };
         var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 5, Description = "Rounds; each scores the whole test split once with every model in turn." };
-        var command = new Command("speed", "Median scoring speed of ONNX models on a dataset's test split, taking turns round by round.") { dataset, models, rounds };
+        var command = new Command("speed", "Median load time and scoring speed of ONNX models on a dataset's test split, taking turns round by round.") { dataset, models, rounds };
         command.SetAction(parse =>
         {
             var (_, test) = DatasetLoader.Load(parse.GetValue(dataset)!);
             var files = parse.GetValue(models)!.Select(m => (m, Directory.Exists(m) ? Path.Combine(m, OnnxExporter.OnnxFileName) : m)).ToList();
+            foreach (var line in MedianLoads(files, parse.GetValue(rounds)))
+                Console.WriteLine($"# load {parse.GetValue(dataset)} {line}");
             foreach (var line in MedianSpeeds(files, test, parse.GetValue(rounds)))
                 Console.WriteLine($"# speed {parse.GetValue(dataset)} {line}");
             return 0;
         });
         return command;
+    }
+
+    // "NAME: median S s to load over R rounds (min, max)" for each model: AttentionOnnxModel.Load from the file, the
+    // session's graph optimizations (the folding of initializer-only subgraphs) included; models take turns.
+    private static IEnumerable<string> MedianLoads(List<(string Name, string OnnxPath)> files, int rounds)
+    {
+        var seconds = files.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+            for (int m = 0; m < files.Count; m++)
+            {
+                var clock = Stopwatch.StartNew();
+                using (AttentionOnnxModel.Load(files[m].OnnxPath)) seconds[m].Add(clock.Elapsed.TotalSeconds);
+            }
+        for (int m = 0; m < files.Count; m++)
+        {
+            var sorted = seconds[m].Order().ToArray();
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"{files[m].Name}: median {sorted[sorted.Length / 2]:0.000} s to load over {rounds} rounds (min {sorted[0]:0.000}, max {sorted[^1]:0.000})");
+        }
     }
 
     // "NAME: median N texts/s over R rounds (min, max)" for each model, scoring the test texts in chunks of 64 through

@@ -101,12 +101,12 @@ internal sealed class ParameterSet
 
     // The row of each bucket in indices. The file keeps a byte per bucket, its rank among the touched buckets of its
     // block of OnnxWeights.RowIndexBlock (1-based; 0 = untouched), and per block the touched rows before it; a bucket's
-    // row is (block start + rank) * min(rank, 1), so untouched buckets read the zero row 0. That formula is applied to
-    // every bucket at once (Range over the buckets), from initializers only, so ONNX Runtime folds it into one int32
-    // row per bucket when the session starts and a call does a single Gather; applied to the ids on each call it cost
-    // seven small operators per n-gram order, and the compact models scored 2-9 % slower than the full ones.
-    // Standard operators only (earlier versions used ai.onnx.ml's LabelEncoder: a hash map built at load and probed on
-    // one thread).
+    // row is (block start + rank) * sign(rank), so untouched buckets read the zero row 0. The formula runs on every
+    // bucket at once (each block's start repeated over its buckets), from initializers only, so ONNX Runtime folds it
+    // into one int32 row per bucket when the session starts and a call does a single Gather. Applied to the ids on
+    // each call it took seven small operators per n-gram order, about 5 % of imdb's scoring time; folded in int64
+    // from a Range it took 1.4 s more to load, in int32 from an Expand 0.3 s. Standard operators only (earlier
+    // versions used ai.onnx.ml's LabelEncoder: a hash map built at load and probed on one thread).
     private static string RowIndex(OnnxGraphBuilder g, string name, string indices, List<long> touched, long buckets)
     {
         const int block = OnnxWeights.RowIndexBlock;
@@ -117,12 +117,14 @@ internal sealed class ParameterSet
         for (long b = 0, before = 0; b < starts.Length; before += perBlock[b], b++) starts[b] = before;
         var rankTable = g.Initializer(name + OnnxWeights.RowRanksSuffix, DataType.Uint8, ranks, buckets);
         var startTable = g.Initializer(name + OnnxWeights.BlockStartsSuffix, DataType.Int64, MemoryMarshal.AsBytes(starts.AsSpan()), starts.Length);
-        var everyBucket = g.Node("Range", [g.Int64Scalar(0), g.Int64Scalar(buckets), g.Int64Scalar(1)]);
-        var rank = g.Cast(rankTable, DataType.Int64);
-        var start = g.Gather(startTable, g.Div(everyBucket, g.Int64Scalar(block)));
-        var rowOfBucket = g.Mul(g.Add(start, rank), g.Node("Min", [rank, g.Int64Scalar(1)]));
-        // int32 halves the folded table (Gather takes int32 indices); a table has far fewer than 2^31 rows.
-        return g.Node("Gather", [g.Cast(rowOfBucket, DataType.Int32), indices], [("axis", 0L)], name: name + OnnxWeights.RowIndexSuffix);
+        // In int32 (a table has far fewer than 2^31 rows; Gather takes int32 indices): half the memory of int64.
+        long blocks = starts.Length;
+        var rank = g.Cast(rankTable, DataType.Int32);
+        var blockStart = g.Reshape(g.Cast(startTable, DataType.Int32), blocks, 1);
+        var start = g.Reshape(g.Node("Expand", [blockStart, g.Int64s([blocks, block])]), blocks * block);
+        if (blocks * block != buckets) start = g.Node("Slice", [start, g.Int64s([0]), g.Int64s([buckets])]);
+        var rowOfBucket = g.Mul(g.Add(start, rank), g.Node("Sign", [rank])); // sign = min(rank, 1), as ranks are not negative
+        return g.Node("Gather", [rowOfBucket, indices], [("axis", 0L)], name: name + OnnxWeights.RowIndexSuffix);
     }
 
     // rows (row-major, width dim) as int8 NAME.rows with float32 NAME.scales, cast back to float32 times each row's
