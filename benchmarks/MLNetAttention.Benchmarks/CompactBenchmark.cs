@@ -158,11 +158,15 @@ internal static class CompactBenchmark
                 using (AttentionOnnxModel.Load(files[m].OnnxPath)) seconds[m].Add(clock.Elapsed.TotalSeconds);
             }
         for (int m = 0; m < files.Count; m++)
-        {
-            var sorted = seconds[m].Order().ToArray();
-            yield return string.Create(CultureInfo.InvariantCulture,
-                $"{files[m].Name}: median {sorted[sorted.Length / 2]:0.000} s to load over {rounds} rounds (min {sorted[0]:0.000}, max {sorted[^1]:0.000})");
-        }
+            yield return $"{files[m].Name}: {Spread(seconds[m], "0.000", " s to load")}";
+    }
+
+    // "median X UNIT over R rounds (min, max)" of one model's measurements.
+    private static string Spread(List<double> values, string format, string unit)
+    {
+        var sorted = values.Order().ToArray();
+        string F(double v) => v.ToString(format, CultureInfo.InvariantCulture);
+        return $"median {F(sorted[sorted.Length / 2])}{unit} over {sorted.Length} rounds (min {F(sorted[0])}, max {F(sorted[^1])})";
     }
 
     // "NAME: median N texts/s over R rounds (min, max)" for each model, scoring the test texts in chunks of 64 through
@@ -182,14 +186,7 @@ internal static class CompactBenchmark
                     foreach (var chunk in texts.Chunk(64)) models[m].Predict(chunk);
                     speeds[m].Add(texts.Length / clock.Elapsed.TotalSeconds);
                 }
-            var lines = new List<string>();
-            for (int m = 0; m < models.Length; m++)
-            {
-                var sorted = speeds[m].Order().ToArray();
-                lines.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"{files[m].Name}: median {sorted[sorted.Length / 2]:0} texts/s over {rounds} rounds (min {sorted[0]:0}, max {sorted[^1]:0})"));
-            }
-            return lines;
+            return files.Select((f, m) => $"{f.Name}: {Spread(speeds[m], "0", " texts/s")}").ToList();
         }
         finally
         {

@@ -32,8 +32,8 @@ public sealed class MaskedConvolutionTests
         }
 
         // The reference: the convolution as k shifted products, differentiated by autograd. libtorch's own conv1d
-        // computes the same values, but on some CPUs (seen on an AMD EPYC host) its input gradient with padding is
-        // wrong by whole units, so it serves only as a check of the values.
+        // computes the same values, but on some CPUs (seen on an AMD EPYC host) its input gradient for k > 1 is at
+        // times wrong by whole units, padding or not, so it serves only as a check of the values.
         var expected = Run((x, w, b) =>
         {
             var m = mask.unsqueeze(-1);
