@@ -51,7 +51,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         // The flags' displayed defaults are the library's, which a classifier without --preset starts from.
-        var defaults = new AttentionClassifierOptions();
+        var defaults = AttentionClassifierOptions.Default();
         var data = new Option<string>("--data") { Description = DataSources.Help, Required = true };
         var validation = new Option<string?>("--valid") { Description = "Validation file; default: hold out --valid-fraction of the training data." };
         var test = new Option<string?>("--test") { Description = "Test file scored after training; default: the dataset's test split, if it has one." };
@@ -76,9 +76,9 @@ internal static class TrainCommand
         var pooling = new Option<PoolingKind>("--pooling") { Description = "attention | multihead | max | mean.", DefaultValueFactory = _ => PoolingKind.Attention };
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
         var diversity = new Option<double>("--diversity-penalty") { Description = "Multihead pooling: weight of the diversity penalty ||A A^T - I||^2 that keeps heads apart (0 = off; it also makes every head sharp; on small data sets --head-overlap-penalty 0.03 --head-dropout 0.5 separates heads at the same accuracy).", DefaultValueFactory = _ => defaults.Model.DiversityPenalty };
-        var overlap = new Option<double>("--head-overlap-penalty") { Description = "Multihead pooling: weight of the penalty on the squared cosine similarity between heads' weights (0 = off); unlike --diversity-penalty it does not push heads to be sharp, only apart.", DefaultValueFactory = _ => defaults.Model.HeadOverlapPenalty };
+        var overlap = new Option<double>("--head-overlap-penalty") { Description = "Multihead pooling: weight of the penalty on the squared cosine similarity between heads' weights (0 = off; the default with --tokenizer char, 0 with mixed); unlike --diversity-penalty it does not push heads to be sharp, only apart.", DefaultValueFactory = _ => defaults.Model.HeadOverlapPenalty };
         var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
-        var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; 0.5 with --head-overlap-penalty 0.03 on small data sets).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
+        var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; the default with --tokenizer char, 0 with mixed; 0.5 with --head-overlap-penalty 0.03 on a few thousand texts).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => defaults.Model.Dropout, Description = "Dropout after the embeddings and after the pooling." };
@@ -200,7 +200,7 @@ internal static class TrainCommand
             var mode = parse.GetValue(tokenizer);
             var options = parse.GetValue(preset) == TrainPreset.Ngram
                 ? AttentionClassifierOptions.Ngram(mode)
-                : new AttentionClassifierOptions { Tokenizer = new AttentionTokenizerOptions { Mode = mode } };
+                : AttentionClassifierOptions.Default(mode);
             options.Tokenizer = MapTokenizer(options.Tokenizer);
             options.MaxLengthPercentile = Given(percentile, options.MaxLengthPercentile);
             var model = options.Model;

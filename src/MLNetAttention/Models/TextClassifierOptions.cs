@@ -85,7 +85,9 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     /// Weight of the head overlap penalty in the loss (0 = off; only multi-head pooling uses it): the mean squared
     /// cosine similarity between two heads' weights over the same text. Unlike <see cref="DiversityPenalty"/> it does
     /// not reward peaked heads for being peaked: heads that are equally flat have a cosine near 1 and are pushed apart,
-    /// heads that already look at different tokens are left alone.
+    /// heads that already look at different tokens are left alone. 0 here; the training defaults for characters
+    /// (<c>AttentionClassifierOptions.Default</c> and <c>Ngram</c>, so <c>train --pooling multihead</c>) use 0.01 with
+    /// <see cref="HeadDropout"/> 0.3, which keeps heads off uniform on poetry-dynasty (docs/benchmarks.md).
     /// </summary>
     public double HeadOverlapPenalty { get; set; }
 

@@ -1,4 +1,5 @@
 using MLNetAttention.Data;
+using MLNetAttention.Training;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -308,6 +309,26 @@ public sealed class CliTests
         (code, _, error) = Run("train", "--storage", "compact", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--storage and --max-bigram-rows apply to --task classify");
+    }
+
+    [TestMethod]
+    public void MultiHeadPoolingOnCharactersTrainsWithTheHeadRecipeUnlessFlagsSayOtherwise()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        (double Overlap, double Dropout) HeadOptions(string name, params string[] flags)
+        {
+            var (code, _, error) = Run(["train", "--pooling", "multihead", "--epochs", "1", "--embedding-dim", "16", "--hidden-dim", "16",
+                "--threads", "1", "--out", Path.Combine(directory, name), .. flags]);
+            Assert.AreEqual(0, code, error);
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, name, "model.json")));
+            var model = json.RootElement.GetProperty("model");
+            return (model.GetProperty("headOverlapPenalty").GetDouble(), model.GetProperty("headDropout").GetDouble());
+        }
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout),
+            HeadOptions("chars", "--data", "sample:poetry-dynasty"), "characters: the overlap penalty with head dropout");
+        Assert.AreEqual((0.0, 0.0), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
+        Assert.AreEqual((0.03, 0.0), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0"),
+            "flags win over the default");
     }
 
     [TestMethod]
