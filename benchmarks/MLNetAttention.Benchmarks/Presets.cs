@@ -33,6 +33,11 @@ internal static class Presets
             options.Model.Companion = null;
             return options;
         },
+        // The ngram preset with a second n-gram network as its companion (hashing n-grams with another stride, so the
+        // two tables collide differently), for texts written with spaces, where a conv companion overfits.
+        ["ngram-pair"] = () => NgramPair(TokenizationMode.Mixed, TextClassifierOptions.LegacyBigramHashStride),
+        // The same with the same hash: two copies of the n-gram network that differ only by their initial weights.
+        ["ngram-twin"] = () => NgramPair(TokenizationMode.Mixed, 0),
         // Conv + attention trained as the ngram preset is: all training texts, fixed epochs, linear decay.
         ["attention-fixed"] = () => new AttentionClassifierOptions
         {
@@ -122,12 +127,28 @@ internal static class Presets
         return settings.Count == 0 ? label : label + "+" + string.Join("+", settings);
     }
 
+    private static AttentionClassifierOptions NgramPair(TokenizationMode mode, long companionStride)
+    {
+        var options = AttentionClassifierOptions.Ngram(mode);
+        var second = options.Model.Clone();
+        second.Companion = null;
+        second.BigramHashStride = companionStride;
+        options.Model.Companion = second;
+        return options;
+    }
+
     public static AttentionClassifierOptions Create(string name, DatasetProfile profile, long seed, int epochs, int threads)
     {
         if (!All.TryGetValue(name, out var factory))
             throw new ArgumentException($"Unknown preset '{name}'. Known: {string.Join(", ", All.Keys)}.");
         // The ngram preset depends on the script, as the CLI's --preset ngram does (a conv companion for characters only).
-        var options = name == "ngram" ? AttentionClassifierOptions.Ngram(profile.Mode) : factory();
+        var options = name switch
+        {
+            "ngram" => AttentionClassifierOptions.Ngram(profile.Mode),
+            "ngram-pair" => NgramPair(profile.Mode, TextClassifierOptions.LegacyBigramHashStride),
+            "ngram-twin" => NgramPair(profile.Mode, 0),
+            _ => factory(),
+        };
         // The ngram presets read texts written with spaces to their own (longer) maximum length.
         int maxLength = name.StartsWith("ngram", StringComparison.Ordinal) && profile.Mode == TokenizationMode.Mixed
             ? AttentionClassifierOptions.NgramMixedMaxLength : profile.MaxLength;
