@@ -75,11 +75,39 @@ for seed in 42 1 2; do
     python3 - "$name" "$seed" "$d" >> "$overlap" <<'PY'
 import json, sys
 name, seed, d = sys.argv[1:]
-metrics = json.load(open(d + ".evaluate.json")); heads = metrics.get("headDiversity") or {}
-report = json.load(open(d + ".faithfulness.json"))
+metrics = json.load(open(d + ".evaluate.json", encoding="utf-8-sig")); heads = metrics.get("headDiversity") or {}
+report = json.load(open(d + ".faithfulness.json", encoding="utf-8-sig"))
 erasures = [e for key, value in report.items() if key.lower() == "headerasures" for e in value]
 failing = len({e.get("head") for e in erasures if not e.get("holds")})
 print(f"{name}\t{seed}\t{metrics['accuracy']}\t{heads.get('divergenceFromUniform')}\t{heads.get('diversityRatio')}\t{failing}")
+PY
+  done
+done
+
+# The head flatness penalty on top of the demo's recipe and the characters' default, same demo-size runs
+# (benchmarks/results/heads-flatness.tsv, with each head's divergence from uniform as a last column).
+flat=${FLAT_RESULTS:-benchmarks/results/heads-flatness.tsv}
+[ -f "$flat" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tper_head_from_uniform\n' > "$flat"
+for recipe in "overlap0.03-hd0.5-flat0.1:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-flatness-penalty 0.1" \
+    "overlap0.03-hd0.5-flat0.3:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-flatness-penalty 0.3" \
+    "overlap0.03-hd0.5-flat0.01:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-flatness-penalty 0.01" \
+    "overlap0.03-hd0.5-flat0.003:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-flatness-penalty 0.003" \
+    "overlap0.01-hd0.3-flat0.01:--head-overlap-penalty 0.01 --head-dropout 0.3 --head-flatness-penalty 0.01"; do
+  for seed in 42 1 2; do
+    name=${recipe%%:*}; flags=${recipe#*:}; d="$OUT/flat-$name-$seed"
+    # shellcheck disable=SC2086
+    $CLI train --data $S --pooling multihead --heads 4 --epochs 6 --patience 2 --seed $seed --threads 2 $flags --out "$d" > "$d.train.log" 2>&1
+    $CLI evaluate --model "$d" --data $S --json > "$d.evaluate.json"
+    $CLI faithfulness --model "$d" --data $S --max-examples 800 --importance-examples 0 --json > "$d.faithfulness.json"
+    python3 - "$name" "$seed" "$d" >> "$flat" <<'PY'
+import json, sys
+name, seed, d = sys.argv[1:]
+metrics = json.load(open(d + ".evaluate.json", encoding="utf-8-sig")); heads = metrics.get("headDiversity") or {}
+report = json.load(open(d + ".faithfulness.json", encoding="utf-8-sig"))
+erasures = [e for key, value in report.items() if key.lower() == "headerasures" for e in value]
+failing = len({e.get("head") for e in erasures if not e.get("holds")})
+per_head = [round(x, 4) for x in heads.get("headDivergenceFromUniform") or []]
+print(f"{name}\t{seed}\t{metrics['accuracy']}\t{heads.get('divergenceFromUniform')}\t{heads.get('diversityRatio')}\t{failing}\t{per_head}")
 PY
   done
 done

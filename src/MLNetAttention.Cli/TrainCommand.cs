@@ -77,6 +77,7 @@ internal static class TrainCommand
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
         var diversity = new Option<double>("--diversity-penalty") { Description = "Multihead pooling: weight of the diversity penalty ||A A^T - I||^2 that keeps heads apart (0 = off; it also makes every head sharp; on small data sets --head-overlap-penalty 0.03 --head-dropout 0.5 separates heads at the same accuracy).", DefaultValueFactory = _ => defaults.Model.DiversityPenalty };
         var overlap = new Option<double>("--head-overlap-penalty") { Description = "Multihead pooling: weight of the penalty on the squared cosine similarity between heads' weights (0 = off; the default with --tokenizer char, 0 with mixed); unlike --diversity-penalty it does not push heads to be sharp, only apart.", DefaultValueFactory = _ => defaults.Model.HeadOverlapPenalty };
+        var flatness = new Option<double>("--head-flatness-penalty") { Description = "Multihead pooling: weight of the penalty on each head's similarity to uniform weights (0 = off); it keeps every head off uniform, pushing hardest on the flattest.", DefaultValueFactory = _ => defaults.Model.HeadFlatnessPenalty };
         var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; the default with --tokenizer char, 0 with mixed; 0.5 with --head-overlap-penalty 0.03 on a few thousand texts).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
@@ -125,7 +126,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, minNgramTexts, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -209,6 +210,7 @@ internal static class TrainCommand
             model.Heads = Given(heads, model.Heads);
             model.DiversityPenalty = Given(diversity, model.DiversityPenalty);
             model.HeadOverlapPenalty = Given(overlap, model.HeadOverlapPenalty);
+            model.HeadFlatnessPenalty = Given(flatness, model.HeadFlatnessPenalty);
             model.SeparateHeadKeys = Given(separateKeys, model.SeparateHeadKeys);
             model.HeadDropout = Given(headDropout, model.HeadDropout);
             model.EmbeddingDim = Given(embeddingDim, model.EmbeddingDim);

@@ -152,7 +152,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         return stack(weights, 0).mean(new long[] { 0 }).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The loss term the options add to the cross-entropy (the multi-head diversity and overlap penalties), or null.</summary>
+    /// <summary>The loss term the options add to the cross-entropy (the multi-head diversity, overlap and flatness penalties), or null.</summary>
     public Tensor? Regularizer(Tensor weights)
     {
         if (weights.dim() != 3) return null;
@@ -163,6 +163,11 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         {
             var overlap = MultiHeadAttentionPooling1D.OverlapPenalty(weights) * Options.HeadOverlapPenalty;
             penalty = penalty is null ? overlap : penalty + overlap;
+        }
+        if (Options.HeadFlatnessPenalty > 0)
+        {
+            var flatness = MultiHeadAttentionPooling1D.FlatnessPenalty(weights) * Options.HeadFlatnessPenalty;
+            penalty = penalty is null ? flatness : penalty + flatness;
         }
         return penalty;
     }

@@ -71,7 +71,7 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
         using var scope = NewDisposeScope();
         var gram = bmm(weights, weights.transpose(1, 2));
         var identity = eye(weights.shape[1], dtype: weights.dtype, device: weights.device).unsqueeze(0);
-        return (gram - identity).pow(2).sum(new long[] { 1, 2 }).mean().MoveToOuterDisposeScope();
+        return (gram - identity).square().sum(new long[] { 1, 2 }).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -87,7 +87,24 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
         var unit = nn.functional.normalize(weights, p: 2, dim: 2, eps: 1e-12);
         var cosine = bmm(unit, unit.transpose(1, 2));
         var offDiagonal = ones(heads, heads, dtype: weights.dtype, device: weights.device) - eye(heads, dtype: weights.dtype, device: weights.device);
-        return ((cosine.pow(2) * offDiagonal).sum(new long[] { 1, 2 }) / (heads * (heads - 1))).mean().MoveToOuterDisposeScope();
+        return ((cosine.square() * offDiagonal).sum(new long[] { 1, 2 }) / (heads * (heads - 1))).mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The head flatness penalty: each head's squared cosine similarity with uniform weights over the text's tokens,
+    /// for weights (batch, heads, seq) that are 0 on padding, averaged over heads and batch. For weights summing to 1 it
+    /// is 1 / (tokens x sum of squared weights): 1 for a uniform head, 1 / tokens for a one-token head.
+    /// </summary>
+    public static Tensor FlatnessPenalty(Tensor weights)
+    {
+        using var scope = NewDisposeScope();
+        // The text's tokens: the steps any head weighs (softmax leaves every real token above 0 in some head; padding is 0).
+        var tokens = weights.gt(0).any(1).sum(-1, keepdim: true).to(weights.dtype);
+        var squares = weights.square().sum(-1);
+        // A row with no token (weights all 0) has no distribution to judge: it adds 0.
+        var present = squares.gt(0).to(weights.dtype);
+        var share = present / (tokens * squares).clamp_min(1e-12);
+        return share.mean().MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

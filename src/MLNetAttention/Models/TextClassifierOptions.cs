@@ -92,6 +92,16 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public double HeadOverlapPenalty { get; set; }
 
     /// <summary>
+    /// Weight of the head flatness penalty in the loss (0 = off; only multi-head pooling uses it): each head's squared
+    /// cosine similarity with uniform weights over the text's tokens, averaged over heads. That is the share of the
+    /// text a head spreads over (1 for a uniform head, 1/length for a one-token head). It saturates: a head that
+    /// already peaks on a few tokens gains almost nothing by sharpening further, where the Lin penalty keeps pulling
+    /// every head toward one token. The overlap penalty treats a uniform head as apart from any peaked one; this one
+    /// keeps every head off uniform, where its top tokens would be no evidence.
+    /// </summary>
+    public double HeadFlatnessPenalty { get; set; }
+
+    /// <summary>
     /// Multi-head pooling: one scoring projection per head instead of the original's one shared projection
     /// (the heads then differ by more than their output row).
     /// </summary>
@@ -163,6 +173,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.SeparateHeadKeys = SeparateHeadKeys;
         resolved.DiversityPenalty = DiversityPenalty;
         resolved.HeadOverlapPenalty = HeadOverlapPenalty;
+        resolved.HeadFlatnessPenalty = HeadFlatnessPenalty;
         resolved.HeadDropout = HeadDropout;
         return resolved;
     }
@@ -197,6 +208,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(MaxLength >= 1, nameof(MaxLength), MaxLength, "at least 1");
         Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
         Require(HeadOverlapPenalty >= 0, nameof(HeadOverlapPenalty), HeadOverlapPenalty, "0 or more");
+        Require(HeadFlatnessPenalty >= 0, nameof(HeadFlatnessPenalty), HeadFlatnessPenalty, "0 or more");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");

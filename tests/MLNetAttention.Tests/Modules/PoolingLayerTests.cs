@@ -163,6 +163,32 @@ public sealed class PoolingLayerTests
     }
 
     [TestMethod]
+    public void FlatnessPenaltyIsTheShareOfTheTextEachHeadSpreadsOver()
+    {
+        using var scope = NewDisposeScope();
+        // Text 1 has 4 tokens: a uniform head (1) and a one-token head (1/4). Text 2 has 2 tokens and a padded step
+        // (weight 0): a uniform head over its 2 tokens (1) and a 0.9 / 0.1 head, 1 / (2 x 0.82).
+        var weights = tensor(new float[]
+        {
+            0.25f, 0.25f, 0.25f, 0.25f, 1, 0, 0, 0,
+            0.5f, 0.5f, 0, 0, 0.9f, 0.1f, 0, 0,
+        }).reshape(2, 2, 4);
+        float expected = (1 + 0.25f + 1 + 1 / (2 * 0.82f)) / 4;
+        Assert.AreEqual(expected, MultiHeadAttentionPooling1D.FlatnessPenalty(weights).item<float>(), 1e-5f);
+        Assert.AreEqual(0f, MultiHeadAttentionPooling1D.FlatnessPenalty(zeros(1, 2, 3)).item<float>(), "a text with no token adds nothing");
+
+        // Its gradient sharpens a spread head, and barely moves one that already peaks (where the Lin penalty keeps
+        // pulling every head toward one token).
+        var scores = tensor(new float[] { 1, 0, 0, 0, 5, 0, 0, 0 }).reshape(1, 2, 4).requires_grad_();
+        var penalty = MultiHeadAttentionPooling1D.FlatnessPenalty(scores.softmax(-1));
+        penalty.backward();
+        var gradient = scores.grad!;
+        var step = (scores - gradient).detach();
+        Assert.IsLessThan(penalty.item<float>(), MultiHeadAttentionPooling1D.FlatnessPenalty(step.softmax(-1)).item<float>());
+        Assert.IsGreaterThan(gradient[0, 1].abs().sum().item<float>(), gradient[0, 0].abs().sum().item<float>(), "the spread head moves more");
+    }
+
+    [TestMethod]
     public void MaxPoolingCreditsTheTokensThatSuppliedTheMaxima()
     {
         using var scope = NewDisposeScope();
