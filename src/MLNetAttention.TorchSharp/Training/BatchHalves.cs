@@ -1,3 +1,4 @@
+using System.Runtime;
 using MLNetAttention.Modules;
 using static TorchSharp.torch;
 
@@ -11,6 +12,13 @@ namespace MLNetAttention.Training;
 /// share the parameters; libtorch sums their gradients under a lock, and a sum of exactly two gradients does not
 /// depend on which arrives first, so results stay bit-identical for a seed.
 /// </summary>
+/// <remarks>
+/// No garbage collection may start while both halves run. TorchSharp turns numbers into native <c>Scalar</c>s that
+/// nothing references once their handle is read, so a collection triggered by one thread can finalize, and free, a
+/// Scalar the other thread's native call is still reading ("Unknown scalar type" or "toFloat" errors from libtorch,
+/// seen mid-training on a busy machine; two threads doing <c>a + b</c> in a loop hit it within seconds). Each step
+/// therefore runs inside a no-GC region, renewed between steps, where only the calling thread is working.
+/// </remarks>
 internal sealed class BatchHalves : IDisposable
 {
     private readonly Thread _helper;
@@ -21,6 +29,11 @@ internal sealed class BatchHalves : IDisposable
     private Exception? _helperError;
     private volatile bool _stopping;
     private bool _disposed;
+    private bool _inRegion;
+    private long _regionStart;
+
+    // Managed garbage a step may leave before the next step renews the region (a step leaves well under 1 MB).
+    private const long RegionBudget = 64L << 20;
 
     private BatchHalves(int threads)
     {
@@ -53,6 +66,7 @@ internal sealed class BatchHalves : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         _work = part;
         _helperError = null;
+        HoldCollections();
         _start.Release();
         Exception? ownError = null;
         try { part(0); }
@@ -61,6 +75,32 @@ internal sealed class BatchHalves : IDisposable
         if (ownError is not null && _helperError is not null) throw new AggregateException(ownError, _helperError);
         if (ownError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ownError);
         if (_helperError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_helperError);
+    }
+
+    /// <summary>
+    /// Makes sure a no-GC region with room for a step is open, starting a new one (and with it, possibly, a collection)
+    /// now, while the helper waits. A region someone else opened is left alone.
+    /// </summary>
+    private void HoldCollections()
+    {
+        bool open = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
+        if (open && !_inRegion) return;
+        if (open && GC.GetTotalAllocatedBytes() - _regionStart < RegionBudget / 2) return;
+        EndRegion();
+        try { _inRegion = GC.TryStartNoGCRegion(RegionBudget); }
+        catch (ArgumentOutOfRangeException) { _inRegion = false; } // a runtime whose ephemeral space is smaller: run without
+        catch (InvalidOperationException) { _inRegion = false; }
+        _regionStart = GC.GetTotalAllocatedBytes();
+    }
+
+    private void EndRegion()
+    {
+        if (!_inRegion) return;
+        _inRegion = false;
+        // A region a collection already ended (its budget spent) is closed: nothing to end.
+        if (GCSettings.LatencyMode != GCLatencyMode.NoGCRegion) return;
+        try { GC.EndNoGCRegion(); }
+        catch (InvalidOperationException) { }
     }
 
     private void Serve(int threads, bool bfloat16)
@@ -85,6 +125,7 @@ internal sealed class BatchHalves : IDisposable
         _stopping = true;
         _start.Release();
         _helper.Join();
+        EndRegion();
         set_num_threads(_threadsBefore);
         _start.Dispose();
         _done.Dispose();

@@ -31,6 +31,38 @@ public sealed class BatchHalvesTests
     }
 
     [TestMethod]
+    public void NoCollectionStartsWhileBothHalvesRunAndTheRegionEndsWithTheRunner()
+    {
+        // A collection during the halves could free a TorchSharp Scalar the other thread is reading; each half here
+        // leaves 24 MB of small garbage, far past a gen0 budget, yet no collection may start inside the step.
+        set_num_threads(2);
+        var training = new TrainingOptions { Threads = 2 };
+        static void Garbage()
+        {
+            var keep = new object[16];
+            for (int i = 0; i < 200_000; i++) keep[i % 16] = new byte[100];
+            GC.KeepAlive(keep);
+        }
+        using (var halves = BatchHalves.Create(training))
+        {
+            Assert.IsNotNull(halves, "two libtorch threads split the batch");
+            for (int step = 0; step < 3; step++)
+            {
+                int before = -1, after = -1;
+                halves.Run(part =>
+                {
+                    if (part == 0) before = GC.CollectionCount(0);
+                    Garbage();
+                });
+                after = GC.CollectionCount(0);
+                Assert.AreEqual(before, after, $"step {step}: a collection started while the halves ran");
+                Assert.AreEqual(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
+            }
+        }
+        Assert.AreNotEqual(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode, "disposing the runner ends its region");
+    }
+
+    [TestMethod]
     [DataRow(PoolingKind.Attention, false, 0.0, 0.0)]
     [DataRow(PoolingKind.Attention, true, 0.1, 0.0)]
     [DataRow(PoolingKind.MultiHead, true, 0.0, 0.5)]
