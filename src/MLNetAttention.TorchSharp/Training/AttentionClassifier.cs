@@ -111,12 +111,20 @@ public sealed partial class AttentionClassifier : IDisposable
         var trainData = Encode(tokenizer, trainRows, labelIndex, "training", out int truncatedTrain);
         var validationData = validationRows.Count > 0 ? Encode(tokenizer, validationRows, labelIndex, "validation", out _) : null;
 
+        if (options.Training.CompanionApart && modelOptions.Companion is not null)
+        {
+            if (resume is not null)
+                throw new ArgumentException("Resuming is not supported with CompanionApart: an interrupted run of two networks trained in turn keeps no checkpoint; train again.", nameof(resume));
+            checkpointDirectory = null;
+        }
         manual_seed(options.Training.Seed);
         var network = new TextClassifier(modelOptions);
         try
         {
-            var result = ClassifierTrainer.Train(network, trainData, validationData, options.Training, progress,
-                checkpointDirectory, cancellation, resume);
+            var result = options.Training.CompanionApart && modelOptions.Companion is not null
+                ? TrainApart(network, trainData, validationData, options.Training, progress, cancellation)
+                : ClassifierTrainer.Train(network, trainData, validationData, options.Training, progress,
+                    checkpointDirectory, cancellation, resume);
             var summary = TokenizerSetup.Summarize(result, trainData.Count, validationData?.Count ?? 0, choice,
                 modelOptions.MaxLength, truncatedTrain, v => Relabel(v, labels));
             return new AttentionClassifier(network, tokenizer, labels, options.Training, summary);
@@ -126,6 +134,44 @@ public sealed partial class AttentionClassifier : IDisposable
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Trains <paramref name="network"/>'s two members one after the other, each as a model of its own (the companion
+    /// with the seed + 1, so its initial weights and batch order differ), then loads both into it.
+    /// </summary>
+    private static TrainingResult TrainApart(TextClassifier network, EncodedExamples train, EncodedExamples? validation,
+        TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    {
+        var ownOptions = network.Options.Clone();
+        ownOptions.Companion = null;
+        var companionOptions = network.Options.ResolvedCompanion()!;
+        var companionTraining = options.Clone();
+        companionTraining.Seed = options.Seed + 1;
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        TrainingResult? first = null;
+        foreach (var (prefix, memberOptions, memberTraining) in new[] { ("", ownOptions, options), ("companion.", companionOptions, companionTraining) })
+        {
+            manual_seed(memberTraining.Seed);
+            using var member = new TextClassifier(memberOptions);
+            var result = ClassifierTrainer.Train(member, train, validation, memberTraining, progress, null, cancellation);
+            // Half a model is no model to keep, and two networks trained in turn keep no checkpoint to resume.
+            if (result.Interrupted) throw new OperationCanceledException("Training was cancelled before both networks had trained; nothing was kept.", cancellation);
+            foreach (var (name, tensor) in member.state_dict()) weights[prefix + name] = tensor.detach().clone();
+            if (first is null) { first = result; continue; }
+            first.RareNgramRowsReset += result.RareNgramRowsReset;
+            first.StoppedEarly |= result.StoppedEarly;
+        }
+        try
+        {
+            network.load_state_dict(weights);
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values) tensor.Dispose();
+        }
+        network.eval();
+        return first!;
     }
 
     /// <summary>Scores one text: the label, the probabilities and each token's weights.</summary>

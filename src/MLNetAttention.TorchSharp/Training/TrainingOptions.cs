@@ -152,6 +152,18 @@ public sealed class TrainingOptions
     /// <summary>Threads for libtorch (0 = leave libtorch's default).</summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// For a model with a companion network: train the companion after this network, alone, on its own batch order and
+    /// initial weights (the seed + 1), instead of beside it on the same batches. Two n-gram networks trained on the same
+    /// batches start from the same all-zero tables and end as copies (imdb 0.9193 against 0.9192 alone), while two
+    /// trained apart and averaged make different mistakes (0.9219 against 0.9189 and 0.9199; docs/benchmarks.md).
+    /// Training takes the time of both networks in turn; cancelling it keeps no checkpoint.
+    /// </summary>
+    public bool CompanionApart { get; set; }
+
+    /// <summary>A copy of these options (the schedule is shared: training only reads it).</summary>
+    internal TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {

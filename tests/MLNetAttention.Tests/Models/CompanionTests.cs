@@ -174,4 +174,43 @@ public sealed class CompanionTests
         TestContext.WriteLine($"training accuracy of each network: {string.Join(", ", accuracies.Select(a => a.ToString("0.000")))}");
         foreach (float accuracy in accuracies) Assert.IsGreaterThan(0.75f, accuracy);
     }
+
+    [TestMethod]
+    public void CompanionApartJoinsTwoNetworksTrainedAloneWithTheirOwnSeeds()
+    {
+        var train = BundledSamples.ReadTexts("poetry-dynasty.train").Take(600).ToList();
+        AttentionClassifierOptions Options(bool withCompanion, long seed)
+        {
+            var options = AttentionClassifierOptions.Ngram(MLNetAttention.Text.TokenizationMode.Char);
+            options.Model.BigramBuckets = 20_000;
+            options.Model.EmbeddingDim = 16;
+            options.Model.DenseDim = 16;
+            // The companion is the same n-gram network: trained beside it on the same batches it would end as a copy.
+            options.Model.Companion = null;
+            if (withCompanion) options.Model.Companion = options.Model.Clone();
+            options.Training.Epochs = 1;
+            options.Training.Threads = 1;
+            options.Training.Seed = seed;
+            options.Training.CompanionApart = withCompanion;
+            return options;
+        }
+        using var joined = AttentionClassifier.Train(train, null, Options(withCompanion: true, seed: 7));
+        // The same two networks trained as models of their own: the first with the seed, the companion with seed + 1.
+        using var first = AttentionClassifier.Train(train, null, Options(withCompanion: false, seed: 7));
+        using var second = AttentionClassifier.Train(train, null, Options(withCompanion: false, seed: 8));
+        var texts = train.Take(40).Select(t => t.Text).ToList();
+        var a = first.Predict(texts); var b = second.Predict(texts); var both = joined.Predict(texts);
+        bool differ = false;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            for (int c = 0; c < both[i].Probabilities.Length; c++)
+            {
+                double mean = (a[i].Probabilities[c] + b[i].Probabilities[c]) / 2;
+                Assert.AreEqual(mean, both[i].Probabilities[c], 1e-5, $"text {i}, class {c}: the joined model averages the two networks");
+                differ |= Math.Abs(a[i].Probabilities[c] - b[i].Probabilities[c]) > 1e-3;
+            }
+        }
+        Assert.IsTrue(differ, "trained apart, the two networks predict differently");
+        Assert.ThrowsExactly<ArgumentException>(() => AttentionClassifier.Train(train, null, Options(withCompanion: true, seed: 7), resume: "somewhere"));
+    }
 }
