@@ -29,6 +29,9 @@ internal enum CompanionNetwork
 
     /// <summary>A conv + attention network beside the model's, their predictions and weights averaged.</summary>
     Conv,
+
+    /// <summary>A copy of the model's network, trained apart (after it, with the seed + 1), their predictions and weights averaged.</summary>
+    Ngram,
 }
 
 internal enum ModelStorage
@@ -88,9 +91,10 @@ internal static class TrainCommand
         var companion = new Option<CompanionNetwork>("--companion")
         {
             DefaultValueFactory = _ => CompanionNetwork.Auto,
-            Description = "auto | none | conv: a second network trained beside the model on the same batches, each with its own loss; the model "
-                + "predicts their averaged probabilities and shows their averaged weights. conv = conv + attention (the default architecture). "
-                + "auto = conv for --preset ngram on characters (more accurate than either network alone; on English words the conv network overfits), none otherwise.",
+            Description = "auto | none | conv | ngram: a second network in the model; the model predicts their averaged probabilities and shows their averaged weights. "
+                + "conv = conv + attention (the default architecture), trained beside the model on the same batches, each with its own loss. "
+                + "ngram = a copy of the model's network trained apart, after it, with the seed + 1 (twice the training time; with --preset ngram --tokenizer mixed "
+                + "--min-ngram-texts 3 it lifts imdb from 0.920 to 0.922 in 56 MB). auto = conv for --preset ngram on characters, none otherwise.",
         };
         var trigrams = new Option<bool>("--trigrams") { Description = "Also hash token trigrams into the bigram table (needs --bigram-buckets or --preset ngram)." };
         var minNgramTexts = new Option<int>("--min-ngram-texts") { DefaultValueFactory = _ => defaults.Training.MinNgramTexts, Description = "After training, reset the bigram/trigram rows whose n-grams occur in fewer training texts than this (as unseen n-grams; a compact directory leaves them out). 0 or 1 keeps every row; --preset ngram on words uses 2." };
@@ -222,12 +226,18 @@ internal static class TrainCommand
             model.BigramDropout = Given(bigramDropout, model.BigramDropout);
             model.TokenDropout = Given(tokenDropout, model.TokenDropout);
             model.DenseDim = Given(denseDim, model.DenseDim);
-            model.Companion = parse.GetValue(companion) switch
+            var companionChoice = parse.GetValue(companion);
+            model.Companion = companionChoice switch
             {
                 CompanionNetwork.None => null,
                 CompanionNetwork.Conv => model.Companion ?? AttentionClassifierOptions.ConvCompanion(),
+                // A copy of the network as the flags left it, trained apart: on the same batches it would end as a copy.
+                CompanionNetwork.Ngram => WithoutCompanion(model.Clone()),
                 _ => model.Companion,
             };
+            options.Training.CompanionApart = companionChoice == CompanionNetwork.Ngram;
+            if (options.Training.CompanionApart && parse.GetValue(resume) is not null)
+                throw new UsageException("--resume is not supported with --companion ngram: its two networks train in turn and keep no checkpoint; train again without --resume.");
             MapTraining(options.Training);
             var exportOptions = ExportOptionsFor(parse.GetValue(storage), parse.GetValue(preset));
             if (parse.GetValue(maxBigramRows) is int limit and not 0)
@@ -244,7 +254,18 @@ internal static class TrainCommand
             var trainRows = source.Train().ToList();
             var validationRows = validationPath is null ? null : DataSources.ReadFile(validationPath, readerOptions, report, text, label).ToList();
             using var reporter = new ProgressReporter();
-            using var classifier = AttentionClassifier.Train(trainRows, validationRows, options, reporter, checkpoint, cancellation, parse.GetValue(resume));
+            AttentionClassifier classifierTrained;
+            try
+            {
+                classifierTrained = AttentionClassifier.Train(trainRows, validationRows, options, reporter, checkpoint, cancellation, parse.GetValue(resume));
+            }
+            catch (OperationCanceledException) when (options.Training.CompanionApart)
+            {
+                // Two networks trained in turn keep no checkpoint: nothing was written.
+                Console.Error.WriteLine($"interrupted: --companion ngram keeps no checkpoint; nothing was written to {outputDirectory}");
+                return ExitCodes.Interrupted;
+            }
+            using var classifier = classifierTrained;
             var summary = classifier.Summary!;
             Console.Error.WriteLine(report.ToString());
             Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} of {summary.TrainCount} training texts truncated");
@@ -271,6 +292,12 @@ internal static class TrainCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static TextClassifierOptions WithoutCompanion(TextClassifierOptions options)
+    {
+        options.Companion = null;
+        return options;
     }
 
     private static OnnxExportOptions ExportOptionsFor(ModelStorage storage, TrainPreset preset)

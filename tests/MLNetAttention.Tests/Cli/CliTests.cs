@@ -306,6 +306,29 @@ public sealed class CliTests
         using var words = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory + "-words", "model.json")));
         Assert.IsTrue(words.RootElement.GetProperty("model").GetProperty("trigrams").GetBoolean());
         Assert.AreEqual(2, words.RootElement.GetProperty("training").GetProperty("minNgramTexts").GetInt32());
+        Assert.IsFalse(words.RootElement.GetProperty("model").TryGetProperty("companion", out var noTwin) && noTwin.ValueKind != JsonValueKind.Null);
+        // --companion ngram adds a copy of the network as the flags left it, trained apart, and scores as one model.
+        (code, var twinOutput, error) = Run("train", "--preset", "ngram", "--tokenizer", "mixed", "--companion", "ngram", "--min-ngram-texts", "3",
+            "--data", "sample:imdb", "--bigram-buckets", "20000", "--embedding-dim", "32", "--epochs", "1", "--threads", "1", "--out", directory + "-twin");
+        Assert.AreEqual(0, code, error);
+        using var twinJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory + "-twin", "model.json")));
+        Assert.IsTrue(twinJson.RootElement.GetProperty("training").GetProperty("companionApart").GetBoolean());
+        Assert.AreEqual(3, twinJson.RootElement.GetProperty("training").GetProperty("minNgramTexts").GetInt32());
+        var twin = twinJson.RootElement.GetProperty("model").GetProperty("companion");
+        Assert.AreEqual("None", twin.GetProperty("encoder").GetString());
+        Assert.AreEqual(20000, twin.GetProperty("bigramBuckets").GetInt32());
+        Assert.AreEqual(32, twin.GetProperty("embeddingDim").GetInt32());
+        Assert.IsTrue(twin.GetProperty("trigrams").GetBoolean());
+        (code, var twinEvaluated, error) = Run("evaluate", "--model", directory + "-twin", "--data", "sample:imdb", "--json");
+        Assert.AreEqual(0, code, error);
+        using var twinMetrics = JsonDocument.Parse(twinEvaluated);
+        var twinAccuracy = double.Parse(twinOutput.Split('\n').First(l => l.StartsWith("accuracy ")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+            System.Globalization.CultureInfo.InvariantCulture);
+        Assert.AreEqual(twinAccuracy, twinMetrics.RootElement.GetProperty("accuracy").GetDouble(), 5e-5, "the directory scores what training reported");
+        (code, _, error) = Run("train", "--preset", "ngram", "--tokenizer", "mixed", "--companion", "ngram", "--resume", directory + "-nothing",
+            "--data", "sample:imdb", "--out", directory + "-never");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "--resume is not supported with --companion ngram");
         (code, _, error) = Run("train", "--storage", "compact", "--task", "match", "--data", "sample:couplet-match");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "--storage and --max-bigram-rows apply to --task classify");
