@@ -126,3 +126,66 @@ for seed in 42 1 2 3; do
     $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none | tee "$d.faithfulness.md"
   done
 done
+
+# The solo-head loss (--head-solo-loss: each head also classifies the text alone). Demo-size runs as above, without
+# and with the demo's --min-freq 2 (benchmarks/results/heads-solo.tsv, heads-solo-demo.tsv), then full poetry-dynasty
+# through the CLI with the per-head erasure test and one head for comparison (heads-solo-full.tsv, with each model's
+# lowest per-head ratio); the conv rows with solo 1 are the default on characters now.
+summarise() {  # name seed directory: one TSV row from evaluate.json and faithfulness.json
+  python3 - "$@" <<'PY'
+import json, os, sys
+name, seed, d = sys.argv[1:]
+metrics = json.load(open(d + ".evaluate.json", encoding="utf-8-sig")); heads = metrics.get("headDiversity") or {}
+erasures = []
+if os.path.exists(d + ".faithfulness.json"):
+    report = json.load(open(d + ".faithfulness.json", encoding="utf-8-sig"))
+    erasures = [e for key, value in report.items() if key.lower() == "headerasures" for e in value]
+failing = len({e.get("head") for e in erasures if not e.get("holds")}) if erasures else ""
+lowest = f"{min(e['ratio'] for e in erasures):.2f}" if erasures else ""
+uniform = heads.get("divergenceFromUniform", metrics.get("divergenceFromUniform"))
+per_head = [round(x, 4) for x in heads.get("headDivergenceFromUniform") or []]
+print(f"{name}\t{seed}\t{metrics['accuracy']}\t{uniform}\t{heads.get('diversityRatio', '')}\t{failing}\t{lowest}\t{per_head}")
+PY
+}
+for minfreq in "" "--min-freq 2"; do
+  solo=${SOLO_RESULTS:-benchmarks/results/heads-solo.tsv}; [ -n "$minfreq" ] && solo=${SOLO_DEMO_RESULTS:-benchmarks/results/heads-solo-demo.tsv}
+  [ -f "$solo" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$solo"
+  for recipe in "overlap0.03-hd0.5:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0" \
+      "overlap0.03-hd0.5-solo0.3:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0.3" \
+      "overlap0.03-hd0.5-solo1:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 1" \
+      "overlap0.1-hd0.5-solo1:--head-overlap-penalty 0.1 --head-dropout 0.5 --head-solo-loss 1" \
+      "overlap0.1-solo1:--head-overlap-penalty 0.1 --head-dropout 0 --head-solo-loss 1" \
+      "overlap0.3-hd0.5-solo1:--head-overlap-penalty 0.3 --head-dropout 0.5 --head-solo-loss 1" \
+      "overlap0.1-hd0.5-solo1-flat0.01:--head-overlap-penalty 0.1 --head-dropout 0.5 --head-solo-loss 1 --head-flatness-penalty 0.01" \
+      "overlap0.1-hd0.5-solo1-flat0.03:--head-overlap-penalty 0.1 --head-dropout 0.5 --head-solo-loss 1 --head-flatness-penalty 0.03" \
+      "overlap0.03-hd0.5-solo1-flat0.03:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 1 --head-flatness-penalty 0.03" \
+      "overlap0.03-hd0.5-solo3-flat0.03:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 3 --head-flatness-penalty 0.03" \
+      "overlap0.03-solo1-flat0.03:--head-overlap-penalty 0.03 --head-dropout 0 --head-solo-loss 1 --head-flatness-penalty 0.03" \
+      "overlap0.01-hd0.3-solo1-flat0.01:--head-overlap-penalty 0.01 --head-dropout 0.3 --head-solo-loss 1 --head-flatness-penalty 0.01" \
+      "overlap0.05-hd0.5-solo1-flat0.01:--head-overlap-penalty 0.05 --head-dropout 0.5 --head-solo-loss 1 --head-flatness-penalty 0.01" \
+      "overlap0.03-hd0.5-solo1.5-flat0.03:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 1.5 --head-flatness-penalty 0.03" \
+      "overlap0.05-hd0.5-solo1.5-flat0.03:--head-overlap-penalty 0.05 --head-dropout 0.5 --head-solo-loss 1.5 --head-flatness-penalty 0.03"; do
+    for seed in 42 1 2; do
+      name=${recipe%%:*}; flags=${recipe#*:}; d="$OUT/solo${minfreq:+-mf2}-$name-$seed"
+      # shellcheck disable=SC2086
+      $CLI train --data $S --pooling multihead --heads 4 --epochs 6 --patience 2 --seed $seed --threads 2 $minfreq $flags --out "$d" > "$d.train.log" 2>&1
+      $CLI evaluate --model "$d" --data $S --json > "$d.evaluate.json"
+      $CLI faithfulness --model "$d" --data $S --max-examples 800 --importance-examples 0 --json > "$d.faithfulness.json"
+      summarise "$name" "$seed" "$d" >> "$solo"
+    done
+  done
+done
+full=${SOLO_FULL_RESULTS:-benchmarks/results/heads-solo-full.tsv}
+[ -f "$full" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$full"
+for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--head-solo-loss 1:2 42 1" "ngram-solo0.3:--preset ngram --head-solo-loss 0.3:1 2" \
+    "conv-single:--pooling attention:42 1 2"; do
+  name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
+  for seed in $seeds; do
+    d="$OUT/full-$name-$seed"; pooling="--pooling multihead"; [ "$name" = conv-single ] && pooling=""
+    # shellcheck disable=SC2086
+    $CLI train --data poetry-dynasty $pooling $flags --seed $seed --out "$d" > "$d.train.log" 2>&1
+    $CLI evaluate --model "$d" --data poetry-dynasty --json > "$d.evaluate.json"
+    [ "$name" = conv-single ] || $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none --json > "$d.faithfulness.json"
+    summarise "$name" "$seed" "$d" >> "$full"
+  done
+done

@@ -82,6 +82,7 @@ internal static class TrainCommand
         var overlap = new Option<double>("--head-overlap-penalty") { Description = "Multihead pooling: weight of the penalty on the squared cosine similarity between heads' weights (0 = off; the default with --tokenizer char, 0 with mixed); unlike --diversity-penalty it does not push heads to be sharp, only apart.", DefaultValueFactory = _ => defaults.Model.HeadOverlapPenalty };
         var flatness = new Option<double>("--head-flatness-penalty") { Description = "Multihead pooling: weight of the penalty on each head's similarity to uniform weights (0 = off); it keeps every head off uniform, pushing hardest on the flattest.", DefaultValueFactory = _ => defaults.Model.HeadFlatnessPenalty };
         var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
+        var headSolo = new Option<double>("--head-solo-loss") { Description = "Multihead pooling: weight of the loss of each head classifying the text alone, the other heads zeroed (0 = off; 1 with --tokenizer char and no preset, 0 with mixed or --preset ngram); it makes every head find evidence of its own.", DefaultValueFactory = _ => defaults.Model.HeadSoloLoss };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; the default with --tokenizer char, 0 with mixed; 0.5 with --head-overlap-penalty 0.03 on a few thousand texts).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
@@ -130,7 +131,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, headDropout, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, headDropout, headSolo, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, minNgramTexts, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -217,6 +218,7 @@ internal static class TrainCommand
             model.HeadFlatnessPenalty = Given(flatness, model.HeadFlatnessPenalty);
             model.SeparateHeadKeys = Given(separateKeys, model.SeparateHeadKeys);
             model.HeadDropout = Given(headDropout, model.HeadDropout);
+            model.HeadSoloLoss = Given(headSolo, model.HeadSoloLoss);
             model.EmbeddingDim = Given(embeddingDim, model.EmbeddingDim);
             model.EncoderDim = Given(hiddenDim, model.EncoderDim);
             model.Dropout = Given(dropout, model.Dropout);
@@ -267,7 +269,8 @@ internal static class TrainCommand
             }
             using var classifier = classifierTrained;
             var summary = classifier.Summary!;
-            Console.Error.WriteLine(report.ToString());
+            // A named dataset's cached split is not read through the report: "read 0 rows" would only mislead.
+            if (report.RowsRead + report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
             Console.Error.WriteLine($"{summary.MaxLengthChoice}; {summary.TruncatedTrainTexts} of {summary.TrainCount} training texts truncated");
             if (summary.RareNgramRowsReset > 0)
                 Console.Error.WriteLine($"{summary.RareNgramRowsReset:N0} n-gram rows reset: their n-grams occur in fewer than {options.Training.MinNgramTexts} training texts");

@@ -83,6 +83,19 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     public (Tensor[] Logits, Tensor[] Weights) ForwardMembers(Tensor ids)
     {
         using var scope = NewDisposeScope();
+        var (logits, weights, _) = ForwardForTraining(ids, headLogits: false);
+        foreach (var tensor in logits.Concat(weights)) tensor.MoveToOuterDisposeScope();
+        return (logits, weights);
+    }
+
+    /// <summary>
+    /// <see cref="ForwardMembers"/> plus, per network, the logits of each head classified alone (batch, heads, classes)
+    /// when <paramref name="headLogits"/> is set and the network is multi-head (null otherwise): what
+    /// <see cref="TextClassifierOptions.HeadSoloLoss"/> trains.
+    /// </summary>
+    internal (Tensor[] Logits, Tensor[] Weights, Tensor?[] HeadLogits) ForwardForTraining(Tensor ids, bool headLogits)
+    {
+        using var scope = NewDisposeScope();
         var mask = Masking.FromIds(ids);
         var ownIds = ids;
         if (training && Options.TokenDropout > 0)
@@ -91,11 +104,15 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             var dropped = TrainingStepContext.Bernoulli(ids.shape, Options.TokenDropout).to(ids.device).logical_and(ids.gt(0L));
             ownIds = ids.masked_fill(dropped, 1L);
         }
-        var (logits, weights) = OwnFromEmbeddings(OwnEmbed(ownIds), mask);
-        if (companion is null) return ([logits.MoveToOuterDisposeScope()], [weights.MoveToOuterDisposeScope()]);
-        var (companionLogits, companionWeights) = companion.forward(ids);
-        return ([logits.MoveToOuterDisposeScope(), companionLogits.MoveToOuterDisposeScope()],
-            [weights.MoveToOuterDisposeScope(), companionWeights.MoveToOuterDisposeScope()]);
+        var (logits, weights, solo) = OwnFromEmbeddings(OwnEmbed(ownIds), mask, headLogits);
+        logits.MoveToOuterDisposeScope();
+        weights.MoveToOuterDisposeScope();
+        solo?.MoveToOuterDisposeScope();
+        if (companion is null) return ([logits], [weights], [solo]);
+        var (companionLogits, companionWeights, companionSolo) = companion.ForwardForTraining(ids, headLogits);
+        foreach (var tensor in companionLogits.Concat(companionWeights)) tensor.MoveToOuterDisposeScope();
+        foreach (var tensor in companionSolo) tensor?.MoveToOuterDisposeScope();
+        return ([logits, .. companionLogits], [weights, .. companionWeights], [solo, .. companionSolo]);
     }
 
     /// <summary>The number of networks whose predictions the model averages: 1, or 2 with a companion.</summary>
@@ -108,18 +125,32 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     /// </summary>
     internal (Tensor Logits, Tensor Weights) FromEmbeddings(Tensor x, Tensor mask)
     {
-        if (companion is null) return OwnFromEmbeddings(x, mask);
+        if (companion is null)
+        {
+            var (ownLogits, ownWeights, _) = OwnFromEmbeddings(x, mask, headLogits: false);
+            return (ownLogits, ownWeights);
+        }
         using var scope = NewDisposeScope();
         long own = Options.EmbeddingDim;
-        var (logits, weights) = OwnFromEmbeddings(x[.., .., ..(int)own], mask);
+        var (logits, weights, _) = OwnFromEmbeddings(x[.., .., ..(int)own], mask, headLogits: false);
         var (companionLogits, companionWeights) = companion.FromEmbeddings(x[.., .., (int)own..], mask);
         return (Combine([logits, companionLogits]).MoveToOuterDisposeScope(), Average([weights, companionWeights]).MoveToOuterDisposeScope());
     }
 
-    private (Tensor Logits, Tensor Weights) OwnFromEmbeddings(Tensor x, Tensor mask)
+    private (Tensor Logits, Tensor Weights, Tensor? HeadLogits) OwnFromEmbeddings(Tensor x, Tensor mask, bool headLogits)
     {
         var encoded = encoder.forward(embedding_dropout.forward(x), mask);
         var (pooled, weights) = pooling.forward(encoded, mask);
+        Tensor? solo = null;
+        if (headLogits && weights.dim() == 3)
+        {
+            // Each head alone: the other heads' vectors zeroed and this one scaled by the head count, as head dropout
+            // scales a text that keeps one head of H; (batch, heads, classes).
+            long batch = pooled.shape[0], heads = weights.shape[1];
+            var eye = torch.eye(heads, dtype: pooled.dtype, device: pooled.device).reshape(1, heads, heads, 1);
+            var alone = (pooled.reshape(batch, 1, heads, -1) * eye * (float)heads).reshape(batch * heads, -1);
+            solo = ReadOut(alone).reshape(batch, heads, -1);
+        }
         if (training && Options.HeadDropout > 0 && weights.dim() == 3)
         {
             // Head dropout: a text loses whole heads' vectors, so no head can lean on another to carry the signal.
@@ -128,9 +159,15 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             var keep = drop.logical_not().to(pooled.dtype) / (float)(1 - Options.HeadDropout);
             pooled = (pooled.reshape(pooled.shape[0], heads, -1) * keep).reshape(pooled.shape[0], -1);
         }
+        return (ReadOut(pooled), weights, solo);
+    }
+
+    // Pooled vector -> logits: dropout, the optional dense layer with GELU, the output layer.
+    private Tensor ReadOut(Tensor pooled)
+    {
         var dropped = pooled_dropout.forward(pooled);
         var hidden = dense is null ? dropped : nn.functional.gelu(dense.forward(dropped));
-        return (output.forward(hidden), weights);
+        return output.forward(hidden);
     }
 
     /// <summary>

@@ -185,12 +185,24 @@ public static class ClassifierTrainer
         // the reported loss and accuracy are the averaged prediction's.
         Tensor Loss(Tensor logits) => nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.None,
             label_smoothing: options.LabelSmoothing).sum() / normaliser;
-        var (memberLogits, memberWeights) = model.ForwardMembers(ids);
+        double solo = model.Options.HeadSoloLoss;
+        var (memberLogits, memberWeights, memberHeadLogits) = model.ForwardForTraining(ids, headLogits: solo > 0);
         var memberLosses = memberLogits.Select(Loss).ToArray();
         Tensor? total = null;
         for (int m = 0; m < memberLogits.Length; m++)
         {
             var memberTotal = model.Regularizer(memberWeights[m]) is { } regularizer ? memberLosses[m] + regularizer * share : memberLosses[m];
+            if (memberHeadLogits[m] is { } heads)
+            {
+                // Every head classifies the part alone; their losses are averaged over heads and weighted like the
+                // ensemble's (summed over the part, divided by the batch's normaliser).
+                long headCount = heads.shape[1];
+                var perHead = heads.reshape(-1, heads.shape[2]);
+                var targets = target.repeat_interleave(headCount);
+                var soloLoss = nn.functional.cross_entropy(perHead, targets, classWeights, reduction: nn.Reduction.None,
+                    label_smoothing: options.LabelSmoothing).sum() / (normaliser * headCount);
+                memberTotal = memberTotal + soloLoss * solo;
+            }
             total = total is null ? memberTotal : total + memberTotal;
         }
         total!.backward();

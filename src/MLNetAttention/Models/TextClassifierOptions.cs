@@ -102,6 +102,15 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public double HeadFlatnessPenalty { get; set; }
 
     /// <summary>
+    /// Weight of the solo-head loss (0 = off; only multi-head pooling uses it): during training each head's pooled
+    /// vector is also classified alone (the other heads zeroed, as head dropout keeping one head) and the mean of
+    /// those cross-entropies joins the loss. A head the others can carry gets no gradient from the ensemble's loss
+    /// alone and may settle near uniform or on tokens the classifier ignores; classifying alone, it must find
+    /// evidence of its own. Adds no weights: the model and its ONNX graph are the same.
+    /// </summary>
+    public double HeadSoloLoss { get; set; }
+
+    /// <summary>
     /// Multi-head pooling: one scoring projection per head instead of the original's one shared projection
     /// (the heads then differ by more than their output row).
     /// </summary>
@@ -175,6 +184,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.HeadOverlapPenalty = HeadOverlapPenalty;
         resolved.HeadFlatnessPenalty = HeadFlatnessPenalty;
         resolved.HeadDropout = HeadDropout;
+        resolved.HeadSoloLoss = HeadSoloLoss;
         return resolved;
     }
 
@@ -209,6 +219,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(DiversityPenalty >= 0, nameof(DiversityPenalty), DiversityPenalty, "0 or more");
         Require(HeadOverlapPenalty >= 0, nameof(HeadOverlapPenalty), HeadOverlapPenalty, "0 or more");
         Require(HeadFlatnessPenalty >= 0, nameof(HeadFlatnessPenalty), HeadFlatnessPenalty, "0 or more");
+        Require(HeadSoloLoss >= 0 && !double.IsInfinity(HeadSoloLoss), nameof(HeadSoloLoss), HeadSoloLoss, "0 or more");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");

@@ -185,4 +185,49 @@ public sealed class TextClassifierTests
         Assert.AreEqual(0, old.HeadDropout);
         Assert.AreEqual(0, new TextClassifierOptions().DiversityPenalty, "off by default: the heads of full-size data sets differ without it");
     }
+
+    [TestMethod]
+    public void EachHeadAloneReadsOutItsOwnVectorScaledByTheHeadCount()
+    {
+        // With a linear read-out, logits = W [v1..vH] + b and head h alone gives W (H vh) + b, so the heads' solo
+        // logits average to the ensemble's logits; one head alone is the network itself.
+        foreach (int heads in new[] { 1, 4 })
+        {
+            manual_seed(5);
+            using var model = new TextClassifier(new TextClassifierOptions
+            {
+                VocabularySize = 40, NumClasses = 3, EmbeddingDim = 12, EncoderDim = 10, AttentionHiddenDim = 6, DenseDim = 0,
+                Pooling = PoolingKind.MultiHead, Heads = heads, HeadSoloLoss = 1,
+            });
+            model.eval();
+            using var noGrad = no_grad();
+            var ids = tensor(new long[,] { { 3, 7, 9, 12, 0, 0 }, { 5, 5, 21, 8, 30, 2 } });
+            var (logits, _, solo) = model.ForwardForTraining(ids, headLogits: true);
+            Assert.IsNotNull(solo[0]);
+            CollectionAssert.AreEqual(new long[] { 2, heads, 3 }, solo[0]!.shape);
+            var gap = (solo[0]!.mean(new long[] { 1 }) - logits[0]).abs().max().item<float>();
+            Assert.AreEqual(0f, gap, 1e-5f, $"{heads} head(s): the solo logits average to the network's");
+            if (heads > 1)
+                Assert.IsGreaterThan(1e-3f, (solo[0]![.., 0] - solo[0]![.., 1]).abs().max().item<float>(), "each head reads out its own vector");
+            var (_, _, none) = model.ForwardForTraining(ids, headLogits: false);
+            Assert.IsNull(none[0], "no solo logits unless asked for");
+        }
+    }
+
+    [TestMethod]
+    public void SoloHeadLossOptionValidatesAndRoundTrips()
+    {
+        var options = new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, Pooling = PoolingKind.MultiHead, HeadSoloLoss = 0.5 };
+        var roundTrip = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(
+            System.Text.Json.JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!;
+        Assert.AreEqual(0.5, roundTrip.HeadSoloLoss);
+        Assert.AreEqual(0.5, new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, HeadSoloLoss = 0.5, Companion = new() }.ResolvedCompanion()!.HeadSoloLoss,
+            "the companion network trains its heads the same way");
+        foreach (double bad in new[] { -0.1, double.NaN, double.PositiveInfinity })
+        {
+            options.HeadSoloLoss = bad;
+            var error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
+            StringAssert.Contains(error.Message, "HeadSoloLoss");
+        }
+    }
 }
