@@ -130,7 +130,8 @@ done
 # The solo-head loss (--head-solo-loss: each head also classifies the text alone). Demo-size runs as above, without
 # and with the demo's --min-freq 2 (benchmarks/results/heads-solo.tsv, heads-solo-demo.tsv), then full poetry-dynasty
 # through the CLI with the per-head erasure test and one head for comparison (heads-solo-full.tsv, with each model's
-# lowest per-head ratio); the conv rows with solo 1 are the default on characters now.
+# lowest per-head ratio); the conv rows with solo 1 are the default on characters now. The last rows try the preset
+# with more overlap, and with --companion-head-pairing (head h of both networks asked to favour the same tokens).
 summarise() {  # name seed directory: one TSV row from evaluate.json and faithfulness.json
   python3 - "$@" <<'PY'
 import json, os, sys
@@ -178,7 +179,8 @@ done
 full=${SOLO_FULL_RESULTS:-benchmarks/results/heads-solo-full.tsv}
 [ -f "$full" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$full"
 for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--head-solo-loss 1:2 42 1" "ngram-solo0.3:--preset ngram --head-solo-loss 0.3:1 2" \
-    "conv-single:--pooling attention:42 1 2"; do
+    "conv-single:--pooling attention:42 1 2" "ngram-solo1-overlap0.03:--preset ngram --head-solo-loss 1 --head-overlap-penalty 0.03:1 2 42 3" \
+    "ngram-pairing0.1:--preset ngram --companion-head-pairing 0.1:1 2"; do
   name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"; pooling="--pooling multihead"; [ "$name" = conv-single ] && pooling=""

@@ -91,6 +91,25 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     }
 
     /// <summary>
+    /// The head pairing penalty between two networks' weights over the same texts, each (batch, heads, seq) and 0 on
+    /// padding: 1 minus the cosine similarity of head h's deviations from its mean weight over the text in one network
+    /// and in the other, averaged over heads and batch. Deviations, because two heads that are both nearly flat have
+    /// weights with a cosine near 1 whatever tokens they favour. 0 when each pair favours the same tokens in
+    /// proportion, 1 when unrelated, up to 2 when one favours what the other avoids.
+    /// </summary>
+    public static Tensor PairingPenalty(Tensor first, Tensor second)
+    {
+        using var scope = NewDisposeScope();
+        // The text's tokens: steps either network weighs in some head (softmax leaves every real token above 0).
+        var real = first.gt(0).logical_or(second.gt(0)).any(1, keepdim: true).to(first.dtype);
+        var tokens = real.sum(-1, keepdim: true).clamp_min(1);
+        Tensor Deviation(Tensor weights) => (weights - weights.sum(-1, keepdim: true) / tokens) * real;
+        var a = nn.functional.normalize(Deviation(first), p: 2, dim: 2, eps: 1e-8);
+        var b = nn.functional.normalize(Deviation(second), p: 2, dim: 2, eps: 1e-8);
+        return (1 - (a * b).sum(-1)).mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// The head flatness penalty: each head's squared cosine similarity with uniform weights over the text's tokens,
     /// for weights (batch, heads, seq) that are 0 on padding, averaged over heads and batch. For weights summing to 1 it
     /// is 1 / (tokens x sum of squared weights): 1 for a uniform head, 1 / tokens for a one-token head.

@@ -205,6 +205,8 @@ public static class ClassifierTrainer
             }
             total = total is null ? memberTotal : total + memberTotal;
         }
+        if (model.Options.CompanionHeadPairing > 0 && memberWeights.Length == 2 && memberWeights[0].dim() == 3 && memberWeights[1].dim() == 3)
+            total = total! + MultiHeadAttentionPooling1D.PairingPenalty(memberWeights[0], memberWeights[1]) * (model.Options.CompanionHeadPairing * share);
         total!.backward();
         using var noGrad = no_grad();
         // The log of the averaged probabilities: its cross-entropy is the averaged prediction's (the one network's for one).

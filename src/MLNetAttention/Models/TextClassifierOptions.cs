@@ -111,6 +111,14 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public double HeadSoloLoss { get; set; }
 
     /// <summary>
+    /// Weight of the head pairing penalty (0 = off; only multi-head pooling with a <see cref="Companion"/> uses it): for
+    /// each head, 1 minus the cosine similarity between this network's and the companion's weights for that head,
+    /// averaged over heads. The model reports head h as both networks' head h averaged; two heads that look at different
+    /// tokens blur into one whose top tokens neither network leans on much, so this asks each pair to look alike.
+    /// </summary>
+    public double CompanionHeadPairing { get; set; }
+
+    /// <summary>
     /// Multi-head pooling: one scoring projection per head instead of the original's one shared projection
     /// (the heads then differ by more than their output row).
     /// </summary>
@@ -220,6 +228,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(HeadOverlapPenalty >= 0, nameof(HeadOverlapPenalty), HeadOverlapPenalty, "0 or more");
         Require(HeadFlatnessPenalty >= 0, nameof(HeadFlatnessPenalty), HeadFlatnessPenalty, "0 or more");
         Require(HeadSoloLoss >= 0 && !double.IsInfinity(HeadSoloLoss), nameof(HeadSoloLoss), HeadSoloLoss, "0 or more");
+        Require(CompanionHeadPairing >= 0 && !double.IsInfinity(CompanionHeadPairing), nameof(CompanionHeadPairing), CompanionHeadPairing, "0 or more");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");

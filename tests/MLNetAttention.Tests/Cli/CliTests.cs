@@ -338,7 +338,7 @@ public sealed class CliTests
     public void MultiHeadPoolingOnCharactersTrainsWithTheHeadRecipeUnlessFlagsSayOtherwise()
     {
         string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
-        (double Overlap, double Dropout, double Flatness, double Solo) HeadOptions(string name, params string[] flags)
+        (double Overlap, double Dropout, double Flatness, double Solo, double Pairing) HeadOptions(string name, params string[] flags)
         {
             var (code, _, error) = Run(["train", "--pooling", "multihead", "--epochs", "1", "--embedding-dim", "16", "--hidden-dim", "16",
                 "--threads", "1", "--out", Path.Combine(directory, name), .. flags]);
@@ -346,15 +346,16 @@ public sealed class CliTests
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, name, "model.json")));
             var model = json.RootElement.GetProperty("model");
             return (model.GetProperty("headOverlapPenalty").GetDouble(), model.GetProperty("headDropout").GetDouble(),
-                model.GetProperty("headFlatnessPenalty").GetDouble(), model.GetProperty("headSoloLoss").GetDouble());
+                model.GetProperty("headFlatnessPenalty").GetDouble(), model.GetProperty("headSoloLoss").GetDouble(),
+                model.GetProperty("companionHeadPairing").GetDouble());
         }
-        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, AttentionClassifierOptions.CharHeadSoloLoss),
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, AttentionClassifierOptions.CharHeadSoloLoss, 0.0),
             HeadOptions("chars", "--data", "sample:poetry-dynasty"), "characters: the overlap penalty with head dropout and the solo-head loss");
-        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0),
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0, 0.0),
             HeadOptions("preset", "--data", "sample:poetry-dynasty", "--preset", "ngram"), "the ngram preset: no solo-head loss");
-        Assert.AreEqual((0.0, 0.0, 0.0, 0.0), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
-        Assert.AreEqual((0.03, 0.0, 0.02, 0.5), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
-            "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5"), "flags win over the default");
+        Assert.AreEqual((0.0, 0.0, 0.0, 0.0, 0.0), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
+        Assert.AreEqual((0.03, 0.0, 0.02, 0.5, 0.2), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
+            "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5", "--companion-head-pairing", "0.2"), "flags win over the default");
     }
 
     [TestMethod]

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntime;
 using MLNetAttention.Data;
 using MLNetAttention.Models;
+using MLNetAttention.Modules;
 using MLNetAttention.Onnx;
 using MLNetAttention.Training;
 using static MLNetAttention.Tests.Onnx.OnnxTestModels;
@@ -173,6 +174,33 @@ public sealed class CompanionTests
         var accuracies = memberLogits.Select(l => l.argmax(-1).eq(target).to(ScalarType.Float32).mean().item<float>()).ToArray();
         TestContext.WriteLine($"training accuracy of each network: {string.Join(", ", accuracies.Select(a => a.ToString("0.000")))}");
         foreach (float accuracy in accuracies) Assert.IsGreaterThan(0.75f, accuracy);
+    }
+
+    [TestMethod]
+    public void HeadPairingMakesTheTwoNetworksHeadsLookAtTheSameTokens()
+    {
+        var train = BundledSamples.ReadTexts("poetry-dynasty.train").Take(1200).ToList();
+        var heldOut = BundledSamples.ReadTexts("poetry-dynasty.test").Take(300).Select(t => t.Text).ToArray();
+        float HeldOutPairing(double pairing)
+        {
+            var options = AttentionClassifierOptions.Ngram();
+            options.Model.BigramBuckets = 20_000;
+            options.Model.Pooling = PoolingKind.MultiHead;
+            options.Model.CompanionHeadPairing = pairing;
+            options.Model.Companion = new TextClassifierOptions { Encoder = EncoderKind.Conv, EmbeddingDim = 32, EncoderDim = 32, DenseDim = 32 };
+            options.Training.Epochs = 2;
+            options.Training.Threads = 1;
+            using var classifier = AttentionClassifier.Train(train, null, options);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            classifier.Network.eval();
+            var (_, weights) = classifier.Network.ForwardMembers(tensor(PaddedIds(classifier.Tokenizer, heldOut)));
+            return MultiHeadAttentionPooling1D.PairingPenalty(weights[0], weights[1]).item<float>();
+        }
+
+        float apart = HeldOutPairing(0), paired = HeldOutPairing(1);
+        TestContext.WriteLine($"held-out pairing penalty: {apart:0.000} trained without it, {paired:0.000} with it");
+        Assert.IsLessThan(0.7f * apart, paired, "head h of both networks looks more alike on texts training never saw");
     }
 
     [TestMethod]

@@ -163,6 +163,33 @@ public sealed class PoolingLayerTests
     }
 
     [TestMethod]
+    public void PairingPenaltyComparesWhichTokensEachPairOfHeadsFavours()
+    {
+        using var scope = NewDisposeScope();
+        // Text 1 (3 tokens): head 1 peaks on token 1 in both networks; head 2 on token 3 in one and token 2 in the other,
+        // deviations (-1/3, -1/3, 2/3) and (-1/3, 2/3, -1/3) with cosine -1/2. Text 2 (2 tokens and padding): both
+        // networks' heads alike.
+        var first = tensor(new float[] { 1, 0, 0, 0, 0, 1, 0.7f, 0.3f, 0, 0.2f, 0.8f, 0 }).reshape(2, 2, 3);
+        var second = tensor(new float[] { 1, 0, 0, 0, 1, 0, 0.7f, 0.3f, 0, 0.2f, 0.8f, 0 }).reshape(2, 2, 3);
+        Assert.AreEqual(1.5f / 4, MultiHeadAttentionPooling1D.PairingPenalty(first, second).item<float>(), 1e-6f);
+        Assert.AreEqual(0f, MultiHeadAttentionPooling1D.PairingPenalty(first, first * 3).item<float>(), 1e-6f, "scale does not matter");
+
+        // Two nearly flat heads that favour different tokens: their raw weights have a cosine near 1, the penalty
+        // still tells them apart.
+        var flatA = tensor(new float[] { 0.26f, 0.25f, 0.25f, 0.24f }).reshape(1, 1, 4);
+        var flatB = tensor(new float[] { 0.24f, 0.25f, 0.25f, 0.26f }).reshape(1, 1, 4);
+        Assert.AreEqual(2f, MultiHeadAttentionPooling1D.PairingPenalty(flatA, flatB).item<float>(), 1e-4f);
+
+        // Its gradient turns one network's head toward its partner's tokens.
+        var scores = tensor(new float[] { 2, 0, 0 }).reshape(1, 1, 3).requires_grad_();
+        var partner = tensor(new float[] { 0.1f, 0.1f, 0.8f }).reshape(1, 1, 3);
+        var penalty = MultiHeadAttentionPooling1D.PairingPenalty(scores.softmax(-1), partner);
+        penalty.backward();
+        var step = (scores - scores.grad! * 5).detach();
+        Assert.IsLessThan(penalty.item<float>(), MultiHeadAttentionPooling1D.PairingPenalty(step.softmax(-1), partner).item<float>());
+    }
+
+    [TestMethod]
     public void FlatnessPenaltyIsTheShareOfTheTextEachHeadSpreadsOver()
     {
         using var scope = NewDisposeScope();
