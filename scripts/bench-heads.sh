@@ -180,7 +180,8 @@ full=${SOLO_FULL_RESULTS:-benchmarks/results/heads-solo-full.tsv}
 [ -f "$full" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$full"
 for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--head-solo-loss 1:2 42 1" "ngram-solo0.3:--preset ngram --head-solo-loss 0.3:1 2" \
     "conv-single:--pooling attention:42 1 2" "ngram-solo1-overlap0.03:--preset ngram --head-solo-loss 1 --head-overlap-penalty 0.03:1 2 42 3" \
-    "ngram-pairing0.1:--preset ngram --companion-head-pairing 0.1:1 2" "ngram-hd0.5:--preset ngram --head-dropout 0.5:1 2"; do
+    "ngram-pairing0.1:--preset ngram --companion-head-pairing 0.1:1 2" "ngram-hd0.5:--preset ngram --head-dropout 0.5:1 2" \
+    "ngram-hd0.5-flat0.01:--preset ngram --head-dropout 0.5 --head-flatness-penalty 0.01:2 1"; do
   name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"; pooling="--pooling multihead"; [ "$name" = conv-single ] && pooling=""
