@@ -106,7 +106,9 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     /// vector is also classified alone (the other heads zeroed, as head dropout keeping one head) and the mean of
     /// those cross-entropies joins the loss. A head the others can carry gets no gradient from the ensemble's loss
     /// alone and may settle near uniform or on tokens the classifier ignores; classifying alone, it must find
-    /// evidence of its own. Adds no weights: the model and its ONNX graph are the same.
+    /// evidence of its own. Adds no weights: the model and its ONNX graph are the same. 0 here; the conv network's
+    /// training default for characters (<c>AttentionClassifierOptions.Default</c>, so <c>train --pooling multihead</c>)
+    /// uses 1, with which every head's top characters were evidence on three of three poetry-dynasty seeds.
     /// </summary>
     public double HeadSoloLoss { get; set; }
 
