@@ -57,6 +57,15 @@ for seed in 1 2 3; do
   done
 done
 
+# One demo-size run as the demo trains (6 epochs, early stopping), then evaluate and the erasure test, as JSON beside the
+# model directory. Arguments: the directory, then the train flags.
+demo_size_run() {
+  local d=$1; shift
+  $CLI train --data $S --epochs 6 --patience 2 --threads 2 "$@" --out "$d" > "$d.train.log" 2>&1
+  $CLI evaluate --model "$d" --data $S --json > "$d.evaluate.json"
+  $CLI faithfulness --model "$d" --data $S --max-examples 800 --importance-examples 0 --json > "$d.faithfulness.json"
+}
+
 # The head overlap penalty against the demo's earlier recipe, trained and scored through the CLI as the demo trains
 # (benchmarks/results/heads-overlap.tsv: accuracy, divergence from uniform, diversity ratio, heads under 3x erasure).
 overlap=${OVERLAP_RESULTS:-benchmarks/results/heads-overlap.tsv}
@@ -69,9 +78,7 @@ for seed in 42 1 2; do
     name=${recipe%%:*}; flags=${recipe#*:}; d="$OUT/overlap-$name-$seed"
     pooling="--pooling multihead --heads 4"; [ "$name" = single ] && pooling="--pooling attention"
     # shellcheck disable=SC2086
-    $CLI train --data $S $pooling --epochs 6 --patience 2 --seed $seed --threads 2 $flags --out "$d" > "$d.train.log" 2>&1
-    $CLI evaluate --model "$d" --data $S --json > "$d.evaluate.json"
-    $CLI faithfulness --model "$d" --data $S --max-examples 800 --importance-examples 0 --json > "$d.faithfulness.json"
+    demo_size_run "$d" $pooling --seed $seed $flags
     python3 - "$name" "$seed" "$d" >> "$overlap" <<'PY'
 import json, sys
 name, seed, d = sys.argv[1:]
@@ -96,9 +103,7 @@ for recipe in "overlap0.03-hd0.5-flat0.1:--head-overlap-penalty 0.03 --head-drop
   for seed in 42 1 2; do
     name=${recipe%%:*}; flags=${recipe#*:}; d="$OUT/flat-$name-$seed"
     # shellcheck disable=SC2086
-    $CLI train --data $S --pooling multihead --heads 4 --epochs 6 --patience 2 --seed $seed --threads 2 $flags --out "$d" > "$d.train.log" 2>&1
-    $CLI evaluate --model "$d" --data $S --json > "$d.evaluate.json"
-    $CLI faithfulness --model "$d" --data $S --max-examples 800 --importance-examples 0 --json > "$d.faithfulness.json"
+    demo_size_run "$d" --pooling multihead --heads 4 --seed $seed $flags
     python3 - "$name" "$seed" "$d" >> "$flat" <<'PY'
 import json, sys
 name, seed, d = sys.argv[1:]
@@ -169,9 +174,7 @@ for minfreq in "" "--min-freq 2"; do
     for seed in 42 1 2; do
       name=${recipe%%:*}; flags=${recipe#*:}; d="$OUT/solo${minfreq:+-mf2}-$name-$seed"
       # shellcheck disable=SC2086
-      $CLI train --data $S --pooling multihead --heads 4 --epochs 6 --patience 2 --seed $seed --threads 2 $minfreq $flags --out "$d" > "$d.train.log" 2>&1
-      $CLI evaluate --model "$d" --data $S --json > "$d.evaluate.json"
-      $CLI faithfulness --model "$d" --data $S --max-examples 800 --importance-examples 0 --json > "$d.faithfulness.json"
+      demo_size_run "$d" --pooling multihead --heads 4 --seed $seed $minfreq $flags
       summarise "$name" "$seed" "$d" >> "$solo"
     done
   done

@@ -236,7 +236,7 @@ internal static class TrainCommand
                 CompanionNetwork.None => null,
                 CompanionNetwork.Conv => model.Companion ?? AttentionClassifierOptions.ConvCompanion(),
                 // A copy of the network as the flags left it, trained apart: on the same batches it would end as a copy.
-                CompanionNetwork.Ngram => WithoutCompanion(model.Clone()),
+                CompanionNetwork.Ngram => model.CloneWithoutCompanion(),
                 _ => model.Companion,
             };
             options.Training.CompanionApart = companionChoice == CompanionNetwork.Ngram;
@@ -297,12 +297,6 @@ internal static class TrainCommand
             return ExitCodes.Success;
         }));
         return command;
-    }
-
-    private static TextClassifierOptions WithoutCompanion(TextClassifierOptions options)
-    {
-        options.Companion = null;
-        return options;
     }
 
     private static OnnxExportOptions ExportOptionsFor(ModelStorage storage, TrainPreset preset)

@@ -111,7 +111,8 @@ public sealed partial class AttentionClassifier : IDisposable
         var trainData = Encode(tokenizer, trainRows, labelIndex, "training", out int truncatedTrain);
         var validationData = validationRows.Count > 0 ? Encode(tokenizer, validationRows, labelIndex, "validation", out _) : null;
 
-        if (options.Training.CompanionApart && modelOptions.Companion is not null)
+        bool apart = options.Training.CompanionApart && modelOptions.Companion is not null;
+        if (apart)
         {
             if (resume is not null)
                 throw new ArgumentException("Resuming is not supported with CompanionApart: an interrupted run of two networks trained in turn keeps no checkpoint; train again.", nameof(resume));
@@ -121,7 +122,7 @@ public sealed partial class AttentionClassifier : IDisposable
         var network = new TextClassifier(modelOptions);
         try
         {
-            var result = options.Training.CompanionApart && modelOptions.Companion is not null
+            var result = apart
                 ? TrainApart(network, trainData, validationData, options.Training, progress, cancellation)
                 : ClassifierTrainer.Train(network, trainData, validationData, options.Training, progress,
                     checkpointDirectory, cancellation, resume);
@@ -143,8 +144,7 @@ public sealed partial class AttentionClassifier : IDisposable
     private static TrainingResult TrainApart(TextClassifier network, EncodedExamples train, EncodedExamples? validation,
         TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
-        var ownOptions = network.Options.Clone();
-        ownOptions.Companion = null;
+        var ownOptions = network.Options.CloneWithoutCompanion();
         var companionOptions = network.Options.ResolvedCompanion()!;
         var companionTraining = options.Clone();
         companionTraining.Seed = options.Seed + 1;

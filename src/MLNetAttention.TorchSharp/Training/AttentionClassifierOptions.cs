@@ -139,8 +139,7 @@ public sealed class AttentionClassifierOptions
     public static AttentionClassifierOptions NgramTwin(TokenizationMode tokenization = TokenizationMode.Mixed)
     {
         var options = Ngram(tokenization);
-        options.Model.Companion = null;
-        options.Model.Companion = options.Model.Clone();
+        options.Model.Companion = options.Model.CloneWithoutCompanion();
         options.Training.CompanionApart = true;
         options.Training.MinNgramTexts = NgramTwinMinTexts;
         return options;

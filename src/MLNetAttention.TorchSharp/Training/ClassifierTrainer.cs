@@ -183,8 +183,9 @@ public static class ClassifierTrainer
         var target = LengthBuckets.Labels(train, indices);
         // Each network (the model's and its companion's) gets its own loss, as if trained alone on these batches;
         // the reported loss and accuracy are the averaged prediction's.
-        Tensor Loss(Tensor logits) => nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.None,
+        Tensor SummedLoss(Tensor logits, Tensor labels) => nn.functional.cross_entropy(logits, labels, classWeights, reduction: nn.Reduction.None,
             label_smoothing: options.LabelSmoothing).sum() / normaliser;
+        Tensor Loss(Tensor logits) => SummedLoss(logits, target);
         double solo = model.Options.HeadSoloLoss;
         var (memberLogits, memberWeights, memberHeadLogits) = model.ForwardForTraining(ids, headLogits: solo > 0);
         var memberLosses = memberLogits.Select(Loss).ToArray();
@@ -197,10 +198,7 @@ public static class ClassifierTrainer
                 // Every head classifies the part alone; their losses are averaged over heads and weighted like the
                 // ensemble's (summed over the part, divided by the batch's normaliser).
                 long headCount = heads.shape[1];
-                var perHead = heads.reshape(-1, heads.shape[2]);
-                var targets = target.repeat_interleave(headCount);
-                var soloLoss = nn.functional.cross_entropy(perHead, targets, classWeights, reduction: nn.Reduction.None,
-                    label_smoothing: options.LabelSmoothing).sum() / (normaliser * headCount);
+                var soloLoss = SummedLoss(heads.reshape(-1, heads.shape[2]), target.repeat_interleave(headCount)) / headCount;
                 memberTotal = memberTotal + soloLoss * solo;
             }
             total = total is null ? memberTotal : total + memberTotal;

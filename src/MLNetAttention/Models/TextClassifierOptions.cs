@@ -114,8 +114,9 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
 
     /// <summary>
     /// Weight of the head pairing penalty (0 = off; only multi-head pooling with a <see cref="Companion"/> uses it): for
-    /// each head, 1 minus the cosine similarity between this network's and the companion's weights for that head,
-    /// averaged over heads. The model reports head h as both networks' head h averaged; two heads that look at different
+    /// each head, 1 minus the cosine similarity between this network's and the companion's weights for that head, each
+    /// taken as its deviation from its mean weight over the text (flat heads' raw weights always look alike), averaged
+    /// over heads. The model reports head h as both networks' head h averaged; two heads that look at different
     /// tokens blur into one whose top tokens neither network leans on much, so this asks each pair to look alike.
     /// </summary>
     public double CompanionHeadPairing { get; set; }
@@ -274,6 +275,14 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     {
         var copy = (TextClassifierOptions)MemberwiseClone();
         copy.Companion = Companion?.Clone();
+        return copy;
+    }
+
+    /// <summary>A copy of this network's options without its companion: the network alone, or a twin to serve as one.</summary>
+    public TextClassifierOptions CloneWithoutCompanion()
+    {
+        var copy = (TextClassifierOptions)MemberwiseClone();
+        copy.Companion = null;
         return copy;
     }
 
