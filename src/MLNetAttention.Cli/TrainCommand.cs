@@ -82,6 +82,7 @@ internal static class TrainCommand
         var overlap = new Option<double>("--head-overlap-penalty") { Description = "Multihead pooling: weight of the penalty on the squared cosine similarity between heads' weights (0 = off; the default with --tokenizer char, 0 with mixed); unlike --diversity-penalty it does not push heads to be sharp, only apart.", DefaultValueFactory = _ => defaults.Model.HeadOverlapPenalty };
         var flatness = new Option<double>("--head-flatness-penalty") { Description = "Multihead pooling: weight of the penalty on each head's similarity to uniform weights (0 = off); it keeps every head off uniform, pushing hardest on the flattest.", DefaultValueFactory = _ => defaults.Model.HeadFlatnessPenalty };
         var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
+        var slicedHeads = new Option<bool>("--sliced-heads") { Description = "Multihead pooling: each head pools its own slice of the token vectors (true; the width must divide by --heads) or the whole vector (false).", DefaultValueFactory = _ => defaults.Model.SlicedHeads };
         var headSolo = new Option<double>("--head-solo-loss") { Description = "Multihead pooling: weight of the loss of each head classifying the text alone, the other heads zeroed (0 = off; 1 with --tokenizer char and no preset, 0 with mixed or --preset ngram); it makes every head find evidence of its own.", DefaultValueFactory = _ => defaults.Model.HeadSoloLoss };
         var headPairing = new Option<double>("--companion-head-pairing") { Description = "Multihead pooling with a companion network: weight of the penalty on head h of the two networks looking at different tokens (0 = off); the model reports head h as the two averaged.", DefaultValueFactory = _ => defaults.Model.CompanionHeadPairing };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; the default with --tokenizer char, 0 with mixed; 0.5 with --head-overlap-penalty 0.03 on a few thousand texts).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
@@ -132,7 +133,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, headDropout, headSolo, headPairing, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, slicedHeads, headDropout, headSolo, headPairing, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, minNgramTexts, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -218,6 +219,7 @@ internal static class TrainCommand
             model.HeadOverlapPenalty = Given(overlap, model.HeadOverlapPenalty);
             model.HeadFlatnessPenalty = Given(flatness, model.HeadFlatnessPenalty);
             model.SeparateHeadKeys = Given(separateKeys, model.SeparateHeadKeys);
+            model.SlicedHeads = Given(slicedHeads, model.SlicedHeads);
             model.HeadDropout = Given(headDropout, model.HeadDropout);
             model.HeadSoloLoss = Given(headSolo, model.HeadSoloLoss);
             model.CompanionHeadPairing = Given(headPairing, model.CompanionHeadPairing);

@@ -7,7 +7,8 @@ namespace MLNetAttention.Faithfulness;
 /// <summary>
 /// The same model with uniform weights at inference: a <see cref="TextClassifier"/> with mean pooling holding the
 /// original's parameters (the attention scorer's are dropped). For multi-head pooling every head's weighted sum
-/// becomes the same mean, so the dense layer's H column blocks are summed into one.
+/// becomes the same mean, so the dense layer's H column blocks are summed into one; sliced heads side by side already
+/// make the mean of the whole vector, so their reader stays as it is.
 /// </summary>
 public static class UniformTwin
 {
@@ -34,7 +35,7 @@ public static class UniformTwin
             var state = network.state_dict()
                 .Where(p => !networks.Any(n => p.Key.StartsWith(n.Prefix + "pooling.", StringComparison.Ordinal)))
                 .ToDictionary(p => p.Key, p => p.Value);
-            foreach (var (prefix, pooled) in networks.Where(n => n.Options.Pooling == PoolingKind.MultiHead))
+            foreach (var (prefix, pooled) in networks.Where(n => n.Options.Pooling == PoolingKind.MultiHead && !n.Options.SlicedHeads))
             {
                 // The layer that reads the pooled vector: the dense layer, or the output with a linear read-out.
                 string key = prefix + (pooled.DenseDim > 0 ? "dense.weight" : "output.weight");

@@ -47,7 +47,7 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         pooling = options.Pooling switch
         {
             PoolingKind.Attention => new AttentionPooling1D(pooledDim, options.AttentionHiddenDim),
-            PoolingKind.MultiHead => new MultiHeadAttentionPooling1D(pooledDim, options.AttentionHiddenDim, options.Heads, options.SeparateHeadKeys),
+            PoolingKind.MultiHead => new MultiHeadAttentionPooling1D(pooledDim, options.AttentionHiddenDim, options.Heads, options.SeparateHeadKeys, options.SlicedHeads),
             PoolingKind.Max => new MaskedGlobalMaxPooling1D(),
             _ => new MaskedMeanPooling1D(),
         };

@@ -7,7 +7,8 @@ namespace MLNetAttention.Modules;
 /// <summary>
 /// Multi-head attention pooling: a k_dense projection (shared by the heads, as the original, or one per head),
 /// one o_dense row per head, a masked softmax over time per head, and the heads' weighted sums concatenated head
-/// after head: (batch, heads * dim).
+/// after head: (batch, heads * dim), or with sliced heads each head's weighted sum of its own slice of the vector,
+/// side by side: (batch, dim).
 /// </summary>
 /// <remarks>
 /// The original reshaped the output with hdims where it meant the input width; this layer is right for
@@ -20,6 +21,7 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     private readonly int heads;
     private readonly int hiddenDim;
     private readonly bool separateKeys;
+    private readonly bool sliced;
 
     /// <summary>Creates the layer.</summary>
     /// <param name="inputDim">Width D of the input vectors.</param>
@@ -29,14 +31,22 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     /// One scoring projection per head (k_dense maps D to H * hidden; head h scores tanh of its own slice) instead of
     /// the original's one shared projection, where the heads differ only by their o_dense row.
     /// </param>
-    public MultiHeadAttentionPooling1D(int inputDim, int hiddenDim, int heads, bool separateKeys = false) : base(nameof(MultiHeadAttentionPooling1D))
+    /// <param name="sliced">
+    /// Head h pools only its own slice of the vector (values h * D / H to (h + 1) * D / H; the heads side by side give
+    /// D values, as in Transformer multi-head attention) instead of the whole vector, so no head can repeat what
+    /// another pooled: the features of a slice reach the classifier through its head alone. D must divide by H.
+    /// </param>
+    public MultiHeadAttentionPooling1D(int inputDim, int hiddenDim, int heads, bool separateKeys = false, bool sliced = false) : base(nameof(MultiHeadAttentionPooling1D))
     {
         if (inputDim < 1) throw new ArgumentOutOfRangeException(nameof(inputDim), inputDim, "Must be at least 1.");
         if (hiddenDim < 1) throw new ArgumentOutOfRangeException(nameof(hiddenDim), hiddenDim, "Must be at least 1.");
         if (heads < 1) throw new ArgumentOutOfRangeException(nameof(heads), heads, "Must be at least 1.");
+        if (sliced && inputDim % heads != 0)
+            throw new ArgumentOutOfRangeException(nameof(inputDim), inputDim, $"Sliced heads need an input width that divides by the {heads} heads.");
         this.heads = heads;
         this.hiddenDim = hiddenDim;
         this.separateKeys = separateKeys;
+        this.sliced = sliced;
         k_dense = nn.Linear(inputDim, separateKeys ? heads * hiddenDim : hiddenDim, hasBias: false);
         // (heads, hidden) either way: with separate keys its rows are used elementwise, one per head's slice.
         o_dense = nn.Linear(hiddenDim, heads, hasBias: false);
@@ -47,10 +57,12 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     public override int Heads => heads;
 
     /// <inheritdoc/>
-    public override int OutputSize(int inputDim) => heads * inputDim;
+    public override int OutputSize(int inputDim) => sliced ? inputDim : heads * inputDim;
 
     /// <summary>Pools <paramref name="x"/> (batch, seq, dim) under <paramref name="mask"/> (batch, seq).</summary>
-    /// <returns>The heads concatenated (batch, heads * dim) and the weights (batch, heads, seq).</returns>
+    /// <returns>
+    /// The heads concatenated (batch, heads * dim), or with sliced heads (batch, dim), and the weights (batch, heads, seq).
+    /// </returns>
     public override (Tensor Output, Tensor Weights) forward(Tensor x, Tensor mask)
     {
         using var scope = NewDisposeScope();
@@ -59,7 +71,10 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
             ? (keys.reshape(x.shape[0], x.shape[1], heads, hiddenDim) * o_dense.weight!).sum(-1).permute(0, 2, 1)
             : o_dense.forward(keys).permute(0, 2, 1);
         var weights = Masking.MaskedSoftmax(scores, mask);
-        var output = bmm(weights, x).reshape(x.shape[0], -1);
+        // Sliced: (batch, heads, 1, seq) x (batch, heads, seq, dim / heads), each head over its own slice.
+        var output = sliced
+            ? matmul(weights.unsqueeze(2), x.reshape(x.shape[0], x.shape[1], heads, -1).permute(0, 2, 1, 3)).reshape(x.shape[0], -1)
+            : bmm(weights, x).reshape(x.shape[0], -1);
         return (output.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 

@@ -53,7 +53,7 @@ internal static class ClassifierGraph
         var (pooled, weights) = options.Pooling switch
         {
             PoolingKind.Attention => ModuleGraphs.AttentionPooling(g, p, Name("pooling"), encoded, mask),
-            PoolingKind.MultiHead => ModuleGraphs.MultiHeadPooling(g, p, Name("pooling"), encoded, mask, options.Heads, options.AttentionHiddenDim, options.SeparateHeadKeys),
+            PoolingKind.MultiHead => ModuleGraphs.MultiHeadPooling(g, p, Name("pooling"), encoded, mask, options.Heads, options.AttentionHiddenDim, options.SeparateHeadKeys, options.SlicedHeads),
             PoolingKind.Max => ModuleGraphs.MaxPooling(g, encoded, mask, maskU),
             PoolingKind.Mean => ModuleGraphs.MeanPooling(g, encoded, mask),
             _ => throw new NotSupportedException($"The ONNX exporter does not know the pooling {options.Pooling}."),

@@ -387,9 +387,12 @@ internal static class ModuleGraphs
         return (WeightedSum(g, weights, x), weights);
     }
 
-    /// <summary>MultiHeadAttentionPooling1D: returns the heads concatenated (batch, heads * dim) and the weights (batch, heads, seq).</summary>
+    /// <summary>
+    /// MultiHeadAttentionPooling1D: returns the heads concatenated (batch, heads * dim), or with sliced heads each over its
+    /// own slice (batch, dim), and the weights (batch, heads, seq).
+    /// </summary>
     public static (string Output, string Weights) MultiHeadPooling(OnnxGraphBuilder g, ParameterSet p, string prefix, string x, string mask,
-        int heads = 1, int hiddenDim = 0, bool separateKeys = false)
+        int heads = 1, int hiddenDim = 0, bool separateKeys = false, bool sliced = false)
     {
         var keys = g.Tanh(Linear(g, p, Join(prefix, "k_dense"), x, bias: false));
         // Separate keys: (batch, seq, heads, hidden) times each head's o_dense row, summed over hidden -> (batch, seq, heads).
@@ -397,7 +400,10 @@ internal static class ModuleGraphs
             ? g.ReduceSum(g.Mul(g.Reshape(keys, 0, 0, heads, hiddenDim), p.Add(g, Join(prefix, "o_dense.weight"))), -1, keepDims: false)
             : Linear(g, p, Join(prefix, "o_dense"), keys, bias: false);
         var weights = MaskedSoftmax(g, g.Transpose(scores, 0, 2, 1), mask, heads: true);
-        return (g.Reshape(g.MatMul(weights, x), 0, -1), weights);
+        // Sliced heads: (batch, heads, 1, seq) x (batch, heads, seq, dim / heads), each head over its own slice.
+        var values = sliced ? g.Transpose(g.Reshape(x, 0, 0, heads, -1), 0, 2, 1, 3) : x;
+        var pooled = sliced ? g.MatMul(g.Unsqueeze(weights, 2), values) : g.MatMul(weights, x);
+        return (g.Reshape(pooled, 0, -1), weights);
     }
 
     /// <summary>

@@ -128,6 +128,14 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public bool SeparateHeadKeys { get; set; }
 
     /// <summary>
+    /// Multi-head pooling: each head pools its own slice of the token vectors (width <see cref="PooledInputDim"/> /
+    /// <see cref="Heads"/>) instead of the whole vector, and the heads' vectors side by side make one vector of the
+    /// input's width, as in Transformer multi-head attention. The features of a slice reach the classifier only
+    /// through its head, so a head cannot repeat what another pooled. The width must divide by the heads.
+    /// </summary>
+    public bool SlicedHeads { get; set; }
+
+    /// <summary>
     /// Multi-head pooling: during training, the probability of zeroing a whole head's pooled vector for a text (0 = off).
     /// With the diversity penalty some heads settle on tokens the classifier ignores; dropping heads makes each one carry
     /// evidence on its own (docs/benchmarks.md).
@@ -191,6 +199,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.Pooling = Pooling;
         resolved.Heads = Heads;
         resolved.SeparateHeadKeys = SeparateHeadKeys;
+        resolved.SlicedHeads = SlicedHeads;
         resolved.DiversityPenalty = DiversityPenalty;
         resolved.HeadOverlapPenalty = HeadOverlapPenalty;
         resolved.HeadFlatnessPenalty = HeadFlatnessPenalty;
@@ -233,6 +242,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(HeadSoloLoss >= 0 && !double.IsInfinity(HeadSoloLoss), nameof(HeadSoloLoss), HeadSoloLoss, "0 or more");
         Require(CompanionHeadPairing >= 0 && !double.IsInfinity(CompanionHeadPairing), nameof(CompanionHeadPairing), CompanionHeadPairing, "0 or more");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
+        Require(!SlicedHeads || Pooling != PoolingKind.MultiHead || PooledInputDim % Heads == 0, nameof(SlicedHeads), SlicedHeads,
+            $"false unless the pooled width ({PooledInputDim}) divides by the heads ({Heads}); change --heads or the encoder width");
         Require(BigramBuckets >= 0, nameof(BigramBuckets), BigramBuckets, "0 (off) or more");
         Require(BigramHashStride >= 0, nameof(BigramHashStride), BigramHashStride, "0 (the vocabulary size) or more");
         Require(BigramDim >= 1, nameof(BigramDim), BigramDim, "at least 1");

@@ -79,9 +79,12 @@ public sealed class CompanionTests
     [DataRow(PoolingKind.Attention, 10)]
     [DataRow(PoolingKind.MultiHead, 10)]
     [DataRow(PoolingKind.MultiHead, 0)]
-    public void TheUniformTwinMeanPoolsBothNetworksAndKeepsEverythingElse(PoolingKind pooling, int denseDim)
+    [DataRow(PoolingKind.MultiHead, 10, true)]
+    public void TheUniformTwinMeanPoolsBothNetworksAndKeepsEverythingElse(PoolingKind pooling, int denseDim, bool sliced = false)
     {
-        using var classifier = Build(EncoderKind.None, pooling, bigrams: 997, denseDim: denseDim, companion: ConvCompanion());
+        // Sliced heads need widths that divide by the heads: 4 heads of the 16-wide embeddings and the companion's 8-wide conv.
+        using var classifier = Build(EncoderKind.None, pooling, bigrams: 997, denseDim: denseDim, companion: ConvCompanion(),
+            heads: sliced ? 4 : 3, slicedHeads: sliced);
         var network = classifier.Network;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -106,6 +109,13 @@ public sealed class CompanionTests
         network.named_parameters().Single(p => p.name == "companion.output.bias").parameter[0].add_(1f);
         using (var readOutMoved = MLNetAttention.Faithfulness.UniformTwin.Create(network))
             Assert.IsFalse(readOutMoved.forward(ids).Logits.allclose(logits, atol: 1e-4), "the twin keeps the companion's own parameters");
+
+        // With every scorer's output rows at zero the network itself weighs tokens uniformly, so the twin scores as it does.
+        foreach (var (name, parameter) in network.named_parameters().Where(p => p.name.EndsWith("pooling.o_dense.weight", StringComparison.Ordinal)))
+            parameter.zero_();
+        network.eval();
+        using (var flatScorers = MLNetAttention.Faithfulness.UniformTwin.Create(network))
+            Assert.IsTrue(flatScorers.forward(ids).Logits.allclose(network.forward(ids).Logits, atol: 1e-5), "the twin is the network with uniform weights");
     }
 
     [TestMethod]

@@ -113,6 +113,14 @@ public sealed class TextClassifierTests
         StringAssert.Contains(error.Message, "NumClasses");
         error = Assert.ThrowsExactly<ArgumentException>(() => new TextClassifier(new TextClassifierOptions { VocabularySize = 10, NumClasses = 2, Encoder = EncoderKind.BiLstm, EncoderDim = 7 }));
         StringAssert.Contains(error.Message, "EncoderDim");
+        error = Assert.ThrowsExactly<ArgumentException>(() => new TextClassifier(new TextClassifierOptions
+        {
+            VocabularySize = 10, NumClasses = 2, Pooling = PoolingKind.MultiHead, Heads = 3, EncoderDim = 128, SlicedHeads = true,
+        }));
+        StringAssert.Contains(error.Message, "SlicedHeads");
+        StringAssert.Contains(error.Message, "divides by the heads (3)");
+        // Attention pooling has one weight row: the flag has nothing to slice and builds as usual.
+        using var oneHead = new TextClassifier(new TextClassifierOptions { VocabularySize = 10, NumClasses = 2, Heads = 3, SlicedHeads = true });
     }
 
     [TestMethod]
@@ -170,18 +178,23 @@ public sealed class TextClassifierTests
     [TestMethod]
     public void HeadOptionsRoundTripAndSavedOnesWithoutTheFieldsReadOff()
     {
-        var fresh = new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, Pooling = PoolingKind.MultiHead, DiversityPenalty = 0.1, HeadDropout = 0.3, SeparateHeadKeys = true };
+        var fresh = new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, Pooling = PoolingKind.MultiHead, DiversityPenalty = 0.1, HeadDropout = 0.3, SeparateHeadKeys = true, SlicedHeads = true };
         string json = System.Text.Json.JsonSerializer.Serialize(fresh, ModelJson.Options);
         var roundTrip = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(json, ModelJson.Options)!;
         Assert.AreEqual(0.1, roundTrip.DiversityPenalty);
         Assert.AreEqual(0.3, roundTrip.HeadDropout);
         Assert.IsTrue(roundTrip.SeparateHeadKeys);
+        Assert.IsTrue(roundTrip.SlicedHeads);
+        Assert.IsTrue(fresh.Clone().SlicedHeads && new TextClassifierOptions { SlicedHeads = true, Companion = new() }.ResolvedCompanion()!.SlicedHeads,
+            "copies and the companion keep the layout");
 
         var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
         Assert.IsTrue(node.Remove("separateHeadKeys"), "the key layout is written");
+        Assert.IsTrue(node.Remove("slicedHeads"), "the value layout is written");
         Assert.IsTrue(node.Remove("headDropout"), "the head dropout is written");
         var old = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(node.ToJsonString(), ModelJson.Options)!;
         Assert.IsFalse(old.SeparateHeadKeys, "a model saved before the option has the shared projection");
+        Assert.IsFalse(old.SlicedHeads, "a model saved before the option pools the whole vector in every head");
         Assert.AreEqual(0, old.HeadDropout);
         Assert.AreEqual(0, new TextClassifierOptions().DiversityPenalty, "off by default: the heads of full-size data sets differ without it");
     }

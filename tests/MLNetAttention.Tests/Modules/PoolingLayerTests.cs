@@ -12,7 +12,8 @@ public sealed class PoolingLayerTests
 
     public static IEnumerable<object[]> Layers() => new[]
     {
-        new object[] { "attention" }, new object[] { "multihead" }, new object[] { "multihead-separate-keys" }, new object[] { "max" }, new object[] { "mean" },
+        new object[] { "attention" }, new object[] { "multihead" }, new object[] { "multihead-separate-keys" },
+        new object[] { "multihead-sliced" }, new object[] { "max" }, new object[] { "mean" },
     };
 
     private static PoolingLayer Create(string kind)
@@ -23,6 +24,7 @@ public sealed class PoolingLayerTests
             "attention" => new AttentionPooling1D(Dim, Hidden),
             "multihead" => new MultiHeadAttentionPooling1D(Dim, Hidden, heads: 3),
             "multihead-separate-keys" => new MultiHeadAttentionPooling1D(Dim, Hidden, heads: 3, separateKeys: true),
+            "multihead-sliced" => new MultiHeadAttentionPooling1D(Dim, Hidden, heads: 3, sliced: true),
             "max" => new MaskedGlobalMaxPooling1D(),
             "mean" => new MaskedMeanPooling1D(),
             _ => throw new ArgumentException(kind),
@@ -75,8 +77,10 @@ public sealed class PoolingLayerTests
         var (output, weights) = layer.forward(x, ones(2, 1));
         Assert.AreEqual(layer.OutputSize(Dim), (int)output.shape[1]);
         Assert.IsTrue(ByHead(weights).allclose(ones(2, layer.Heads, 1), atol: 1e-6));
-        if (kind != "max") // max is per feature, the others are sum_t w_t x_t with w = 1
-            Assert.IsTrue(output.allclose(x.squeeze(1).repeat(1, layer.Heads), atol: 1e-6));
+        // max is per feature, the others are sum_t w_t x_t with w = 1: every head the whole vector, or sliced heads their
+        // own slices, which side by side are the vector itself.
+        if (kind != "max")
+            Assert.IsTrue(output.allclose(x.squeeze(1).repeat(1, kind == "multihead-sliced" ? 1 : layer.Heads), atol: 1e-6));
     }
 
     [TestMethod]
@@ -269,5 +273,41 @@ public sealed class PoolingLayerTests
                     for (long t = 0; t < seq; t++) sum += ws[(b * heads + h) * seq + t] * xs[(b * seq + t) * dim + d];
                     Assert.AreEqual(sum, outs[b * heads * dim + h * dim + d], 1e-5);
                 }
+    }
+
+    [TestMethod]
+    public void SlicedHeadsEachPoolOnlyTheirOwnSliceOfTheVector()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Create("multihead-sliced");
+        Assert.AreEqual(Dim, layer.OutputSize(Dim), "the heads side by side are as wide as the input");
+        var x = randn(2, 5, Dim);
+        var mask = tensor(new float[,] { { 1, 1, 1, 1, 1 }, { 1, 1, 1, 0, 0 } });
+        var (output, weights) = layer.forward(x, mask);
+        int slice = Dim / layer.Heads;
+        for (int h = 0; h < layer.Heads; h++)
+        {
+            var columns = x[.., .., (h * slice)..((h + 1) * slice)];
+            var expected = bmm(weights[.., h..(h + 1), ..], columns).squeeze(1);
+            Assert.IsTrue(output[.., (h * slice)..((h + 1) * slice)].allclose(expected, atol: 1e-6), $"head {h} pools its own slice");
+        }
+
+        // A change to the first head's slice reaches only the first head's output (the scores read the whole vector, so
+        // the weights may move; the other heads' pooled slices are sums over their own, unchanged, values).
+        var changed = x.clone();
+        changed[.., .., ..slice] += 5f;
+        var (changedOutput, changedWeights) = layer.forward(changed, mask);
+        for (int h = 1; h < layer.Heads; h++)
+        {
+            var expected = bmm(changedWeights[.., h..(h + 1), ..], x[.., .., (h * slice)..((h + 1) * slice)]).squeeze(1);
+            Assert.IsTrue(changedOutput[.., (h * slice)..((h + 1) * slice)].allclose(expected, atol: 1e-5), $"head {h} reads no value of the first slice");
+        }
+    }
+
+    [TestMethod]
+    public void SlicedHeadsNeedAWidthThatDividesByTheHeads()
+    {
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new MultiHeadAttentionPooling1D(7, Hidden, heads: 3, sliced: true));
+        StringAssert.Contains(error.Message, "divides by the 3 heads");
     }
 }

@@ -70,6 +70,27 @@ public sealed class OnnxExporterTests
     }
 
     [TestMethod]
+    [DataRow(EncoderKind.None, 4, 31, 10)]
+    [DataRow(EncoderKind.Conv, 3, 0, 10)]
+    [DataRow(EncoderKind.Conv, 4, 0, 0)]
+    public void SlicedHeadsExportToo(EncoderKind encoder, int heads, int bigrams, int denseDim)
+    {
+        using var classifier = Build(encoder, PoolingKind.MultiHead, bigrams, denseDim: denseDim, heads: heads, slicedHeads: true);
+        using var session = new InferenceSession(OnnxExporter.ExportToBytes(classifier));
+        var ids = PaddedIds(classifier.Tokenizer, Texts);
+        var (torchProbabilities, torchWeights) = RunTorch(classifier, ids);
+        var (onnxProbabilities, onnxWeights, shape) = RunOnnx(session, ids);
+        CollectionAssert.AreEqual(new[] { ids.GetLength(0), heads, ids.GetLength(1) }, shape);
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(torchProbabilities, onnxProbabilities), "probabilities differ");
+        Assert.IsLessThanOrEqualTo(Tolerance, MaxAbsDiff(torchWeights, onnxWeights), "attention weights differ");
+        // The read-out sees one vector of the pooled width, not one per head.
+        var options = classifier.Network.Options;
+        string reader = denseDim > 0 ? "dense.weight" : "output.weight";
+        var readOut = classifier.Network.named_parameters().Single(p => p.name == reader).parameter;
+        Assert.AreEqual((long)options.PooledInputDim, readOut.shape[1]);
+    }
+
+    [TestMethod]
     [DataRow(EncoderKind.None, PoolingKind.Attention, 97)]
     [DataRow(EncoderKind.Conv, PoolingKind.MultiHead, 0)]
     public void ALinearReadOutWithoutTheDenseLayerExportsToo(EncoderKind encoder, PoolingKind pooling, int bigrams)

@@ -30,16 +30,17 @@ internal static class OnnxTestModels
 
     public static AttentionClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0,
         TokenizationMode mode = TokenizationMode.Char, long seed = 7, int denseDim = 10,
-        long bigramHashStride = 0, bool separateHeadKeys = false, bool trigrams = false, TextClassifierOptions? companion = null)
+        long bigramHashStride = 0, bool separateHeadKeys = false, bool trigrams = false, TextClassifierOptions? companion = null,
+        int heads = 3, bool slicedHeads = false)
     {
         var tokenizer = Tokenizer(mode);
         manual_seed(seed);
         var network = new TextClassifier(new TextClassifierOptions
         {
             VocabularySize = tokenizer.VocabularySize, NumClasses = 3, EmbeddingDim = 16, EncoderDim = 12,
-            AttentionHiddenDim = 8, DenseDim = denseDim, Heads = 3, Encoder = encoder, Pooling = pooling,
+            AttentionHiddenDim = 8, DenseDim = denseDim, Heads = heads, Encoder = encoder, Pooling = pooling,
             MaxLength = MaxLength, BigramBuckets = bigrams, BigramDim = 6, Dropout = 0.3, BigramHashStride = bigramHashStride,
-            SeparateHeadKeys = separateHeadKeys, Trigrams = trigrams, Companion = companion,
+            SeparateHeadKeys = separateHeadKeys, SlicedHeads = slicedHeads, Trigrams = trigrams, Companion = companion,
         });
         // A fresh bigram table is zero: random rows make parity tests cover the bigram path.
         if (bigrams > 0)
