@@ -195,3 +195,45 @@ for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--
     summarise "$name" "$seed" "$d" >> "$full"
   done
 done
+
+# Sliced heads (--sliced-heads: each head pools its own quarter of the token vectors). Demo-size runs with the demo's
+# --min-freq 2, and one head for comparison (benchmarks/results/heads-sliced-demo.tsv); the demo's 4-head model trains
+# the overlap0.03-hd0.6 recipe. Then the ngram preset on full poetry-dynasty, sliced, and sliced with head dropout 0.5
+# (heads-sliced-full.tsv).
+sliced=${SLICED_DEMO_RESULTS:-benchmarks/results/heads-sliced-demo.tsv}
+[ -f "$sliced" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$sliced"
+for recipe in "single:--pooling attention" \
+    "sliced-overlap0.03-hd0.5:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0" \
+    "sliced-plain:--head-overlap-penalty 0 --head-dropout 0 --head-solo-loss 0" \
+    "sliced-hd0.3:--head-overlap-penalty 0 --head-dropout 0.3 --head-solo-loss 0" \
+    "sliced-overlap0.01-hd0.3-solo1:--head-overlap-penalty 0.01 --head-dropout 0.3 --head-solo-loss 1" \
+    "sliced-overlap0.03-hd0.5-solo1:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 1" \
+    "sliced-overlap0.03-hd0.5-flat0.01:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0 --head-flatness-penalty 0.01" \
+    "sliced-overlap0.03-hd0.3:--head-overlap-penalty 0.03 --head-dropout 0.3 --head-solo-loss 0" \
+    "sliced-overlap0.01-hd0.5:--head-overlap-penalty 0.01 --head-dropout 0.5 --head-solo-loss 0" \
+    "sliced-overlap0.02-hd0.5:--head-overlap-penalty 0.02 --head-dropout 0.5 --head-solo-loss 0" \
+    "sliced-overlap0.05-hd0.5:--head-overlap-penalty 0.05 --head-dropout 0.5 --head-solo-loss 0" \
+    "sliced-overlap0.03-hd0.6:--head-overlap-penalty 0.03 --head-dropout 0.6 --head-solo-loss 0" \
+    "sliced-overlap0.03-hd0.5-keys:--separate-head-keys --head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0"; do
+  name=${recipe%%:*}; flags=${recipe#*:}
+  pooling="--pooling multihead --heads 4 --sliced-heads"; [ "$name" = single ] && pooling=""
+  for seed in 42 1 2; do
+    d="$OUT/sliced-mf2-$name-$seed"
+    # shellcheck disable=SC2086
+    demo_size_run "$d" $pooling --seed $seed --min-freq 2 $flags
+    summarise "$name" "$seed" "$d" >> "$sliced"
+  done
+done
+sliced_full=${SLICED_FULL_RESULTS:-benchmarks/results/heads-sliced-full.tsv}
+[ -f "$sliced_full" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$sliced_full"
+for recipe in "ngram-sliced:--preset ngram --sliced-heads" "ngram-sliced-hd0.5:--preset ngram --sliced-heads --head-dropout 0.5"; do
+  name=${recipe%%:*}; flags=${recipe#*:}
+  for seed in 1 2 42 3; do
+    d="$OUT/full-$name-$seed"
+    # shellcheck disable=SC2086
+    $CLI train --data poetry-dynasty --pooling multihead $flags --seed $seed --out "$d" > "$d.train.log" 2>&1
+    $CLI evaluate --model "$d" --data poetry-dynasty --json > "$d.evaluate.json"
+    $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none --json > "$d.faithfulness.json"
+    summarise "$name" "$seed" "$d" >> "$sliced_full"
+  done
+done

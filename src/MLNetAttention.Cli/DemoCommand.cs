@@ -26,6 +26,12 @@ internal static class DemoCommand
     private const int MatcherTrainingPairs = 120_000;
     // A head's label: its top tokens by mean weight among those seen this often in the test poems.
     private const int HeadLabelMinCount = 3;
+
+    /// <summary>The 4-head model's head overlap penalty (with sliced heads and <see cref="DemoHeadDropout"/>).</summary>
+    internal const double DemoHeadOverlapPenalty = 0.03;
+
+    /// <summary>The 4-head model's head dropout.</summary>
+    internal const double DemoHeadDropout = 0.6;
     // The data set view: tokens seen at least this often in the test poems, this many per list.
     private const int DatasetMinCount = 3;
     private const int DatasetTop = 20;
@@ -57,12 +63,14 @@ internal static class DemoCommand
                 {
                     Tokenizer = new AttentionTokenizerOptions { MinFrequency = 2 },
                     // On 2,700 poems with early stopping, four heads come out as near-copies without help. The overlap
-                    // penalty pushes them apart without making them one-token heads, and head dropout makes each carry
-                    // evidence on its own (docs/benchmarks.md, multi-head pooling).
+                    // penalty pushes them apart without making them one-token heads; sliced heads (each pooling its own
+                    // quarter of the vector) with strong head dropout make each head carry evidence of its own
+                    // (docs/benchmarks.md, multi-head pooling).
                     Model = new TextClassifierOptions
                     {
-                        Pooling = pooling, Heads = 4,
-                        HeadOverlapPenalty = pooling == PoolingKind.MultiHead ? 0.03 : 0, HeadDropout = pooling == PoolingKind.MultiHead ? 0.5 : 0,
+                        Pooling = pooling, Heads = 4, SlicedHeads = pooling == PoolingKind.MultiHead,
+                        HeadOverlapPenalty = pooling == PoolingKind.MultiHead ? DemoHeadOverlapPenalty : 0,
+                        HeadDropout = pooling == PoolingKind.MultiHead ? DemoHeadDropout : 0,
                     },
                     Training = new TrainingOptions { Epochs = parse.GetValue(epochs), Patience = 2 },
                 };
