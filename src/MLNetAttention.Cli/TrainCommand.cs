@@ -253,7 +253,7 @@ internal static class TrainCommand
                 exportOptions.MaxBigramRows = limit;
             }
             string outputDirectory = parse.GetValue(output)!;
-            CheckBeforeTraining(options.Training, outputDirectory);
+            CheckBeforeTraining(options.Training, outputDirectory, options.Model);
             string checkpoint = Path.Combine(outputDirectory, "checkpoint");
 
             Console.Error.WriteLine($"training on {source.Description}");
@@ -345,11 +345,19 @@ internal static class TrainCommand
     }
 
     // Invalid settings are a usage error (exit 1), and an output that cannot be written fails now (exit 3), not after a long run.
-    private static void CheckBeforeTraining(TrainingOptions training, string outputDirectory)
+    private static void CheckBeforeTraining(TrainingOptions training, string outputDirectory, TextClassifierOptions? model = null)
     {
         try
         {
             training.Validate();
+            if (model is not null)
+            {
+                // The vocabulary and the classes come from the data; the rest of the architecture can be checked now.
+                var architecture = model.Clone();
+                architecture.VocabularySize = Math.Max(architecture.VocabularySize, 2);
+                architecture.NumClasses = Math.Max(architecture.NumClasses, 2);
+                architecture.Validate();
+            }
         }
         catch (ArgumentException e)
         {

@@ -107,6 +107,10 @@ public sealed class CliTests
         (code, _, error) = Run("train", "--data", "sample:poetry-dynasty", "--epochs", "-1");
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "Epochs");
+        (code, _, error) = Run("train", "--data", "sample:poetry-dynasty", "--pooling", "multihead", "--heads", "3", "--sliced-heads");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "SlicedHeads");
+        StringAssert.Contains(error, "divides by the heads (3)");
 
         // An output that cannot be written fails before training (nothing can be created under /proc, even as root).
         (code, var trainOutput, error) = Run("train", "--data", "sample:poetry-dynasty", "--out", "/proc/mlna-no-such-place/model");
@@ -338,7 +342,7 @@ public sealed class CliTests
     public void MultiHeadPoolingOnCharactersTrainsWithTheHeadRecipeUnlessFlagsSayOtherwise()
     {
         string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
-        (double Overlap, double Dropout, double Flatness, double Solo, double Pairing) HeadOptions(string name, params string[] flags)
+        (double Overlap, double Dropout, double Flatness, double Solo, double Pairing, bool Sliced) HeadOptions(string name, params string[] flags)
         {
             var (code, _, error) = Run(["train", "--pooling", "multihead", "--epochs", "1", "--embedding-dim", "16", "--hidden-dim", "16",
                 "--threads", "1", "--out", Path.Combine(directory, name), .. flags]);
@@ -347,15 +351,15 @@ public sealed class CliTests
             var model = json.RootElement.GetProperty("model");
             return (model.GetProperty("headOverlapPenalty").GetDouble(), model.GetProperty("headDropout").GetDouble(),
                 model.GetProperty("headFlatnessPenalty").GetDouble(), model.GetProperty("headSoloLoss").GetDouble(),
-                model.GetProperty("companionHeadPairing").GetDouble());
+                model.GetProperty("companionHeadPairing").GetDouble(), model.GetProperty("slicedHeads").GetBoolean());
         }
-        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, AttentionClassifierOptions.CharHeadSoloLoss, 0.0),
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, AttentionClassifierOptions.CharHeadSoloLoss, 0.0, false),
             HeadOptions("chars", "--data", "sample:poetry-dynasty"), "characters: the overlap penalty with head dropout and the solo-head loss");
-        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0, 0.0),
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0, 0.0, false),
             HeadOptions("preset", "--data", "sample:poetry-dynasty", "--preset", "ngram"), "the ngram preset: no solo-head loss");
-        Assert.AreEqual((0.0, 0.0, 0.0, 0.0, 0.0), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
-        Assert.AreEqual((0.03, 0.0, 0.02, 0.5, 0.2), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
-            "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5", "--companion-head-pairing", "0.2"), "flags win over the default");
+        Assert.AreEqual((0.0, 0.0, 0.0, 0.0, 0.0, false), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
+        Assert.AreEqual((0.03, 0.0, 0.02, 0.5, 0.2, true), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
+            "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5", "--companion-head-pairing", "0.2", "--sliced-heads"), "flags win over the default");
     }
 
     [TestMethod]
