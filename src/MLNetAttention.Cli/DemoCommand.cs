@@ -28,10 +28,10 @@ internal static class DemoCommand
     private const int HeadLabelMinCount = 3;
 
     /// <summary>The 4-head model's head overlap penalty (with sliced heads and <see cref="DemoHeadDropout"/>).</summary>
-    internal const double DemoHeadOverlapPenalty = 0.03;
+    private const double DemoHeadOverlapPenalty = 0.03;
 
     /// <summary>The 4-head model's head dropout.</summary>
-    internal const double DemoHeadDropout = 0.6;
+    private const double DemoHeadDropout = 0.6;
     // The data set view: tokens seen at least this often in the test poems, this many per list.
     private const int DatasetMinCount = 3;
     private const int DatasetTop = 20;

@@ -339,6 +339,29 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    public void DemoTrainsBothClassifiersAndTheMatcherAndWritesOneReport()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
+        var (code, output, error) = Run("demo", "--out", directory, "--epochs", "2", "--matcher-epochs", "1", "--examples", "1");
+        Assert.AreEqual(0, code, error);
+        foreach (var line in new[] { "attention: test accuracy", "multihead: test accuracy", "heads: diversity ratio", "head 4:", "matcher: test accuracy" })
+            StringAssert.Contains(output, line);
+        foreach (var file in new[] { "report.html", "attention/model.onnx", "multihead/model.onnx", "multihead/report.html", "matcher/model.onnx" })
+            Assert.IsTrue(File.Exists(Path.Combine(directory, file)), $"{file} is written");
+
+        // The 4-head model is trained with the demo's recipe, as saved with the model.
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "multihead", "model.json")));
+        var model = json.RootElement.GetProperty("model");
+        Assert.AreEqual("MultiHead", model.GetProperty("pooling").GetString());
+        Assert.AreEqual(4, model.GetProperty("heads").GetInt32());
+        Assert.IsTrue(model.GetProperty("slicedHeads").GetBoolean());
+        Assert.AreEqual(0.03, model.GetProperty("headOverlapPenalty").GetDouble(), "the documented recipe (docs/benchmarks.md)");
+        Assert.AreEqual(0.6, model.GetProperty("headDropout").GetDouble());
+        // The report names each head after its top characters.
+        StringAssert.Contains(File.ReadAllText(Path.Combine(directory, "report.html")), "head 4 ·");
+    }
+
+    [TestMethod]
     public void MultiHeadPoolingOnCharactersTrainsWithTheHeadRecipeUnlessFlagsSayOtherwise()
     {
         string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
