@@ -401,8 +401,9 @@ internal static class ModuleGraphs
             : Linear(g, p, Join(prefix, "o_dense"), keys, bias: false);
         var weights = MaskedSoftmax(g, g.Transpose(scores, 0, 2, 1), mask, heads: true);
         // Sliced heads: (batch, heads, 1, seq) x (batch, heads, seq, dim / heads), each head over its own slice.
-        var values = sliced ? g.Transpose(g.Reshape(x, 0, 0, heads, -1), 0, 2, 1, 3) : x;
-        var pooled = sliced ? g.MatMul(g.Unsqueeze(weights, 2), values) : g.MatMul(weights, x);
+        var pooled = sliced
+            ? g.MatMul(g.Unsqueeze(weights, 2), g.Transpose(g.Reshape(x, 0, 0, heads, -1), 0, 2, 1, 3))
+            : g.MatMul(weights, x);
         return (g.Reshape(pooled, 0, -1), weights);
     }
 
