@@ -198,8 +198,8 @@ done
 
 # Sliced heads (--sliced-heads: each head pools its own quarter of the token vectors). Demo-size runs with the demo's
 # --min-freq 2, and one head for comparison (benchmarks/results/heads-sliced-demo.tsv); the demo's 4-head model trains
-# the overlap0.03-hd0.6 recipe. Then the ngram preset on full poetry-dynasty, sliced, sliced with head dropout 0.5, and
-# with the demo's recipe (heads-sliced-full.tsv).
+# the overlap0.03-hd0.6 recipe. Then the ngram preset on full poetry-dynasty, sliced, sliced with head dropout 0.5,
+# with the demo's recipe, and with the solo-head loss 0.3 (heads-sliced-full.tsv).
 sliced=${SLICED_DEMO_RESULTS:-benchmarks/results/heads-sliced-demo.tsv}
 [ -f "$sliced" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$sliced"
 for recipe in "single:--pooling attention" \
@@ -230,7 +230,8 @@ done
 sliced_full=${SLICED_FULL_RESULTS:-benchmarks/results/heads-sliced-full.tsv}
 [ -f "$sliced_full" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$sliced_full"
 for recipe in "ngram-sliced:--preset ngram --sliced-heads:1 2 42 3" "ngram-sliced-hd0.5:--preset ngram --sliced-heads --head-dropout 0.5:42 1 2 3" \
-    "ngram-sliced-overlap0.03-hd0.6:--preset ngram --sliced-heads --head-overlap-penalty 0.03 --head-dropout 0.6:42"; do
+    "ngram-sliced-overlap0.03-hd0.6:--preset ngram --sliced-heads --head-overlap-penalty 0.03 --head-dropout 0.6:42" \
+    "ngram-sliced-solo0.3:--preset ngram --sliced-heads --head-solo-loss 0.3:42"; do
   name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"
