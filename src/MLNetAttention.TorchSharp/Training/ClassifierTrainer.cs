@@ -186,20 +186,21 @@ public static class ClassifierTrainer
         Tensor SummedLoss(Tensor logits, Tensor labels) => nn.functional.cross_entropy(logits, labels, classWeights, reduction: nn.Reduction.None,
             label_smoothing: options.LabelSmoothing).sum() / normaliser;
         Tensor Loss(Tensor logits) => SummedLoss(logits, target);
-        double solo = model.Options.HeadSoloLoss;
-        var (memberLogits, memberWeights, memberHeadLogits) = model.ForwardForTraining(ids, headLogits: solo > 0);
+        // Each network's own solo-head weight: the companion's may differ (TextClassifierOptions.CompanionHeadSoloLoss).
+        double[] solo = [model.Options.HeadSoloLoss, model.Options.ResolvedCompanion()?.HeadSoloLoss ?? 0];
+        var (memberLogits, memberWeights, memberHeadLogits) = model.ForwardForTraining(ids, headLogits: solo.Any(w => w > 0));
         var memberLosses = memberLogits.Select(Loss).ToArray();
         Tensor? total = null;
         for (int m = 0; m < memberLogits.Length; m++)
         {
             var memberTotal = model.Regularizer(memberWeights[m]) is { } regularizer ? memberLosses[m] + regularizer * share : memberLosses[m];
-            if (memberHeadLogits[m] is { } heads)
+            if (memberHeadLogits[m] is { } heads && solo[m] > 0)
             {
                 // Every head classifies the part alone; their losses are averaged over heads and weighted like the
                 // ensemble's (summed over the part, divided by the batch's normaliser).
                 long headCount = heads.shape[1];
                 var soloLoss = SummedLoss(heads.reshape(-1, heads.shape[2]), target.repeat_interleave(headCount)) / headCount;
-                memberTotal = memberTotal + soloLoss * solo;
+                memberTotal = memberTotal + soloLoss * solo[m];
             }
             total = total is null ? memberTotal : total + memberTotal;
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace MLNetAttention.Models;
@@ -114,6 +115,14 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public double HeadSoloLoss { get; set; }
 
     /// <summary>
+    /// Weight of the solo-head loss for the <see cref="Companion"/> network; null (the default) trains it with
+    /// <see cref="HeadSoloLoss"/>, as this network. With the <c>ngram</c> preset the bigram network's heads are the
+    /// ones whose top tokens carry little evidence, and the loss on both networks made the heads copies, so
+    /// <c>--head-solo-loss 1 --companion-head-solo-loss 0</c> trains it on the bigram network alone (docs/benchmarks.md).
+    /// </summary>
+    public double? CompanionHeadSoloLoss { get; set; }
+
+    /// <summary>
     /// Weight of the head pairing penalty (0 = off; only multi-head pooling with a <see cref="Companion"/> uses it): for
     /// each head, 1 minus the cosine similarity between this network's and the companion's weights for that head, each
     /// taken as its deviation from its mean weight over the text (flat heads' raw weights always look alike), averaged
@@ -208,7 +217,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.HeadOverlapPenalty = HeadOverlapPenalty;
         resolved.HeadFlatnessPenalty = HeadFlatnessPenalty;
         resolved.HeadDropout = HeadDropout;
-        resolved.HeadSoloLoss = HeadSoloLoss;
+        resolved.HeadSoloLoss = CompanionHeadSoloLoss ?? HeadSoloLoss;
+        resolved.CompanionHeadSoloLoss = null;
         return resolved;
     }
 
@@ -244,6 +254,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(HeadOverlapPenalty >= 0, nameof(HeadOverlapPenalty), HeadOverlapPenalty, "0 or more");
         Require(HeadFlatnessPenalty >= 0, nameof(HeadFlatnessPenalty), HeadFlatnessPenalty, "0 or more");
         Require(HeadSoloLoss >= 0 && !double.IsInfinity(HeadSoloLoss), nameof(HeadSoloLoss), HeadSoloLoss, "0 or more");
+        Require(CompanionHeadSoloLoss is null || (CompanionHeadSoloLoss >= 0 && !double.IsInfinity(CompanionHeadSoloLoss.Value)), nameof(CompanionHeadSoloLoss),
+            CompanionHeadSoloLoss?.ToString(CultureInfo.InvariantCulture) ?? "null", "null (as HeadSoloLoss) or 0 or more");
         Require(CompanionHeadPairing >= 0 && !double.IsInfinity(CompanionHeadPairing), nameof(CompanionHeadPairing), CompanionHeadPairing, "0 or more");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(!SlicedHeads || Pooling != PoolingKind.MultiHead || PooledInputDim % Heads == 0, nameof(SlicedHeads), SlicedHeads,

@@ -365,7 +365,7 @@ public sealed class CliTests
     public void MultiHeadPoolingOnCharactersTrainsWithTheHeadRecipeUnlessFlagsSayOtherwise()
     {
         string directory = Path.Combine(Path.GetTempPath(), "mlna-cli-tests", Guid.NewGuid().ToString("N"));
-        (double Overlap, double Dropout, double Flatness, double Solo, double Pairing, bool Sliced) HeadOptions(string name, params string[] flags)
+        (double Overlap, double Dropout, double Flatness, double Solo, double Pairing, bool Sliced, double? CompanionSolo) HeadOptions(string name, params string[] flags)
         {
             var (code, _, error) = Run(["train", "--pooling", "multihead", "--epochs", "1", "--embedding-dim", "16", "--hidden-dim", "16",
                 "--threads", "1", "--out", Path.Combine(directory, name), .. flags]);
@@ -374,15 +374,17 @@ public sealed class CliTests
             var model = json.RootElement.GetProperty("model");
             return (model.GetProperty("headOverlapPenalty").GetDouble(), model.GetProperty("headDropout").GetDouble(),
                 model.GetProperty("headFlatnessPenalty").GetDouble(), model.GetProperty("headSoloLoss").GetDouble(),
-                model.GetProperty("companionHeadPairing").GetDouble(), model.GetProperty("slicedHeads").GetBoolean());
+                model.GetProperty("companionHeadPairing").GetDouble(), model.GetProperty("slicedHeads").GetBoolean(),
+                model.TryGetProperty("companionHeadSoloLoss", out var companionSolo) && companionSolo.ValueKind == JsonValueKind.Number ? companionSolo.GetDouble() : null);
         }
-        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, AttentionClassifierOptions.CharHeadSoloLoss, 0.0, false),
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, AttentionClassifierOptions.CharHeadSoloLoss, 0.0, false, (double?)null),
             HeadOptions("chars", "--data", "sample:poetry-dynasty"), "characters: the overlap penalty with head dropout and the solo-head loss");
-        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0, 0.0, false),
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0, 0.0, false, (double?)null),
             HeadOptions("preset", "--data", "sample:poetry-dynasty", "--preset", "ngram"), "the ngram preset: no solo-head loss");
-        Assert.AreEqual((0.0, 0.0, 0.0, 0.0, 0.0, false), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
-        Assert.AreEqual((0.03, 0.0, 0.02, 0.5, 0.2, true), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
-            "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5", "--companion-head-pairing", "0.2", "--sliced-heads"), "flags win over the default");
+        Assert.AreEqual((0.0, 0.0, 0.0, 0.0, 0.0, false, (double?)null), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
+        Assert.AreEqual((0.03, 0.0, 0.02, 0.5, 0.2, true, (double?)0.25), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
+            "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5", "--companion-head-pairing", "0.2", "--sliced-heads", "--companion-head-solo-loss", "0.25"),
+            "flags win over the default");
     }
 
     [TestMethod]

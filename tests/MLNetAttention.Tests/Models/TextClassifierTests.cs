@@ -242,5 +242,18 @@ public sealed class TextClassifierTests
             var error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
             StringAssert.Contains(error.Message, "HeadSoloLoss");
         }
+        options.HeadSoloLoss = 0.5;
+        options.CompanionHeadSoloLoss = 0;
+        options.Companion = new();
+        roundTrip = System.Text.Json.JsonSerializer.Deserialize<TextClassifierOptions>(
+            System.Text.Json.JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!;
+        Assert.AreEqual(0.0, roundTrip.CompanionHeadSoloLoss);
+        Assert.AreEqual(0.0, roundTrip.ResolvedCompanion()!.HeadSoloLoss, "the companion's own weight wins");
+        foreach (double bad in new[] { -0.1, double.NaN, double.PositiveInfinity })
+        {
+            options.CompanionHeadSoloLoss = bad;
+            var error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
+            StringAssert.Contains(error.Message, "CompanionHeadSoloLoss");
+        }
     }
 }

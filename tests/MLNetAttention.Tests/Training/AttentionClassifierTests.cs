@@ -51,6 +51,36 @@ public sealed class AttentionClassifierTests
     }
 
     [TestMethod]
+    public void TheCompanionTrainsWithItsOwnSoloHeadWeight()
+    {
+        var (tokenizer, labels, data) = Encode(8 * 32, 64);
+        // Each network's parameters after a short training run: the first network's, then the companion's. No dropout
+        // anywhere, so the two runs draw the same random numbers and differ only by their losses.
+        (float[] First, float[] Companion) Trained(double solo, double? companionSolo)
+        {
+            manual_seed(5);
+            using var model = new TextClassifier(new TextClassifierOptions
+            {
+                VocabularySize = tokenizer.VocabularySize, NumClasses = labels.Count, MaxLength = 64, EmbeddingDim = 16, EncoderDim = 16,
+                AttentionHiddenDim = 8, DenseDim = 16, Dropout = 0, Pooling = PoolingKind.MultiHead, Heads = 2,
+                HeadSoloLoss = solo, CompanionHeadSoloLoss = companionSolo,
+                Companion = new TextClassifierOptions { Encoder = EncoderKind.Conv, EmbeddingDim = 16, EncoderDim = 16, AttentionHiddenDim = 8, DenseDim = 16, Dropout = 0 },
+            });
+            ClassifierTrainer.Train(model, data, null, new TrainingOptions { Epochs = 1, Threads = 1 });
+            float[] Flatten(bool companion) => model.named_parameters().Where(p => p.name.StartsWith("companion.", StringComparison.Ordinal) == companion)
+                .SelectMany(p => p.parameter.detach().flatten().data<float>().ToArray()).ToArray();
+            return (Flatten(false), Flatten(true));
+        }
+
+        var plain = Trained(0, null);
+        var firstOnly = Trained(1, 0);
+        var both = Trained(1, null);
+        CollectionAssert.AreEqual(plain.Companion, firstOnly.Companion, "with its own weight 0 the companion trains as without the loss");
+        CollectionAssert.AreNotEqual(plain.First, firstOnly.First, "the first network trains with the loss");
+        CollectionAssert.AreNotEqual(plain.Companion, both.Companion, "by default the companion trains with the first network's weight");
+    }
+
+    [TestMethod]
     public void SoloHeadLossMakesEveryHeadClassifyOnItsOwn()
     {
         var (tokenizer, labels, data) = Encode(Train.Count, 128);
