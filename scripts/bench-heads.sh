@@ -136,7 +136,8 @@ done
 # and with the demo's --min-freq 2 (benchmarks/results/heads-solo.tsv, heads-solo-demo.tsv), then full poetry-dynasty
 # through the CLI with the per-head erasure test and one head for comparison (heads-solo-full.tsv, with each model's
 # lowest per-head ratio); the conv rows with solo 1 are the default on characters now. The last rows try the preset
-# with more overlap, and with --companion-head-pairing (head h of both networks asked to favour the same tokens).
+# with more overlap, with --companion-head-pairing (head h of both networks asked to favour the same tokens), and with
+# the solo-head loss on the bigram network and none or less on its conv companion (--companion-head-solo-loss).
 summarise() {  # name seed directory: one TSV row from evaluate.json and faithfulness.json
   python3 - "$@" <<'PY'
 import json, os, sys
@@ -184,7 +185,9 @@ full=${SOLO_FULL_RESULTS:-benchmarks/results/heads-solo-full.tsv}
 for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--head-solo-loss 1:2 42 1" "ngram-solo0.3:--preset ngram --head-solo-loss 0.3:1 2" \
     "conv-single:--pooling attention:42 1 2" "ngram-solo1-overlap0.03:--preset ngram --head-solo-loss 1 --head-overlap-penalty 0.03:1 2 42 3" \
     "ngram-pairing0.1:--preset ngram --companion-head-pairing 0.1:1 2" "ngram-hd0.5:--preset ngram --head-dropout 0.5:1 2" \
-    "ngram-hd0.5-flat0.01:--preset ngram --head-dropout 0.5 --head-flatness-penalty 0.01:2 1"; do
+    "ngram-hd0.5-flat0.01:--preset ngram --head-dropout 0.5 --head-flatness-penalty 0.01:2 1" \
+    "ngram-solo1-companion0:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0:1 2 42 3" \
+    "ngram-solo1-companion0.3:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0.3:3 2 42 1"; do
   name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"; pooling="--pooling multihead"; [ "$name" = conv-single ] && pooling=""

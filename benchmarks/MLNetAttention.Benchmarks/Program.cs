@@ -7,6 +7,7 @@ var root = new RootCommand("MLNetAttention benchmarks: accuracy against fastText
     CompactBenchmark.Create(),
     CompactBenchmark.CreateSpeed(),
     EnsembleBenchmark.Create(),
+    MemberHeadsBenchmark.Create(),
     BaselineBenchmark.Create(),
     SizePlotBenchmark.Create(),
     TrainSpeedBenchmark.Create(),
