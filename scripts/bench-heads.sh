@@ -187,7 +187,7 @@ for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--
     "ngram-pairing0.1:--preset ngram --companion-head-pairing 0.1:1 2" "ngram-hd0.5:--preset ngram --head-dropout 0.5:1 2" \
     "ngram-hd0.5-flat0.01:--preset ngram --head-dropout 0.5 --head-flatness-penalty 0.01:2 1" \
     "ngram-solo1-companion0:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0:1 2 42 3" \
-    "ngram-solo1-companion0.3:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0.3:3 2 42 1"; do
+    "ngram-solo1-companion0.3:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0.3:3 2"; do
   name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"; pooling="--pooling multihead"; [ "$name" = conv-single ] && pooling=""
