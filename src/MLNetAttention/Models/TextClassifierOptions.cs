@@ -116,9 +116,10 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
 
     /// <summary>
     /// Weight of the solo-head loss for the <see cref="Companion"/> network; null (the default) trains it with
-    /// <see cref="HeadSoloLoss"/>, as this network. With the <c>ngram</c> preset the bigram network's heads are the
-    /// ones whose top tokens carry little evidence, and the loss on both networks made the heads copies, so
-    /// <c>--head-solo-loss 1 --companion-head-solo-loss 0</c> trains it on the bigram network alone (docs/benchmarks.md).
+    /// <see cref="HeadSoloLoss"/>, as this network. 0 trains the loss on this network alone: with the <c>ngram</c>
+    /// preset, whose bigram network's heads were the ones with weak evidence, that made them hold without turning the
+    /// heads into copies (as the loss on both networks did), but the companion's heads then missed on other seeds
+    /// (docs/benchmarks.md).
     /// </summary>
     public double? CompanionHeadSoloLoss { get; set; }
 
