@@ -15,9 +15,6 @@ namespace MLNetAttention.Benchmarks;
 /// </summary>
 internal static class MemberHeadsBenchmark
 {
-    // Where TextClassifier registers its companion network's parameters.
-    private const string CompanionPrefix = "companion.";
-
     public static Command Create()
     {
         var model = new Option<string>("--model") { Required = true, Description = "A saved classifier directory whose network has a companion (train --preset ngram on characters)." };
@@ -30,7 +27,7 @@ internal static class MemberHeadsBenchmark
         command.SetAction(parse =>
         {
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
-            if (classifier.Network.Options.ResolvedCompanion() is not { } companionOptions)
+            if (classifier.Network.CompanionOptions is not { } companionOptions)
             {
                 Console.Error.WriteLine("error: the model has one network; member-heads needs a model with a companion (train --preset ngram on characters).");
                 return 1;
@@ -42,11 +39,11 @@ internal static class MemberHeadsBenchmark
             foreach (var (name, prefix, networkOptions) in new[]
             {
                 ("first network", "", classifier.Network.Options.CloneWithoutCompanion()),
-                ("companion", CompanionPrefix, companionOptions),
+                ("companion", TextClassifier.CompanionParameterPrefix, companionOptions),
             })
             {
                 using var network = new TextClassifier(networkOptions);
-                var own = state.Where(p => p.Key.StartsWith(CompanionPrefix, StringComparison.Ordinal) == (prefix.Length > 0))
+                var own = state.Where(p => p.Key.StartsWith(TextClassifier.CompanionParameterPrefix, StringComparison.Ordinal) == (prefix.Length > 0))
                     .ToDictionary(p => p.Key[prefix.Length..], p => p.Value);
                 using (no_grad()) network.load_state_dict(own, strict: true);
                 network.eval();

@@ -12,9 +12,6 @@ namespace MLNetAttention.Faithfulness;
 /// </summary>
 public static class UniformTwin
 {
-    // Where TextClassifier registers its companion network's parameters.
-    private const string CompanionPrefix = "companion.";
-
     /// <summary>Builds the uniform-weights twin of <paramref name="network"/>, in eval mode. The caller disposes it.</summary>
     /// <param name="network">A trained classifier network (left unchanged).</param>
     public static TextClassifier Create(TextClassifier network)
@@ -31,7 +28,7 @@ public static class UniformTwin
             using var scope = NewDisposeScope();
             // A companion network's parameters sit under "companion."; it pools the same way and gets the same treatment.
             var networks = new List<(string Prefix, TextClassifierOptions Options)> { ("", network.Options) };
-            if (network.Options.ResolvedCompanion() is { } companion) networks.Add((CompanionPrefix, companion));
+            if (network.Options.ResolvedCompanion() is { } companion) networks.Add((TextClassifier.CompanionParameterPrefix, companion));
             var state = network.state_dict()
                 .Where(p => !networks.Any(n => p.Key.StartsWith(n.Prefix + "pooling.", StringComparison.Ordinal)))
                 .ToDictionary(p => p.Key, p => p.Value);

@@ -24,6 +24,9 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
     private readonly Linear output;
     private readonly TextClassifier? companion;
 
+    /// <summary>Where the companion network's parameters sit in <c>state_dict()</c>: the field's registered name and a dot.</summary>
+    internal const string CompanionParameterPrefix = nameof(companion) + ".";
+
     /// <summary>Builds the model described by <paramref name="options"/> with fresh weights.</summary>
     public TextClassifier(TextClassifierOptions options) : base(nameof(TextClassifier))
     {
@@ -117,6 +120,9 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
 
     /// <summary>The number of networks whose predictions the model averages: 1, or 2 with a companion.</summary>
     public int Members => companion is null ? 1 : 2;
+
+    /// <summary>The companion network's options as it was built (<see cref="TextClassifierOptions.ResolvedCompanion"/>), or null.</summary>
+    internal TextClassifierOptions? CompanionOptions => companion?.Options;
 
     /// <summary>
     /// The second half of <see cref="forward"/>: from the embedded tokens (batch, seq, embedding) to the logits

@@ -150,7 +150,7 @@ public sealed partial class AttentionClassifier : IDisposable
         companionTraining.Seed = options.Seed + 1;
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         TrainingResult? first = null;
-        foreach (var (prefix, memberOptions, memberTraining) in new[] { ("", ownOptions, options), ("companion.", companionOptions, companionTraining) })
+        foreach (var (prefix, memberOptions, memberTraining) in new[] { ("", ownOptions, options), (TextClassifier.CompanionParameterPrefix, companionOptions, companionTraining) })
         {
             manual_seed(memberTraining.Seed);
             using var member = new TextClassifier(memberOptions);

@@ -187,7 +187,7 @@ public static class ClassifierTrainer
             label_smoothing: options.LabelSmoothing).sum() / normaliser;
         Tensor Loss(Tensor logits) => SummedLoss(logits, target);
         // Each network's own solo-head weight: the companion's may differ (TextClassifierOptions.CompanionHeadSoloLoss).
-        double[] solo = [model.Options.HeadSoloLoss, model.Options.ResolvedCompanion()?.HeadSoloLoss ?? 0];
+        double[] solo = [model.Options.HeadSoloLoss, model.CompanionOptions?.HeadSoloLoss ?? 0];
         var (memberLogits, memberWeights, memberHeadLogits) = model.ForwardForTraining(ids, headLogits: solo.Any(w => w > 0));
         var memberLosses = memberLogits.Select(Loss).ToArray();
         Tensor? total = null;
