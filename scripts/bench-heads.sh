@@ -154,9 +154,21 @@ per_head = [round(x, 4) for x in heads.get("headDivergenceFromUniform") or []]
 print(f"{name}\t{seed}\t{metrics['accuracy']}\t{uniform}\t{heads.get('diversityRatio', '')}\t{failing}\t{lowest}\t{per_head}")
 PY
 }
+start_tsv() {  # file: the TSV header summarise's rows go under, unless the file exists
+  [ -f "$1" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$1"
+}
+full_size_run() {  # directory, then train flags: full poetry-dynasty through the CLI, evaluated; multi-head models also
+  # get the per-head erasure test on 1,000 test poems
+  local d=$1; shift
+  $CLI train --data poetry-dynasty "$@" --out "$d" > "$d.train.log" 2>&1
+  $CLI evaluate --model "$d" --data poetry-dynasty --json > "$d.evaluate.json"
+  case " $* " in
+    *" --pooling multihead "*) $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none --json > "$d.faithfulness.json" ;;
+  esac
+}
 for minfreq in "" "--min-freq 2"; do
   solo=${SOLO_RESULTS:-benchmarks/results/heads-solo.tsv}; [ -n "$minfreq" ] && solo=${SOLO_DEMO_RESULTS:-benchmarks/results/heads-solo-demo.tsv}
-  [ -f "$solo" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$solo"
+  start_tsv "$solo"
   for recipe in "overlap0.03-hd0.5:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0" \
       "overlap0.03-hd0.5-solo0.3:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0.3" \
       "overlap0.03-hd0.5-solo1:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 1" \
@@ -181,7 +193,7 @@ for minfreq in "" "--min-freq 2"; do
   done
 done
 full=${SOLO_FULL_RESULTS:-benchmarks/results/heads-solo-full.tsv}
-[ -f "$full" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$full"
+start_tsv "$full"
 for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--head-solo-loss 1:2 42 1" "ngram-solo0.3:--preset ngram --head-solo-loss 0.3:1 2" \
     "conv-single:--pooling attention:42 1 2" "ngram-solo1-overlap0.03:--preset ngram --head-solo-loss 1 --head-overlap-penalty 0.03:1 2 42 3" \
     "ngram-pairing0.1:--preset ngram --companion-head-pairing 0.1:1 2" "ngram-hd0.5:--preset ngram --head-dropout 0.5:1 2" \
@@ -192,9 +204,7 @@ for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"; pooling="--pooling multihead"; [ "$name" = conv-single ] && pooling=""
     # shellcheck disable=SC2086
-    $CLI train --data poetry-dynasty $pooling $flags --seed $seed --out "$d" > "$d.train.log" 2>&1
-    $CLI evaluate --model "$d" --data poetry-dynasty --json > "$d.evaluate.json"
-    [ "$name" = conv-single ] || $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none --json > "$d.faithfulness.json"
+    full_size_run "$d" $pooling $flags --seed $seed
     summarise "$name" "$seed" "$d" >> "$full"
   done
 done
@@ -204,7 +214,7 @@ done
 # the overlap0.03-hd0.6 recipe. Then the ngram preset on full poetry-dynasty, sliced, sliced with head dropout 0.5,
 # with the demo's recipe, and with the solo-head loss 0.3 (heads-sliced-full.tsv).
 sliced=${SLICED_DEMO_RESULTS:-benchmarks/results/heads-sliced-demo.tsv}
-[ -f "$sliced" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$sliced"
+start_tsv "$sliced"
 for recipe in "single:--pooling attention" \
     "sliced-overlap0.03-hd0.5:--head-overlap-penalty 0.03 --head-dropout 0.5 --head-solo-loss 0" \
     "sliced-plain:--head-overlap-penalty 0 --head-dropout 0 --head-solo-loss 0" \
@@ -231,7 +241,7 @@ for recipe in "single:--pooling attention" \
   done
 done
 sliced_full=${SLICED_FULL_RESULTS:-benchmarks/results/heads-sliced-full.tsv}
-[ -f "$sliced_full" ] || printf 'config\tseed\taccuracy\tfrom_uniform\tratio\theads_failing_3x\tlowest_head_ratio\tper_head_from_uniform\n' > "$sliced_full"
+start_tsv "$sliced_full"
 for recipe in "ngram-sliced:--preset ngram --sliced-heads:1 2 42 3" "ngram-sliced-hd0.5:--preset ngram --sliced-heads --head-dropout 0.5:42 1 2 3" \
     "ngram-sliced-overlap0.03-hd0.6:--preset ngram --sliced-heads --head-overlap-penalty 0.03 --head-dropout 0.6:42" \
     "ngram-sliced-solo0.3:--preset ngram --sliced-heads --head-solo-loss 0.3:42"; do
@@ -239,9 +249,7 @@ for recipe in "ngram-sliced:--preset ngram --sliced-heads:1 2 42 3" "ngram-slice
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"
     # shellcheck disable=SC2086
-    $CLI train --data poetry-dynasty --pooling multihead $flags --seed $seed --out "$d" > "$d.train.log" 2>&1
-    $CLI evaluate --model "$d" --data poetry-dynasty --json > "$d.evaluate.json"
-    $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none --json > "$d.faithfulness.json"
+    full_size_run "$d" --pooling multihead $flags --seed $seed
     summarise "$name" "$seed" "$d" >> "$sliced_full"
   done
 done
