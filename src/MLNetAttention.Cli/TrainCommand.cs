@@ -86,6 +86,7 @@ internal static class TrainCommand
         var headSolo = new Option<double>("--head-solo-loss") { Description = "Multihead pooling: weight of the loss of each head classifying the text alone, the other heads zeroed (0 = off; 1 with --tokenizer char and no preset, 0 with mixed or --preset ngram); it makes every head find evidence of its own.", DefaultValueFactory = _ => defaults.Model.HeadSoloLoss };
         var companionSolo = new Option<double>("--companion-head-solo-loss") { Description = "Multihead pooling with a companion network: the companion's weight of the solo-head loss (by default the same as --head-solo-loss; 0 trains the loss on the first network only)." };
         var headPairing = new Option<double>("--companion-head-pairing") { Description = "Multihead pooling with a companion network: weight of the penalty on head h of the two networks looking at different tokens (0 = off); the model reports head h as the two averaged.", DefaultValueFactory = _ => defaults.Model.CompanionHeadPairing };
+        var companionSingleHead = new Option<bool>("--companion-single-head") { Description = "Multihead pooling with a companion network: the companion pools with one attention head, and the model reports head h as the first network's head h averaged with it (false = head h of both networks averaged).", DefaultValueFactory = _ => defaults.Model.CompanionSingleHead };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; the default with --tokenizer char, 0 with mixed; 0.6 with --sliced-heads and --head-overlap-penalty 0.03 on a few thousand texts, as the demo).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
@@ -134,7 +135,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, slicedHeads, headDropout, headSolo, companionSolo, headPairing, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, slicedHeads, headDropout, headSolo, companionSolo, headPairing, companionSingleHead, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, minNgramTexts, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -224,6 +225,7 @@ internal static class TrainCommand
             model.HeadDropout = Given(headDropout, model.HeadDropout);
             model.HeadSoloLoss = Given(headSolo, model.HeadSoloLoss);
             model.CompanionHeadPairing = Given(headPairing, model.CompanionHeadPairing);
+            model.CompanionSingleHead = Given(companionSingleHead, model.CompanionSingleHead);
             if (parse.GetResult(companionSolo) is { Implicit: false }) model.CompanionHeadSoloLoss = parse.GetValue(companionSolo);
             model.EmbeddingDim = Given(embeddingDim, model.EmbeddingDim);
             model.EncoderDim = Given(hiddenDim, model.EncoderDim);

@@ -29,6 +29,8 @@ internal static class ClassifierGraph
             var (companionLogits, companionWeights) = Member(g, p, CompanionPrefix, companion, ids, mask, maskU, bigramStorage, maxBigramRows, tokenStorage);
             var half = g.FloatScalar(0.5f);
             probabilities = g.Mul(g.Add(probabilities, g.Softmax(companionLogits, -1)), half);
+            // A single-head companion's (batch, seq) weights join every head of a multi-head network: Add broadcasts.
+            if (companion.WeightRows != options.WeightRows) companionWeights = g.Unsqueeze(companionWeights, 1);
             weights = g.Mul(g.Add(weights, companionWeights), half);
         }
 

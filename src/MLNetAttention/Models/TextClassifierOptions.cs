@@ -133,6 +133,15 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public double CompanionHeadPairing { get; set; }
 
     /// <summary>
+    /// Multi-head pooling with a <see cref="Companion"/>: the companion pools with one attention head instead of
+    /// <see cref="Heads"/>, and the model reports head h as this network's head h averaged with the companion's one
+    /// head (false = head h of both networks averaged). Two networks' heads of the same index have no reason to look at
+    /// the same tokens, so a head of either network that carries little evidence sinks the pair; the companion's single
+    /// attention carries its evidence into every head instead. Pooling other than multi-head is unchanged by it.
+    /// </summary>
+    public bool CompanionSingleHead { get; set; }
+
+    /// <summary>
     /// Multi-head pooling: one scoring projection per head instead of the original's one shared projection
     /// (the heads then differ by more than their output row).
     /// </summary>
@@ -210,7 +219,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.VocabularySize = VocabularySize;
         resolved.NumClasses = NumClasses;
         resolved.MaxLength = MaxLength;
-        resolved.Pooling = Pooling;
+        resolved.Pooling = CompanionSingleHead && Pooling == PoolingKind.MultiHead ? PoolingKind.Attention : Pooling;
         resolved.Heads = Heads;
         resolved.SeparateHeadKeys = SeparateHeadKeys;
         resolved.SlicedHeads = SlicedHeads;
@@ -220,6 +229,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.HeadDropout = HeadDropout;
         resolved.HeadSoloLoss = CompanionHeadSoloLoss ?? HeadSoloLoss;
         resolved.CompanionHeadSoloLoss = null;
+        resolved.CompanionSingleHead = false;
         return resolved;
     }
 
@@ -258,6 +268,9 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(CompanionHeadSoloLoss is null || (CompanionHeadSoloLoss >= 0 && !double.IsInfinity(CompanionHeadSoloLoss.Value)), nameof(CompanionHeadSoloLoss),
             CompanionHeadSoloLoss?.ToString(CultureInfo.InvariantCulture) ?? "null", "null (as HeadSoloLoss) or 0 or more");
         Require(CompanionHeadPairing >= 0 && !double.IsInfinity(CompanionHeadPairing), nameof(CompanionHeadPairing), CompanionHeadPairing, "0 or more");
+        Require(!CompanionSingleHead || Companion is not null, nameof(CompanionSingleHead), CompanionSingleHead, "false unless the model has a Companion network");
+        Require(!CompanionSingleHead || CompanionHeadPairing == 0, nameof(CompanionSingleHead), CompanionSingleHead,
+            "false with CompanionHeadPairing (a single companion head has no head h to pair); set one of them");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(!SlicedHeads || Pooling != PoolingKind.MultiHead || PooledInputDim % Heads == 0, nameof(SlicedHeads), SlicedHeads,
             $"false unless the pooled width ({PooledInputDim}) divides by the heads ({Heads}); change --heads or the encoder width");

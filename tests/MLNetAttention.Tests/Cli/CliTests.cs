@@ -111,6 +111,10 @@ public sealed class CliTests
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "SlicedHeads");
         StringAssert.Contains(error, "divides by the heads (3)");
+        (code, _, error) = Run("train", "--data", "sample:poetry-dynasty", "--pooling", "multihead", "--companion", "none", "--companion-single-head");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "CompanionSingleHead");
+        StringAssert.Contains(error, "Companion network");
 
         // An output that cannot be written fails before training (nothing can be created under /proc, even as root).
         (code, var trainOutput, error) = Run("train", "--data", "sample:poetry-dynasty", "--out", "/proc/mlna-no-such-place/model");
@@ -385,6 +389,19 @@ public sealed class CliTests
         Assert.AreEqual((0.03, 0.0, 0.02, 0.5, 0.2, true, (double?)0.25), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
             "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5", "--companion-head-pairing", "0.2", "--sliced-heads", "--companion-head-solo-loss", "0.25"),
             "flags win over the default");
+
+        // The preset's companion pools with one head when asked, and the saved model still reports one row per head.
+        string single = Path.Combine(directory, "single");
+        var (singleCode, _, singleError) = Run("train", "--data", "sample:poetry-dynasty", "--preset", "ngram", "--pooling", "multihead", "--companion-single-head",
+            "--epochs", "1", "--threads", "1", "--out", single);
+        Assert.AreEqual(0, singleCode, singleError);
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(single, "model.json"))))
+            Assert.IsTrue(json.RootElement.GetProperty("model").GetProperty("companionSingleHead").GetBoolean());
+        (singleCode, var prediction, singleError) = Run("predict", "--model", single, "--json", "床前明月光");
+        Assert.AreEqual(0, singleCode, singleError);
+        using (var json = JsonDocument.Parse(prediction.Trim()))
+            foreach (var token in json.RootElement.GetProperty("tokens").EnumerateArray())
+                Assert.AreEqual(4, token.GetProperty("weights").GetArrayLength(), "one weight per head of the first network");
     }
 
     [TestMethod]

@@ -20,15 +20,21 @@ public sealed class CompanionTests
     // A conv companion beside a bigram network, as the ngram preset pairs them; widths differ from the main network's.
     private static TextClassifierOptions ConvCompanion() => new() { Encoder = EncoderKind.Conv, EmbeddingDim = 10, EncoderDim = 8, DenseDim = 6 };
 
-    private static AttentionClassifier WithCompanion(PoolingKind pooling = PoolingKind.Attention) =>
-        Build(EncoderKind.None, pooling, bigrams: 997, companion: ConvCompanion());
+    private static AttentionClassifier WithCompanion(PoolingKind pooling = PoolingKind.Attention, bool singleHead = false) =>
+        Build(EncoderKind.None, pooling, bigrams: 997, companion: ConvCompanion(), companionSingleHead: singleHead);
+
+    // Each head of the model: this network's head averaged with the companion's head of the same index, or with the
+    // companion's one head when it has a single one (TextClassifierOptions.CompanionSingleHead).
+    private static Tensor MeanOfMembers(Tensor own, Tensor companion) =>
+        (own + (own.dim() == 3 && companion.dim() == 2 ? companion.unsqueeze(1) : companion)) / 2;
 
     [TestMethod]
     [DataRow(PoolingKind.Attention)]
     [DataRow(PoolingKind.MultiHead)]
-    public void PredictsTheAverageOfBothNetworksAndIsPaddingInvariant(PoolingKind pooling)
+    [DataRow(PoolingKind.MultiHead, true)]
+    public void PredictsTheAverageOfBothNetworksAndIsPaddingInvariant(PoolingKind pooling, bool singleHead = false)
     {
-        using var classifier = WithCompanion(pooling);
+        using var classifier = WithCompanion(pooling, singleHead);
         var network = classifier.Network;
         Assert.AreEqual(2, network.Members);
         using var scope = NewDisposeScope();
@@ -39,7 +45,9 @@ public sealed class CompanionTests
 
         var averaged = (memberLogits[0].softmax(-1) + memberLogits[1].softmax(-1)) / 2;
         Assert.IsTrue(logits.softmax(-1).allclose(averaged, atol: 1e-6), "the prediction is the mean of both networks' probabilities");
-        Assert.IsTrue(weights.allclose((memberWeights[0] + memberWeights[1]) / 2, atol: 1e-6), "the weights are the mean of both networks' weights");
+        Assert.AreEqual(singleHead ? 2L : memberWeights[0].dim(), memberWeights[1].dim(), "a single-head companion has one weight row");
+        Assert.AreEqual(memberWeights[0].dim(), weights.dim(), "the model's weights keep the first network's heads");
+        Assert.IsTrue(weights.allclose(MeanOfMembers(memberWeights[0], memberWeights[1]), atol: 1e-6), "the weights are the mean of both networks' weights");
         Assert.IsFalse(memberLogits[0].softmax(-1).allclose(memberLogits[1].softmax(-1), atol: 1e-3), "two different networks should not agree to the digit");
         Assert.IsTrue(weights.sum(-1).allclose(ones_like(weights.sum(-1)), atol: 1e-5), "averaged weights still sum to 1 over each text");
 
@@ -61,9 +69,10 @@ public sealed class CompanionTests
     [DataRow(PoolingKind.Attention, EmbeddingTableStorage.Dense, 1e-5f)]
     [DataRow(PoolingKind.MultiHead, EmbeddingTableStorage.Dense, 1e-5f)]
     [DataRow(PoolingKind.Attention, EmbeddingTableStorage.TouchedRowsInt8, 2e-2f)]
-    public void ExportsToOnnxAsTheAverageOfBothNetworks(PoolingKind pooling, EmbeddingTableStorage storage, float tolerance)
+    [DataRow(PoolingKind.MultiHead, EmbeddingTableStorage.Dense, 1e-5f, true)]
+    public void ExportsToOnnxAsTheAverageOfBothNetworks(PoolingKind pooling, EmbeddingTableStorage storage, float tolerance, bool singleHead = false)
     {
-        using var classifier = WithCompanion(pooling);
+        using var classifier = WithCompanion(pooling, singleHead);
         var ids = PaddedIds(classifier.Tokenizer, Texts);
         using var session = new InferenceSession(OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = storage }));
         var (torchProbabilities, torchWeights) = RunTorch(classifier, ids);
@@ -73,6 +82,7 @@ public sealed class CompanionTests
         Assert.IsLessThanOrEqualTo(tolerance, probabilityDiff);
         Assert.IsLessThanOrEqualTo(tolerance, weightDiff);
         Assert.AreEqual(pooling == PoolingKind.MultiHead ? 3 : 2, shape.Length, "the weights keep the shape of one network's");
+        if (pooling == PoolingKind.MultiHead) Assert.AreEqual(3, shape[1], "one row per head of the first network");
     }
 
     [TestMethod]
@@ -80,11 +90,12 @@ public sealed class CompanionTests
     [DataRow(PoolingKind.MultiHead, 10)]
     [DataRow(PoolingKind.MultiHead, 0)]
     [DataRow(PoolingKind.MultiHead, 10, true)]
-    public void TheUniformTwinMeanPoolsBothNetworksAndKeepsEverythingElse(PoolingKind pooling, int denseDim, bool sliced = false)
+    [DataRow(PoolingKind.MultiHead, 10, false, true)]
+    public void TheUniformTwinMeanPoolsBothNetworksAndKeepsEverythingElse(PoolingKind pooling, int denseDim, bool sliced = false, bool singleHead = false)
     {
         // Sliced heads need widths that divide by the heads: 4 heads of the 16-wide embeddings and the companion's 8-wide conv.
         using var classifier = Build(EncoderKind.None, pooling, bigrams: 997, denseDim: denseDim, companion: ConvCompanion(),
-            heads: sliced ? 4 : 3, slicedHeads: sliced);
+            heads: sliced ? 4 : 3, slicedHeads: sliced, companionSingleHead: singleHead);
         var network = classifier.Network;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -160,6 +171,26 @@ public sealed class CompanionTests
         var copy = JsonSerializer.Deserialize<TextClassifierOptions>(JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!;
         Assert.AreEqual(64, copy.Companion!.EmbeddingDim);
         Assert.AreNotSame(options.Companion, options.Clone().Companion, "a copy does not share its companion");
+
+        options.CompanionSingleHead = true;
+        options.Validate();
+        resolved = options.ResolvedCompanion()!;
+        Assert.AreEqual((PoolingKind.Attention, 1, false), (resolved.Pooling, resolved.WeightRows, resolved.CompanionSingleHead), "a single-head companion pools with one attention head");
+        Assert.IsTrue(JsonSerializer.Deserialize<TextClassifierOptions>(JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!.CompanionSingleHead);
+        options.Pooling = PoolingKind.Attention;
+        Assert.AreEqual(PoolingKind.Attention, options.ResolvedCompanion()!.Pooling, "with one head already, nothing changes");
+        options.Pooling = PoolingKind.Mean;
+        Assert.AreEqual(PoolingKind.Mean, options.ResolvedCompanion()!.Pooling, "the uniform twin's mean pooling stays mean pooling");
+
+        options.Pooling = PoolingKind.MultiHead;
+        options.CompanionHeadPairing = 0.1;
+        error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
+        StringAssert.Contains(error.Message, "CompanionHeadPairing");
+        options.CompanionHeadPairing = 0;
+        options.Companion = null;
+        error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
+        StringAssert.StartsWith(error.Message, "CompanionSingleHead is True");
+        StringAssert.Contains(error.Message, "Companion network");
     }
 
     [TestMethod]
