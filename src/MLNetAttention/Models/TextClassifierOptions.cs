@@ -324,6 +324,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     {
         var copy = (TextClassifierOptions)MemberwiseClone();
         copy.Companion = null;
+        // Options about the companion mean nothing without one.
+        copy.CompanionSingleHead = false;
         return copy;
     }
 

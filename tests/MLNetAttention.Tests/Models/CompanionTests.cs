@@ -177,6 +177,9 @@ public sealed class CompanionTests
         resolved = options.ResolvedCompanion()!;
         Assert.AreEqual((PoolingKind.Attention, 1, false), (resolved.Pooling, resolved.WeightRows, resolved.CompanionSingleHead), "a single-head companion pools with one attention head");
         Assert.IsTrue(JsonSerializer.Deserialize<TextClassifierOptions>(JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!.CompanionSingleHead);
+        var alone = options.CloneWithoutCompanion();
+        alone.Validate();
+        Assert.IsFalse(alone.CompanionSingleHead, "the network alone (trained apart, or split off) has no companion to pool with one head");
         options.Pooling = PoolingKind.Attention;
         Assert.AreEqual(PoolingKind.Attention, options.ResolvedCompanion()!.Pooling, "with one head already, nothing changes");
         options.Pooling = PoolingKind.Mean;
