@@ -253,3 +253,26 @@ for recipe in "ngram-sliced:--preset ngram --sliced-heads:1 2 42 3" "ngram-slice
     summarise "$name" "$seed" "$d" >> "$sliced_full"
   done
 done
+
+# The conv companion with one attention head that joins each of the bigram network's heads (--companion-single-head),
+# alone and with the solo-head loss on the bigram network (heads-companion-full.tsv).
+companion_full=${COMPANION_FULL_RESULTS:-benchmarks/results/heads-companion-full.tsv}
+start_tsv "$companion_full"
+for recipe in "ngram-companion-single:--preset ngram --companion-single-head:1 2 42" \
+    "ngram-companion-single-solo1:--preset ngram --companion-single-head --head-solo-loss 1:1 2 42 3"; do
+  name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
+  for seed in $seeds; do
+    d="$OUT/full-$name-$seed"
+    # shellcheck disable=SC2086
+    full_size_run "$d" --pooling multihead $flags --seed $seed
+    summarise "$name" "$seed" "$d" >> "$companion_full"
+  done
+done
+
+# Each network of a two-network model alone: the erasure test per network (member-heads.txt).
+members=${MEMBER_HEADS_RESULTS:-benchmarks/results/member-heads.txt}
+echo "# MLNetAttention.Benchmarks member-heads --model artifacts/bench-heads/MODEL --dataset poetry-dynasty (first 1,000 test poems; erasure ratios top-k / random at k = 1 %, 3 %, 5 %, 10 %)" > "$members"
+for model in full-ngram-sliced-42 full-ngram-sliced-1 full-ngram-solo1-companion0-2 full-ngram-solo1-companion0-3 full-ngram-companion-single-1 full-ngram-companion-single-solo1-3; do
+  echo "## $model" >> "$members"
+  "$bench" member-heads --model "$OUT/$model" --dataset poetry-dynasty 2>/dev/null >> "$members"
+done
