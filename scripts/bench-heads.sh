@@ -255,11 +255,13 @@ for recipe in "ngram-sliced:--preset ngram --sliced-heads:1 2 42 3" "ngram-slice
 done
 
 # The conv companion with one attention head that joins each of the bigram network's heads (--companion-single-head),
-# alone and with the solo-head loss on the bigram network (heads-companion-full.tsv).
+# alone and with the solo-head loss on the bigram network; and the n-gram network twice with the solo-head loss
+# (heads-companion-full.tsv).
 companion_full=${COMPANION_FULL_RESULTS:-benchmarks/results/heads-companion-full.tsv}
 start_tsv "$companion_full"
 for recipe in "ngram-companion-single:--preset ngram --companion-single-head:1 2 42" \
-    "ngram-companion-single-solo1:--preset ngram --companion-single-head --head-solo-loss 1:1 2 42 3"; do
+    "ngram-companion-single-solo1:--preset ngram --companion-single-head --head-solo-loss 1:1 2 42 3" \
+    "ngram-twin-solo1:--preset ngram --companion ngram --head-solo-loss 1:3"; do
   name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
   for seed in $seeds; do
     d="$OUT/full-$name-$seed"
