@@ -278,3 +278,15 @@ for model in full-ngram-sliced-42 full-ngram-sliced-1 full-ngram-solo1-companion
   echo "## $model" >> "$members"
   "$bench" member-heads --model "$OUT/$model" --dataset poetry-dynasty 2>/dev/null >> "$members"
 done
+
+# imdb, the ngram preset on words with plain 4-head pooling (its default), through the CLI with the per-head erasure
+# test on 300 test reviews (heads-imdb-full.tsv).
+imdb_full=${IMDB_FULL_RESULTS:-benchmarks/results/heads-imdb-full.tsv}
+start_tsv "$imdb_full"
+for seed in 1 2 3; do
+  d="$OUT/imdb-plain-$seed"
+  $CLI train --data imdb --preset ngram --tokenizer mixed --pooling multihead --seed $seed --out "$d" > "$d.train.log" 2>&1
+  $CLI evaluate --model "$d" --data imdb --json > "$d.evaluate.json"
+  $CLI faithfulness --model "$d" --data imdb --max-examples 300 --importance-examples 0 --explainers none --json > "$d.faithfulness.json"
+  summarise plain "$seed" "$d" >> "$imdb_full"
+done
