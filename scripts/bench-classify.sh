@@ -12,6 +12,7 @@ command -v fasttext >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
 dotnet build benchmarks/MLNetAttention.Benchmarks -c Release -nologo -clp:ErrorsOnly
 # A private copy, so rebuilding while a benchmark runs cannot swap assemblies under it.
 bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
 cp -r benchmarks/MLNetAttention.Benchmarks/bin/Release/net10.0/. "$bin"
 bench="$bin/MLNetAttention.Benchmarks"
 results=${RESULTS:-benchmarks/results/classify.jsonl}

@@ -8,8 +8,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 dotnet build MLNetAttention.sln -c Release -nologo -clp:ErrorsOnly
 # Private copies, so rebuilding while the benchmark runs cannot swap assemblies under it.
-bin=$(mktemp -d); cp -r benchmarks/MLNetAttention.Benchmarks/bin/Release/net10.0/. "$bin"
-cli=$(mktemp -d); cp -r src/MLNetAttention.Cli/bin/Release/net10.0/. "$cli"
+bin=$(mktemp -d); cli=$(mktemp -d)
+# Each copy holds libtorch (about 1 GB): remove them however the script ends.
+trap 'rm -rf "$bin" "$cli"' EXIT
+cp -r benchmarks/MLNetAttention.Benchmarks/bin/Release/net10.0/. "$bin"
+cp -r src/MLNetAttention.Cli/bin/Release/net10.0/. "$cli"
 bench="$bin/MLNetAttention.Benchmarks"
 CLI="dotnet $cli/mlnet-attention.dll"
 results=${RESULTS:-benchmarks/results/heads.jsonl}

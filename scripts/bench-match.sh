@@ -25,6 +25,7 @@ results="$PWD/benchmarks/results/match.jsonl"
 dotnet build benchmarks/MLNetAttention.Benchmarks -c Release -nologo -clp:ErrorsOnly >/dev/null
 # Run from a copy, so rebuilding the repository while the runs go on cannot change the binary halfway.
 bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
 cp -r benchmarks/MLNetAttention.Benchmarks/bin/Release/net10.0/. "$bin"
 bench=(dotnet "$bin/MLNetAttention.Benchmarks.dll")
 

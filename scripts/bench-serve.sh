@@ -15,7 +15,9 @@ dotnet build MLNetAttention.sln -c Release -nologo -clp:ErrorsOnly >/dev/null
 tool="$PWD/src/MLNetAttention.Cli/bin/Release/net10.0/mlnet-attention.dll"
 model="${MODEL:-}"
 if [ -z "$model" ]; then
-  model=$(mktemp -d)/poetry
+  scratch_model=$(mktemp -d)
+  trap 'rm -rf "$scratch_model"' EXIT
+  model=$scratch_model/poetry
   dotnet "$tool" train --data sample:poetry-dynasty --epochs 1 --threads 2 --out "$model" >/dev/null
 fi
 dotnet benchmarks/MLNetAttention.Benchmarks/bin/Release/net10.0/MLNetAttention.Benchmarks.dll serve-load \
