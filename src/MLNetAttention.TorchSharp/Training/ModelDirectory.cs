@@ -61,6 +61,13 @@ internal static class ModelDirectory
     /// </summary>
     public const int RankedIndexFormatVersion = 4;
 
+    /// <summary>
+    /// The format version of a multi-head classifier whose companion pools with one head
+    /// (<c>TextClassifierOptions.CompanionSingleHead</c>): versions that read formats up to 4 would build a multi-head
+    /// companion and misread its pooling weights, so they must refuse it.
+    /// </summary>
+    public const int SingleHeadCompanionFormatVersion = 5;
+
     // What a model directory may hold; saving replaces the whole directory, so anything else there is refused.
     private static readonly string[] OwnedEntries = [ManifestFile, VocabularyFile, WeightsFile, OnnxFile, CheckpointDirectory];
 

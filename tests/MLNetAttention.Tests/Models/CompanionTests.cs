@@ -153,6 +153,33 @@ public sealed class CompanionTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void ASingleHeadCompanionReadsBackFromBothLayoutsWithItsOwnFormatVersion(bool compact)
+    {
+        using var classifier = WithCompanion(PoolingKind.MultiHead, singleHead: true);
+        string directory = Path.Combine(TempDirectory(), "single-head-companion");
+        if (compact) OnnxExporter.SaveWithOnnx(classifier, directory, OnnxExportOptions.Compact());
+        else classifier.Save(directory);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, AttentionClassifier.ManifestFile)))!;
+        Assert.AreEqual(ModelDirectory.SingleHeadCompanionFormatVersion, manifest["formatVersion"]!.GetValue<int>(),
+            "versions that would build a multi-head companion must refuse it");
+
+        using var loaded = AttentionClassifier.Load(directory);
+        Assert.IsTrue(loaded.Network.Options.CompanionSingleHead);
+        var before = classifier.Predict(Texts);
+        var after = loaded.Predict(Texts);
+        // Compact tables hold int8 rows: the same answers within quantisation.
+        float tolerance = compact ? 2e-2f : 1e-6f;
+        for (int i = 0; i < Texts.Length; i++)
+        {
+            Assert.AreEqual(3, after[i].Heads, Texts[i]);
+            Assert.AreEqual(0f, MaxAbsDiff(before[i].Probabilities.ToArray(), after[i].Probabilities.ToArray()), tolerance, Texts[i]);
+            Assert.AreEqual(0f, MaxAbsDiff(before[i].Tokens.SelectMany(t => t.Weights).ToArray(), after[i].Tokens.SelectMany(t => t.Weights).ToArray()), tolerance, Texts[i]);
+        }
+    }
+
+    [TestMethod]
     public void OptionsNameTheCompanionsBadSettingAndRoundTripThroughJson()
     {
         var options = new TextClassifierOptions { VocabularySize = 50, NumClasses = 2, Companion = new TextClassifierOptions { Dropout = 1.5 } };
