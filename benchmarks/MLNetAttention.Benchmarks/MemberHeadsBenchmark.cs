@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MLNetAttention.Faithfulness;
-using MLNetAttention.Models;
 using MLNetAttention.Training;
-using static TorchSharp.torch;
 
 namespace MLNetAttention.Benchmarks;
 
@@ -27,29 +25,16 @@ internal static class MemberHeadsBenchmark
         command.SetAction(parse =>
         {
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
-            if (classifier.Network.CompanionOptions is not { } companionOptions)
+            if (classifier.Network.Members == 1)
             {
                 Console.Error.WriteLine("error: the model has one network; member-heads needs a model with a companion (train --preset ngram on characters).");
                 return 1;
             }
             var (_, test) = DatasetLoader.Load(parse.GetValue(dataset)!);
-            var options = new FaithfulnessOptions { MaxExamples = parse.GetValue(examples), ImportanceExamples = 0, UniformBaseline = false };
-            Print("whole model", FaithfulnessEvaluator.Evaluate(classifier, test, options));
-            var state = classifier.Network.state_dict();
-            foreach (var (name, prefix, networkOptions) in new[]
-            {
-                ("first network", "", classifier.Network.Options.CloneWithoutCompanion()),
-                ("companion", TextClassifier.CompanionParameterPrefix, companionOptions),
-            })
-            {
-                using var network = new TextClassifier(networkOptions);
-                var own = state.Where(p => p.Key.StartsWith(TextClassifier.CompanionParameterPrefix, StringComparison.Ordinal) == (prefix.Length > 0))
-                    .ToDictionary(p => p.Key[prefix.Length..], p => p.Value);
-                using (no_grad()) network.load_state_dict(own, strict: true);
-                network.eval();
-                using var alone = AttentionClassifier.Create(network, classifier.Tokenizer, classifier.Labels);
-                Print(name, FaithfulnessEvaluator.Evaluate(alone, test, options));
-            }
+            var options = new FaithfulnessOptions { MaxExamples = parse.GetValue(examples), ImportanceExamples = 0, UniformBaseline = false, EachNetwork = true };
+            var report = FaithfulnessEvaluator.Evaluate(classifier, test, options);
+            Print("whole model", report);
+            foreach (var (name, alone) in report.Networks) Print(name, alone);
             return 0;
         });
         return command;

@@ -27,10 +27,11 @@ internal static class FaithfulnessCommand
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Text column of CSV/TSV/JSONL files." };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Label column of CSV/TSV/JSONL files." };
         var lenient = new Option<bool>("--lenient") { Description = "Skip (and count) bad rows instead of stopping at the first." };
+        var eachNetwork = new Option<bool>("--each-network") { Description = "For a model of two networks (a companion, as --preset ngram on characters): also run the erasure tests on each network alone, with its own prediction and weights, to see which network's heads carry the evidence." };
         var eraser = new EraserFlags();
         var command = new Command("faithfulness", "Are the weights evidence? Erase the top-k attended, random and least attended tokens and compare the probability drops, with a uniform-weights baseline; then compare explainers (attention, leave-one-out, gradient x input, integrated gradients, random) on the ERASER comprehensiveness and sufficiency.")
         {
-            model, data, erase, maxExamples, draws, importance, seedModels, seed, json, svg, textColumn, labelColumn, lenient,
+            model, data, erase, maxExamples, draws, importance, seedModels, seed, json, svg, textColumn, labelColumn, lenient, eachNetwork,
         };
         eraser.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -40,6 +41,8 @@ internal static class FaithfulnessCommand
                 parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!, Console.Error);
             var rows = (source.Test ?? source.Train)().ToList();
             using var classifier = AttentionClassifier.Load(parse.GetValue(model)!);
+            if (parse.GetValue(eachNetwork) && classifier.Network.Members == 1)
+                throw new UsageException($"--each-network needs a model of two networks, and {parse.GetValue(model)} has one; train one with a companion (--preset ngram on characters, or --companion conv) or leave the flag out.");
             var others = new List<AttentionClassifier>();
             try
             {
@@ -48,6 +51,7 @@ internal static class FaithfulnessCommand
                 {
                     EraseMode = parse.GetValue(erase), MaxExamples = parse.GetValue(maxExamples), RandomDraws = parse.GetValue(draws),
                     ImportanceExamples = parse.GetValue(importance), Seed = parse.GetValue(seed), Eraser = eraser.Read(parse),
+                    EachNetwork = parse.GetValue(eachNetwork),
                 };
                 if (report.RowsSkipped > 0) Console.Error.WriteLine(report.ToString());
                 var result = FaithfulnessEvaluator.Evaluate(classifier, rows, options, others.Count >= 2 ? others : null);

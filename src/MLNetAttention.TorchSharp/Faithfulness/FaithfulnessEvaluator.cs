@@ -106,6 +106,7 @@ public static class FaithfulnessEvaluator
         var headErasures = network.Options.WeightRows > 1
             ? EraseByHead(network, ids, probabilities, predicted, verdicts, options)
             : Array.Empty<HeadErasureResult>();
+        var networks = options.EachNetwork && network.Members > 1 ? EachNetwork(classifier, examples, options) : Array.Empty<NetworkFaithfulness>();
 
         return new FaithfulnessReport
         {
@@ -121,6 +122,7 @@ public static class FaithfulnessEvaluator
             Erasures = erasures.Select(e => e.Result).ToArray(),
             Verdicts = verdicts,
             HeadErasures = headErasures,
+            Networks = networks,
             Uniform = uniform,
             SeedSpread = spread,
             Importance = importance,
@@ -293,6 +295,26 @@ public static class FaithfulnessEvaluator
             result.Add(new Aggregated(ki, strategy, new ErasureResult(options.KFractions[ki], strategy, tokens / n, drop / n, flips / n, texts)));
         }
         return result;
+    }
+
+    // The same erasure tests on each network alone, on the same texts and random draws (the draws are seeded per text,
+    // k and draw); the baselines belong to the whole model and are not repeated.
+    private static NetworkFaithfulness[] EachNetwork(AttentionClassifier classifier, IReadOnlyList<TextExample> examples, FaithfulnessOptions options)
+    {
+        var alone = new FaithfulnessOptions
+        {
+            KFractions = options.KFractions, EraseMode = options.EraseMode, RandomDraws = options.RandomDraws, MaxExamples = options.MaxExamples,
+            Seed = options.Seed, BatchSize = options.BatchSize, TargetRatio = options.TargetRatio, UniformBaseline = false, ImportanceExamples = 0,
+        };
+        var parts = classifier.SplitNetworks();
+        try
+        {
+            return parts.Select((part, i) => new NetworkFaithfulness(i == 0 ? "first network" : "companion", Evaluate(part, examples, alone))).ToArray();
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
     }
 
     // Each head's own top-k erased and scored in one more batched pass; the random side is the verdict's, so every head

@@ -60,6 +60,13 @@ public sealed class FaithfulnessOptions
     /// </summary>
     public ExplainerComparisonOptions? Eraser { get; set; }
 
+    /// <summary>
+    /// For a model of two networks (a <see cref="Models.TextClassifierOptions.Companion"/>): also run the erasure tests on
+    /// each network alone, with its own prediction and weights (<see cref="FaithfulnessReport.Networks"/>), to see which
+    /// network's heads carry the evidence. Ignored for a model of one network.
+    /// </summary>
+    public bool EachNetwork { get; set; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

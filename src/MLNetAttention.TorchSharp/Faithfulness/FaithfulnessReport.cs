@@ -37,6 +37,11 @@ public sealed record FaithfulnessVerdict(double KFraction, double TopDrop, doubl
 /// <param name="Holds">Whether TopDrop is positive and the ratio reaches the target (or RandomDrop is not positive).</param>
 public sealed record HeadErasureResult(int Head, double KFraction, double MeanTokensErased, double TopDrop, double FlipRate, double RandomDrop, double? Ratio, bool Holds);
 
+/// <summary>The erasure tests of one network of a two-network model, run on that network alone.</summary>
+/// <param name="Network">"first network" or "companion".</param>
+/// <param name="Report">Its report: accuracy, verdicts of its mean weights and, for multi-head pooling, each head's test.</param>
+public sealed record NetworkFaithfulness(string Network, FaithfulnessReport Report);
+
 /// <summary>One point of a plot series: k (percent of the length) and the mean drop.</summary>
 /// <param name="KPercent">k as a percentage of each text's length.</param>
 /// <param name="MeanDrop">Mean drop of the predicted class's probability.</param>
@@ -164,6 +169,12 @@ public sealed class FaithfulnessReport
     /// </summary>
     public IReadOnlyList<HeadErasureResult> HeadErasures { get; init; } = Array.Empty<HeadErasureResult>();
 
+    /// <summary>
+    /// For a model of two networks, when <see cref="FaithfulnessOptions.EachNetwork"/> asked for it: the same erasure
+    /// tests on each network alone (no baselines); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<NetworkFaithfulness> Networks { get; init; } = Array.Empty<NetworkFaithfulness>();
+
     /// <summary>The uniform-weights baseline, when computed.</summary>
     public UniformBaselineResult? Uniform { get; init; }
 
@@ -241,6 +252,7 @@ public sealed class FaithfulnessReport
                 $"| {verdict.KFraction:P0} | {top?.MeanTokensErased:0.0} | {top?.MeanDrop:0.0000} | {top?.FlipRate:0.000} | {random?.MeanDrop:0.0000} | {random?.FlipRate:0.000} | {bottom?.MeanDrop:0.0000} | {bottom?.FlipRate:0.000} | {Ratio(verdict.Ratio)} | {(verdict.Holds ? "yes" : "no")} |"));
         }
         if (HeadErasures.Count > 0) AppendHeads(s, c);
+        if (Networks.Count > 0) AppendNetworks(s, c);
         if (Uniform is not null)
         {
             s.AppendLine();
@@ -305,6 +317,25 @@ public sealed class FaithfulnessReport
         s.AppendLine(failing.Length == 0
             ? $"Every head holds at every k: each head's top-k tokens drop the probability at least {target}× more than k random tokens."
             : $"Not every head holds the {target}× goal: {string.Join("; ", failing)}.");
+    }
+
+    // Each network alone: one row for its mean weights and one per head, top ÷ random at each k.
+    private void AppendNetworks(StringBuilder s, CultureInfo c)
+    {
+        var ks = Verdicts.Select(v => v.KFraction).ToArray();
+        s.AppendLine();
+        s.AppendLine("Each network alone, with its own prediction and weights (top ÷ random):");
+        s.AppendLine();
+        s.AppendLine("| network | accuracy | weights | " + string.Join(" | ", ks.Select(k => string.Create(c, $"k = {k:P0}"))) + " |");
+        s.AppendLine("|---|---:|---|" + string.Concat(ks.Select(_ => "---:|")));
+        foreach (var (name, report) in Networks)
+        {
+            string Cells(Func<double, double?> ratioAt) => string.Join(" | ", ks.Select(k => Ratio(ratioAt(k))));
+            s.AppendLine(string.Create(c, $"| {name} | {report.Accuracy:0.000} | {(report.Heads > 1 ? "mean of heads" : "attention")} | ")
+                + Cells(k => report.Verdicts.FirstOrDefault(v => v.KFraction == k)?.Ratio) + " |");
+            foreach (var head in report.HeadErasures.GroupBy(h => h.Head).OrderBy(g => g.Key))
+                s.AppendLine($"| | | head {head.Key + 1} | " + Cells(k => head.FirstOrDefault(h => h.KFraction == k)?.Ratio) + " |");
+        }
     }
 
     private static string Ratio(double? ratio) => ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "n/a";

@@ -226,6 +226,50 @@ public sealed partial class AttentionClassifier : IDisposable
         return ClassifierTrainer.Evaluate(Network, data, Labels);
     }
 
+    /// <summary>
+    /// Each of the model's networks as a classifier of its own, with its own prediction and weights: this network
+    /// alone, then its companion (<see cref="TextClassifierOptions.Companion"/>) alone; one classifier for a model of one
+    /// network. They hold copies of the parameters and share the tokenizer and labels; the caller disposes them.
+    /// </summary>
+    public IReadOnlyList<AttentionClassifier> SplitNetworks()
+    {
+        var networks = new List<(string Prefix, TextClassifierOptions Options)> { ("", Network.Options.CloneWithoutCompanion()) };
+        if (Network.CompanionOptions is { } companion) networks.Add((TextClassifier.CompanionParameterPrefix, companion));
+        var state = Network.state_dict();
+        var parts = new List<AttentionClassifier>();
+        // Building a module draws initial weights from the global generator; keep the caller's random stream intact.
+        using var rngState = get_rng_state();
+        try
+        {
+            foreach (var (prefix, options) in networks)
+            {
+                var network = new TextClassifier(options);
+                var own = state.Where(p => p.Key.StartsWith(TextClassifier.CompanionParameterPrefix, StringComparison.Ordinal) == (prefix.Length > 0))
+                    .ToDictionary(p => p.Key[prefix.Length..], p => p.Value);
+                try
+                {
+                    using (no_grad()) network.load_state_dict(own, strict: true);
+                }
+                catch
+                {
+                    network.Dispose();
+                    throw;
+                }
+                parts.Add(Create(network, Tokenizer, Labels));
+            }
+            return parts;
+        }
+        catch
+        {
+            foreach (var part in parts) part.Dispose();
+            throw;
+        }
+        finally
+        {
+            set_rng_state(rngState);
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose() => Network.Dispose();
 

@@ -222,6 +222,143 @@ public sealed class FaithfulnessTests
         Assert.AreEqual(0, FaithfulnessReport.FromJson(report.ToJson()).HeadErasures.Count);
     }
 
+    // A random two-network classifier on the small model's vocabulary and labels: a 2-head network with no encoder
+    // beside a conv companion, which pools with 2 heads or, with singleHeadCompanion, one.
+    private static AttentionClassifier TwoNetworks(bool singleHeadCompanion)
+    {
+        manual_seed(5);
+        var network = new TextClassifier(new TextClassifierOptions
+        {
+            VocabularySize = Model.Tokenizer.VocabularySize, NumClasses = Model.Labels.Count, EmbeddingDim = 16, Encoder = EncoderKind.None,
+            AttentionHiddenDim = 8, DenseDim = 16, Pooling = PoolingKind.MultiHead, Heads = 2, MaxLength = Model.MaxLength,
+            Companion = new TextClassifierOptions { Encoder = EncoderKind.Conv, EmbeddingDim = 12, EncoderDim = 12, DenseDim = 8 },
+            CompanionSingleHead = singleHeadCompanion,
+        });
+        return AttentionClassifier.Create(network, Model.Tokenizer, Model.Labels);
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void SplitNetworksGivesEachNetworkItsOwnPredictionAndWeights(bool singleHeadCompanion)
+    {
+        using var classifier = TwoNetworks(singleHeadCompanion);
+        var texts = Test.Take(12).Select(e => e.Text).ToArray();
+        var parts = classifier.SplitNetworks();
+        try
+        {
+            Assert.AreEqual(2, parts.Count);
+            Assert.AreEqual(1, parts[1].Network.Members, "each part is one network");
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            for (int i = 0; i < texts.Length; i++)
+            {
+                var ids = tensor(classifier.Tokenizer.EncodeToIds(texts[i], classifier.MaxLength, out _).Select(id => (long)id).ToArray()).unsqueeze(0);
+                var (logits, weights) = classifier.Network.ForwardMembers(ids);
+                for (int m = 0; m < 2; m++)
+                {
+                    var prediction = parts[m].Predict([texts[i]])[0];
+                    var expected = logits[m].softmax(-1)[0].data<float>().ToArray();
+                    CollectionAssert.AreEqual(expected, prediction.Probabilities.ToArray(), new ToleranceComparer(1e-5f), $"network {m}, text {i}");
+                    int rows = weights[m].dim() == 3 ? (int)weights[m].shape[1] : 1;
+                    Assert.AreEqual(rows, prediction.Heads);
+                    var own = (weights[m].dim() == 3 ? weights[m][0] : weights[m]).contiguous().data<float>().ToArray();
+                    var fromPart = Enumerable.Range(0, rows).SelectMany(h => prediction.Tokens.Select(t => t.Weights[h])).ToArray();
+                    CollectionAssert.AreEqual(own, fromPart, new ToleranceComparer(1e-5f), $"network {m}, text {i}: weights");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
+    }
+
+    private sealed class ToleranceComparer(float tolerance) : System.Collections.IComparer
+    {
+        public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void EachNetworkRunsTheErasureTestsOnEveryNetworkAloneAndLeavesTheModelsOwnAsTheyWere(bool singleHeadCompanion)
+    {
+        using var classifier = TwoNetworks(singleHeadCompanion);
+        var options = new FaithfulnessOptions { MaxExamples = 20, RandomDraws = 2, UniformBaseline = false, ImportanceExamples = 0 };
+        var plain = FaithfulnessEvaluator.Evaluate(classifier, Test, options);
+        Assert.AreEqual(0, plain.Networks.Count, "off by default");
+        options.EachNetwork = true;
+        var report = FaithfulnessEvaluator.Evaluate(classifier, Test, options);
+        CollectionAssert.AreEqual(plain.Verdicts.ToArray(), report.Verdicts.ToArray(), "the whole model's figures do not change");
+        CollectionAssert.AreEqual(plain.HeadErasures.ToArray(), report.HeadErasures.ToArray());
+
+        Assert.AreEqual("first network, companion", string.Join(", ", report.Networks.Select(n => n.Network)));
+        var parts = classifier.SplitNetworks();
+        try
+        {
+            var firstTexts = Test.Take(20).ToList();
+            for (int m = 0; m < 2; m++)
+            {
+                var alone = report.Networks[m].Report;
+                var predictions = parts[m].Predict(firstTexts.Select(e => e.Text).ToList());
+                double accuracy = predictions.Zip(firstTexts).Count(p => p.First.Label == p.Second.Label) / (double)firstTexts.Count;
+                Assert.AreEqual(accuracy, alone.Accuracy, 1e-9, $"network {m}: the accuracy of its own prediction");
+                Assert.AreEqual(options.KFractions.Count, alone.Verdicts.Count);
+                Assert.IsNull(alone.Uniform, "the baselines belong to the whole model");
+            }
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
+        Assert.AreEqual(2 * options.KFractions.Count, report.Networks[0].Report.HeadErasures.Count, "the first network's two heads");
+        Assert.AreEqual(singleHeadCompanion ? 0 : 2 * options.KFractions.Count, report.Networks[1].Report.HeadErasures.Count,
+            "a single-head companion has no per-head test");
+
+        string markdown = report.ToMarkdown();
+        StringAssert.Contains(markdown, "Each network alone, with its own prediction and weights");
+        StringAssert.Contains(markdown, "| companion | ");
+        StringAssert.Contains(markdown, singleHeadCompanion ? "| attention |" : "| | | head 2 |");
+        Assert.AreEqual(2, FaithfulnessReport.FromJson(report.ToJson()).Networks.Count, "the JSON keeps both networks");
+
+        // One network: nothing to split.
+        var single = FaithfulnessEvaluator.Evaluate(Model, Test, new FaithfulnessOptions { MaxExamples = 5, RandomDraws = 1, UniformBaseline = false, ImportanceExamples = 0, EachNetwork = true });
+        Assert.AreEqual(0, single.Networks.Count);
+    }
+
+    [TestMethod]
+    public void TheFaithfulnessCommandShowsEachNetworkOnRequestAndRefusesTheFlagForOneNetwork()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mlna-faithfulness-tests", Guid.NewGuid().ToString("N"));
+        string single = directory + "-single";
+        using (var classifier = TwoNetworks(singleHeadCompanion: false)) classifier.Save(directory);
+        Model.Save(single);
+        try
+        {
+            string[] arguments = ["faithfulness", "--data", "sample:poetry-dynasty", "--max-examples", "20", "--random-draws", "1",
+                "--importance-examples", "0", "--explainers", "none", "--each-network"];
+            var (code, output, error) = CliTests.Run([.. arguments, "--model", directory]);
+            Assert.AreEqual(0, code, error);
+            StringAssert.Contains(output, "Each network alone");
+            StringAssert.Contains(output, "| first network | ");
+
+            (code, output, error) = CliTests.Run([.. arguments, "--model", directory, "--json"]);
+            Assert.AreEqual(0, code, error);
+            using (var json = JsonDocument.Parse(output))
+                Assert.AreEqual(2, json.RootElement.GetProperty("networks").GetArrayLength());
+
+            (code, _, error) = CliTests.Run([.. arguments, "--model", single]);
+            Assert.AreEqual(1, code, error);
+            StringAssert.Contains(error, "--each-network needs a model of two networks");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+            Directory.Delete(single, recursive: true);
+        }
+    }
+
     [TestMethod]
     public void TheFaithfulnessCommandPrintsThePerHeadTableOfAMultiHeadModel()
     {
