@@ -169,6 +169,20 @@ full_size_run() {  # directory, then train flags: full poetry-dynasty through th
     *" --pooling multihead "*) $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none --json > "$d.faithfulness.json" ;;
   esac
 }
+full_size_recipes() {  # results file, then recipes "name:train flags:seeds": each seed trained through full_size_run and
+  # summarised; multi-head unless the flags choose a pooling
+  local results=$1; shift
+  start_tsv "$results"
+  for recipe in "$@"; do
+    local name=${recipe%%:*} rest=${recipe#*:}; local flags=${rest%%:*} seeds=${rest#*:} pooling="--pooling multihead"
+    case " $flags " in *" --pooling "*) pooling="" ;; esac
+    for seed in $seeds; do
+      # shellcheck disable=SC2086
+      full_size_run "$OUT/full-$name-$seed" $pooling $flags --seed $seed
+      summarise "$name" "$seed" "$OUT/full-$name-$seed" >> "$results"
+    done
+  done
+}
 for minfreq in "" "--min-freq 2"; do
   solo=${SOLO_RESULTS:-benchmarks/results/heads-solo.tsv}; [ -n "$minfreq" ] && solo=${SOLO_DEMO_RESULTS:-benchmarks/results/heads-solo-demo.tsv}
   start_tsv "$solo"
@@ -195,22 +209,13 @@ for minfreq in "" "--min-freq 2"; do
     done
   done
 done
-full=${SOLO_FULL_RESULTS:-benchmarks/results/heads-solo-full.tsv}
-start_tsv "$full"
-for recipe in "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--head-solo-loss 1:2 42 1" "ngram-solo0.3:--preset ngram --head-solo-loss 0.3:1 2" \
+full_size_recipes "${SOLO_FULL_RESULTS:-benchmarks/results/heads-solo-full.tsv}" \
+    "ngram-solo1:--preset ngram --head-solo-loss 1:1 2" "conv-solo1:--head-solo-loss 1:2 42 1" "ngram-solo0.3:--preset ngram --head-solo-loss 0.3:1 2" \
     "conv-single:--pooling attention:42 1 2" "ngram-solo1-overlap0.03:--preset ngram --head-solo-loss 1 --head-overlap-penalty 0.03:1 2 42 3" \
     "ngram-pairing0.1:--preset ngram --companion-head-pairing 0.1:1 2" "ngram-hd0.5:--preset ngram --head-dropout 0.5:1 2" \
     "ngram-hd0.5-flat0.01:--preset ngram --head-dropout 0.5 --head-flatness-penalty 0.01:2 1" \
     "ngram-solo1-companion0:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0:1 2 42 3" \
-    "ngram-solo1-companion0.3:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0.3:3 2"; do
-  name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
-  for seed in $seeds; do
-    d="$OUT/full-$name-$seed"; pooling="--pooling multihead"; [ "$name" = conv-single ] && pooling=""
-    # shellcheck disable=SC2086
-    full_size_run "$d" $pooling $flags --seed $seed
-    summarise "$name" "$seed" "$d" >> "$full"
-  done
-done
+    "ngram-solo1-companion0.3:--preset ngram --head-solo-loss 1 --companion-head-solo-loss 0.3:3 2"
 
 # Sliced heads (--sliced-heads: each head pools its own quarter of the token vectors). Demo-size runs with the demo's
 # --min-freq 2, and one head for comparison (benchmarks/results/heads-sliced-demo.tsv); the demo's 4-head model trains
@@ -243,36 +248,18 @@ for recipe in "single:--pooling attention" \
     summarise "$name" "$seed" "$d" >> "$sliced"
   done
 done
-sliced_full=${SLICED_FULL_RESULTS:-benchmarks/results/heads-sliced-full.tsv}
-start_tsv "$sliced_full"
-for recipe in "ngram-sliced:--preset ngram --sliced-heads:1 2 42 3" "ngram-sliced-hd0.5:--preset ngram --sliced-heads --head-dropout 0.5:42 1 2 3" \
+full_size_recipes "${SLICED_FULL_RESULTS:-benchmarks/results/heads-sliced-full.tsv}" \
+    "ngram-sliced:--preset ngram --sliced-heads:1 2 42 3" "ngram-sliced-hd0.5:--preset ngram --sliced-heads --head-dropout 0.5:42 1 2 3" \
     "ngram-sliced-overlap0.03-hd0.6:--preset ngram --sliced-heads --head-overlap-penalty 0.03 --head-dropout 0.6:42" \
-    "ngram-sliced-solo0.3:--preset ngram --sliced-heads --head-solo-loss 0.3:42"; do
-  name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
-  for seed in $seeds; do
-    d="$OUT/full-$name-$seed"
-    # shellcheck disable=SC2086
-    full_size_run "$d" --pooling multihead $flags --seed $seed
-    summarise "$name" "$seed" "$d" >> "$sliced_full"
-  done
-done
+    "ngram-sliced-solo0.3:--preset ngram --sliced-heads --head-solo-loss 0.3:42"
 
 # The conv companion with one attention head that joins each of the bigram network's heads (--companion-single-head),
 # alone and with the solo-head loss on the bigram network; and the n-gram network twice with the solo-head loss
 # (heads-companion-full.tsv).
-companion_full=${COMPANION_FULL_RESULTS:-benchmarks/results/heads-companion-full.tsv}
-start_tsv "$companion_full"
-for recipe in "ngram-companion-single:--preset ngram --companion-single-head:1 2 42" \
+full_size_recipes "${COMPANION_FULL_RESULTS:-benchmarks/results/heads-companion-full.tsv}" \
+    "ngram-companion-single:--preset ngram --companion-single-head:1 2 42" \
     "ngram-companion-single-solo1:--preset ngram --companion-single-head --head-solo-loss 1:1 2 42 3" \
-    "ngram-twin-solo1:--preset ngram --companion ngram --head-solo-loss 1:3"; do
-  name=${recipe%%:*}; rest=${recipe#*:}; flags=${rest%%:*}; seeds=${rest#*:}
-  for seed in $seeds; do
-    d="$OUT/full-$name-$seed"
-    # shellcheck disable=SC2086
-    full_size_run "$d" --pooling multihead $flags --seed $seed
-    summarise "$name" "$seed" "$d" >> "$companion_full"
-  done
-done
+    "ngram-twin-solo1:--preset ngram --companion ngram --head-solo-loss 1:3"
 
 # Each network of a two-network model alone: the erasure test per network (member-heads.txt).
 members=${MEMBER_HEADS_RESULTS:-benchmarks/results/member-heads.txt}
