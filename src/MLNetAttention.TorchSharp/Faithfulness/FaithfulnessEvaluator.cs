@@ -301,11 +301,11 @@ public static class FaithfulnessEvaluator
     // k and draw); the baselines belong to the whole model and are not repeated.
     private static NetworkFaithfulness[] EachNetwork(AttentionClassifier classifier, IReadOnlyList<TextExample> examples, FaithfulnessOptions options)
     {
-        var alone = new FaithfulnessOptions
-        {
-            KFractions = options.KFractions, EraseMode = options.EraseMode, RandomDraws = options.RandomDraws, MaxExamples = options.MaxExamples,
-            Seed = options.Seed, BatchSize = options.BatchSize, TargetRatio = options.TargetRatio, UniformBaseline = false, ImportanceExamples = 0,
-        };
+        var alone = options.Clone();
+        alone.UniformBaseline = false;
+        alone.ImportanceExamples = 0;
+        alone.Eraser = null;
+        alone.EachNetwork = false;
         var parts = classifier.SplitNetworks();
         try
         {

@@ -67,6 +67,9 @@ public sealed class FaithfulnessOptions
     /// </summary>
     public bool EachNetwork { get; set; }
 
+    /// <summary>A copy of these settings (the lists and the ERASER settings shared: callers replace, never edit, them).</summary>
+    internal FaithfulnessOptions Clone() => (FaithfulnessOptions)MemberwiseClone();
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

@@ -193,8 +193,8 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         if (weights.Length == 1) return weights[0].alias();
         using var scope = NewDisposeScope();
         // A single-head companion (TextClassifierOptions.CompanionSingleHead) joins each of the heads.
-        var rows = weights.Max(w => w.dim()) == 3 ? weights.First(w => w.dim() == 3).shape[1] : 0;
-        var shaped = rows == 0 ? weights : weights.Select(w => w.dim() == 3 ? w : w.unsqueeze(1).expand(-1, rows, -1)).ToArray();
+        var heads = weights.FirstOrDefault(w => w.dim() == 3);
+        var shaped = heads is null ? weights : weights.Select(w => w.dim() == 3 ? w : w.unsqueeze(1).expand_as(heads)).ToArray();
         return stack(shaped, 0).mean(new long[] { 0 }).MoveToOuterDisposeScope();
     }
 
