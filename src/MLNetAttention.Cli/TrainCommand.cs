@@ -87,6 +87,7 @@ internal static class TrainCommand
         var companionSolo = new Option<double>("--companion-head-solo-loss") { Description = "Multihead pooling with a companion network: the companion's weight of the solo-head loss (by default the same as --head-solo-loss; 0 trains the loss on the first network only)." };
         var headPairing = new Option<double>("--companion-head-pairing") { Description = "Multihead pooling with a companion network: weight of the penalty on head h of the two networks looking at different tokens (0 = off); the model reports head h as the two averaged.", DefaultValueFactory = _ => defaults.Model.CompanionHeadPairing };
         var companionSingleHead = new Option<bool>("--companion-single-head") { Description = "Multihead pooling with a companion network: the companion pools with one attention head, and the model reports head h as the first network's head h averaged with it (false = head h of both networks averaged).", DefaultValueFactory = _ => defaults.Model.CompanionSingleHead };
+        var companionPooling = new Option<PoolingKind>("--companion-pooling") { Description = "With a companion network: attention | mean | max, how the companion pools (default: as the first network). mean leaves it without attention, so the model's head h is the first network's head h averaged with uniform weights and ranks tokens as that head does." };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; the default with --tokenizer char, 0 with mixed; 0.6 with --sliced-heads and --head-overlap-penalty 0.03 on a few thousand texts, as the demo).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
@@ -135,7 +136,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an attention-pooling classifier (or, with --task match, a sentence-pair matcher) and write a model directory.")
         {
-            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, slicedHeads, headDropout, headSolo, companionSolo, headPairing, companionSingleHead, embeddingDim, hiddenDim, dropout, bigrams,
+            data, validation, test, output, preset, storage, maxBigramRows, companion, task, matcher, encoder, pooling, heads, diversity, overlap, flatness, separateKeys, slicedHeads, headDropout, headSolo, companionSolo, headPairing, companionSingleHead, companionPooling, embeddingDim, hiddenDim, dropout, bigrams,
             trigrams, minNgramTexts, bigramDim, bigramDropout, tokenDropout, denseDim, decay, averageSteps, tokenizer, minFrequency, maxLength, percentile, epochs, batchSize, learningRate, optimizer, weightDecay,
             schedule, precision, clip, classWeights, validFraction, patience, seed, threads, wholeBatches, resume, textColumn, labelColumn, lenient, resampleNegatives,
         };
@@ -227,6 +228,7 @@ internal static class TrainCommand
             model.CompanionHeadPairing = Given(headPairing, model.CompanionHeadPairing);
             model.CompanionSingleHead = Given(companionSingleHead, model.CompanionSingleHead);
             if (parse.GetResult(companionSolo) is { Implicit: false }) model.CompanionHeadSoloLoss = parse.GetValue(companionSolo);
+            if (parse.GetResult(companionPooling) is { Implicit: false }) model.CompanionPooling = parse.GetValue(companionPooling);
             model.EmbeddingDim = Given(embeddingDim, model.EmbeddingDim);
             model.EncoderDim = Given(hiddenDim, model.EncoderDim);
             model.Dropout = Given(dropout, model.Dropout);

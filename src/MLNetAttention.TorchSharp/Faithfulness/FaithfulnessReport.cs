@@ -330,8 +330,11 @@ public sealed class FaithfulnessReport
         s.AppendLine("|---|---:|---|" + string.Concat(ks.Select(_ => "---:|")));
         foreach (var (name, report) in Networks)
         {
-            string Cells(Func<double, double?> ratioAt) => string.Join(" | ", ks.Select(k => Ratio(ratioAt(k))));
-            s.AppendLine(string.Create(c, $"| {name} | {report.Accuracy:0.000} | {(report.Heads > 1 ? "mean of heads" : "attention")} | ")
+            // Mean pooling's weights are uniform: its "top" tokens would be the text's first ones, so it gets no ratios.
+            bool uniform = report.Pooling == PoolingKind.Mean;
+            string Cells(Func<double, double?> ratioAt) => string.Join(" | ", ks.Select(k => Ratio(uniform ? null : ratioAt(k))));
+            string weights = uniform ? "uniform (mean pooling)" : report.Heads > 1 ? "mean of heads" : "attention";
+            s.AppendLine(string.Create(c, $"| {name} | {report.Accuracy:0.000} | {weights} | ")
                 + Cells(k => report.Verdicts.FirstOrDefault(v => v.KFraction == k)?.Ratio) + " |");
             foreach (var head in report.HeadErasures.GroupBy(h => h.Head).OrderBy(g => g.Key))
                 s.AppendLine($"| | | head {head.Key + 1} | " + Cells(k => head.FirstOrDefault(h => h.KFraction == k)?.Ratio) + " |");

@@ -19,6 +19,8 @@ public static class UniformTwin
         ArgumentNullException.ThrowIfNull(network);
         var options = network.Options.Clone();
         options.Pooling = PoolingKind.Mean;
+        // The companion follows: with uniform weights in the first network, attention in the companion would not be a twin.
+        options.CompanionPooling = null;
         // Building a module draws initial weights from the global generator; keep the caller's random stream intact.
         using var rngState = torch.get_rng_state();
         var twin = new TextClassifier(options);

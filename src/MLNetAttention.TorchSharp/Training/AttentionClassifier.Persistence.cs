@@ -10,10 +10,11 @@ public sealed partial class AttentionClassifier
     /// <summary>
     /// The newest model-directory format this library reads: 1 = weights.bin beside model.onnx, 2 = the compact layout,
     /// weights in model.onnx only, 3 = a classifier with a companion network, 4 = compact tables whose row index is a
-    /// rank per bucket, 5 = a multi-head classifier whose companion pools with one head. Directories are written in the
+    /// rank per bucket, 5 = a multi-head classifier whose companion pools with one head, 6 = a classifier whose companion pools its own way
+    /// (mean, max or attention). Directories are written in the
     /// oldest version that holds them.
     /// </summary>
-    public const int FormatVersion = ModelDirectory.SingleHeadCompanionFormatVersion;
+    public const int FormatVersion = ModelDirectory.CompanionPoolingFormatVersion;
 
     // The state-dict name of TextClassifier's hashed-bigram table.
     private const string BigramTableName = "bigram_embedding.weight";
@@ -51,7 +52,8 @@ public sealed partial class AttentionClassifier
         {
             Format = FormatName,
             // Versions that read only format 1 would ignore the trigrams and score such a model wrongly.
-            FormatVersion = Network.Options.ResolvedCompanion() is { } companion && companion.WeightRows != Network.Options.WeightRows
+            FormatVersion = Network.Options is { Companion: not null, CompanionPooling: not null } ? ModelDirectory.CompanionPoolingFormatVersion
+                : Network.Options.ResolvedCompanion() is { } companion && companion.WeightRows != Network.Options.WeightRows
                 ? ModelDirectory.SingleHeadCompanionFormatVersion
                 : Network.Options.Companion is not null ? ModelDirectory.CompanionFormatVersion
                 : Network.Options.Trigrams ? ModelDirectory.CompactFormatVersion : 1,

@@ -68,6 +68,12 @@ internal static class ModelDirectory
     /// </summary>
     public const int SingleHeadCompanionFormatVersion = 5;
 
+    /// <summary>
+    /// The format version of a classifier whose companion pools its own way (<c>TextClassifierOptions.CompanionPooling</c>):
+    /// versions that read formats up to 5 would build the companion with the first network's pooling, so they must refuse it.
+    /// </summary>
+    public const int CompanionPoolingFormatVersion = 6;
+
     // What a model directory may hold; saving replaces the whole directory, so anything else there is refused.
     private static readonly string[] OwnedEntries = [ManifestFile, VocabularyFile, WeightsFile, OnnxFile, CheckpointDirectory];
 

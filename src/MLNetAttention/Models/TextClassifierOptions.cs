@@ -142,6 +142,15 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     public bool CompanionSingleHead { get; set; }
 
     /// <summary>
+    /// How the <see cref="Companion"/> network pools, when not as this network does (null, the default: as this network,
+    /// or one attention head with <see cref="CompanionSingleHead"/>). <see cref="PoolingKind.Mean"/> leaves the companion
+    /// without attention: its weights are uniform, so the model's weights for head h are this network's head h averaged
+    /// with uniform weights, which ranks the tokens exactly as that head does. Multi-head pooling is not a choice here
+    /// (it follows this network's pooling).
+    /// </summary>
+    public PoolingKind? CompanionPooling { get; set; }
+
+    /// <summary>
     /// Multi-head pooling: one scoring projection per head instead of the original's one shared projection
     /// (the heads then differ by more than their output row).
     /// </summary>
@@ -219,7 +228,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.VocabularySize = VocabularySize;
         resolved.NumClasses = NumClasses;
         resolved.MaxLength = MaxLength;
-        resolved.Pooling = CompanionSingleHead && Pooling == PoolingKind.MultiHead ? PoolingKind.Attention : Pooling;
+        resolved.Pooling = CompanionPooling ?? (CompanionSingleHead && Pooling == PoolingKind.MultiHead ? PoolingKind.Attention : Pooling);
         resolved.Heads = Heads;
         resolved.SeparateHeadKeys = SeparateHeadKeys;
         resolved.SlicedHeads = SlicedHeads;
@@ -230,6 +239,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         resolved.HeadSoloLoss = CompanionHeadSoloLoss ?? HeadSoloLoss;
         resolved.CompanionHeadSoloLoss = null;
         resolved.CompanionSingleHead = false;
+        resolved.CompanionPooling = null;
         return resolved;
     }
 
@@ -271,6 +281,14 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(!CompanionSingleHead || Companion is not null, nameof(CompanionSingleHead), CompanionSingleHead, "false unless the model has a Companion network");
         Require(!CompanionSingleHead || CompanionHeadPairing == 0, nameof(CompanionSingleHead), CompanionSingleHead,
             "false with CompanionHeadPairing (a single companion head has no head h to pair); set one of them");
+        Require(CompanionPooling is null || Companion is not null, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
+            "null unless the model has a Companion network");
+        Require(CompanionPooling != PoolingKind.MultiHead, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
+            "Attention, Mean, Max or null (a multi-head companion follows this network's pooling: leave it null)");
+        Require(CompanionPooling is null || !CompanionSingleHead, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
+            "null with CompanionSingleHead (both say how the companion pools); set one of them");
+        Require(CompanionPooling is null || CompanionHeadPairing == 0, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
+            "null with CompanionHeadPairing (a companion without heads has no head h to pair); set one of them");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(!SlicedHeads || Pooling != PoolingKind.MultiHead || PooledInputDim % Heads == 0, nameof(SlicedHeads), SlicedHeads,
             $"false unless the pooled width ({PooledInputDim}) divides by the heads ({Heads}); change --heads or the encoder width");
@@ -326,6 +344,7 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         copy.Companion = null;
         // Options about the companion mean nothing without one.
         copy.CompanionSingleHead = false;
+        copy.CompanionPooling = null;
         return copy;
     }
 

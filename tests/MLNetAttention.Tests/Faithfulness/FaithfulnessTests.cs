@@ -223,8 +223,8 @@ public sealed class FaithfulnessTests
     }
 
     // A random two-network classifier on the small model's vocabulary and labels: a 2-head network with no encoder
-    // beside a conv companion, which pools with 2 heads or, with singleHeadCompanion, one.
-    private static AttentionClassifier TwoNetworks(bool singleHeadCompanion)
+    // beside a conv companion, which pools with 2 heads or, with singleHeadCompanion, one, or with meanCompanion takes the mean.
+    private static AttentionClassifier TwoNetworks(bool singleHeadCompanion, bool meanCompanion = false)
     {
         manual_seed(5);
         var network = new TextClassifier(new TextClassifierOptions
@@ -232,7 +232,7 @@ public sealed class FaithfulnessTests
             VocabularySize = Model.Tokenizer.VocabularySize, NumClasses = Model.Labels.Count, EmbeddingDim = 16, Encoder = EncoderKind.None,
             AttentionHiddenDim = 8, DenseDim = 16, Pooling = PoolingKind.MultiHead, Heads = 2, MaxLength = Model.MaxLength,
             Companion = new TextClassifierOptions { Encoder = EncoderKind.Conv, EmbeddingDim = 12, EncoderDim = 12, DenseDim = 8 },
-            CompanionSingleHead = singleHeadCompanion,
+            CompanionSingleHead = singleHeadCompanion, CompanionPooling = meanCompanion ? PoolingKind.Mean : null,
         });
         return AttentionClassifier.Create(network, Model.Tokenizer, Model.Labels);
     }
@@ -240,9 +240,10 @@ public sealed class FaithfulnessTests
     [TestMethod]
     [DataRow(false)]
     [DataRow(true)]
-    public void SplitNetworksGivesEachNetworkItsOwnPredictionAndWeights(bool singleHeadCompanion)
+    [DataRow(false, true)]
+    public void SplitNetworksGivesEachNetworkItsOwnPredictionAndWeights(bool singleHeadCompanion, bool meanCompanion = false)
     {
-        using var classifier = TwoNetworks(singleHeadCompanion);
+        using var classifier = TwoNetworks(singleHeadCompanion, meanCompanion);
         var texts = Test.Take(12).Select(e => e.Text).ToArray();
         var parts = classifier.SplitNetworks();
         try
@@ -282,9 +283,10 @@ public sealed class FaithfulnessTests
     [TestMethod]
     [DataRow(false)]
     [DataRow(true)]
-    public void EachNetworkRunsTheErasureTestsOnEveryNetworkAloneAndLeavesTheModelsOwnAsTheyWere(bool singleHeadCompanion)
+    [DataRow(false, true)]
+    public void EachNetworkRunsTheErasureTestsOnEveryNetworkAloneAndLeavesTheModelsOwnAsTheyWere(bool singleHeadCompanion, bool meanCompanion = false)
     {
-        using var classifier = TwoNetworks(singleHeadCompanion);
+        using var classifier = TwoNetworks(singleHeadCompanion, meanCompanion);
         var options = new FaithfulnessOptions { MaxExamples = 20, RandomDraws = 2, UniformBaseline = false, ImportanceExamples = 0 };
         var plain = FaithfulnessEvaluator.Evaluate(classifier, Test, options);
         Assert.AreEqual(0, plain.Networks.Count, "off by default");
@@ -313,13 +315,13 @@ public sealed class FaithfulnessTests
             foreach (var part in parts) part.Dispose();
         }
         Assert.AreEqual(2 * options.KFractions.Count, report.Networks[0].Report.HeadErasures.Count, "the first network's two heads");
-        Assert.AreEqual(singleHeadCompanion ? 0 : 2 * options.KFractions.Count, report.Networks[1].Report.HeadErasures.Count,
-            "a single-head companion has no per-head test");
+        Assert.AreEqual(singleHeadCompanion || meanCompanion ? 0 : 2 * options.KFractions.Count, report.Networks[1].Report.HeadErasures.Count,
+            "a single-head or mean-pooling companion has no per-head test");
 
         string markdown = report.ToMarkdown();
         StringAssert.Contains(markdown, "Each network alone, with its own prediction and weights");
         StringAssert.Contains(markdown, "| companion | ");
-        StringAssert.Contains(markdown, singleHeadCompanion ? "| attention |" : "| | | head 2 |");
+        StringAssert.Contains(markdown, meanCompanion ? "| uniform (mean pooling) | n/a |" : singleHeadCompanion ? "| attention |" : "| | | head 2 |");
         Assert.AreEqual(2, FaithfulnessReport.FromJson(report.ToJson()).Networks.Count, "the JSON keeps both networks");
 
         // One network: nothing to split.

@@ -20,8 +20,10 @@ public sealed class CompanionTests
     // A conv companion beside a bigram network, as the ngram preset pairs them; widths differ from the main network's.
     private static TextClassifierOptions ConvCompanion() => new() { Encoder = EncoderKind.Conv, EmbeddingDim = 10, EncoderDim = 8, DenseDim = 6 };
 
-    private static AttentionClassifier WithCompanion(PoolingKind pooling = PoolingKind.Attention, bool singleHead = false) =>
-        Build(EncoderKind.None, pooling, bigrams: 997, companion: ConvCompanion(), companionSingleHead: singleHead);
+    // meanCompanion: the companion mean-pools (TextClassifierOptions.CompanionPooling = Mean).
+    private static AttentionClassifier WithCompanion(PoolingKind pooling = PoolingKind.Attention, bool singleHead = false, bool meanCompanion = false) =>
+        Build(EncoderKind.None, pooling, bigrams: 997, companion: ConvCompanion(), companionSingleHead: singleHead,
+            companionPooling: meanCompanion ? PoolingKind.Mean : null);
 
     // Each head of the model: this network's head averaged with the companion's head of the same index, or with the
     // companion's one head when it has a single one (TextClassifierOptions.CompanionSingleHead).
@@ -32,9 +34,11 @@ public sealed class CompanionTests
     [DataRow(PoolingKind.Attention)]
     [DataRow(PoolingKind.MultiHead)]
     [DataRow(PoolingKind.MultiHead, true)]
-    public void PredictsTheAverageOfBothNetworksAndIsPaddingInvariant(PoolingKind pooling, bool singleHead = false)
+    [DataRow(PoolingKind.MultiHead, false, true)]
+    [DataRow(PoolingKind.Attention, false, true)]
+    public void PredictsTheAverageOfBothNetworksAndIsPaddingInvariant(PoolingKind pooling, bool singleHead = false, bool meanCompanion = false)
     {
-        using var classifier = WithCompanion(pooling, singleHead);
+        using var classifier = WithCompanion(pooling, singleHead, meanCompanion);
         var network = classifier.Network;
         Assert.AreEqual(2, network.Members);
         using var scope = NewDisposeScope();
@@ -45,11 +49,23 @@ public sealed class CompanionTests
 
         var averaged = (memberLogits[0].softmax(-1) + memberLogits[1].softmax(-1)) / 2;
         Assert.IsTrue(logits.softmax(-1).allclose(averaged, atol: 1e-6), "the prediction is the mean of both networks' probabilities");
-        Assert.AreEqual(singleHead ? 2L : memberWeights[0].dim(), memberWeights[1].dim(), "a single-head companion has one weight row");
+        Assert.AreEqual(singleHead || meanCompanion ? 2L : memberWeights[0].dim(), memberWeights[1].dim(), "a single-head or mean-pooling companion has one weight row");
         Assert.AreEqual(memberWeights[0].dim(), weights.dim(), "the model's weights keep the first network's heads");
         Assert.IsTrue(weights.allclose(MeanOfMembers(memberWeights[0], memberWeights[1]), atol: 1e-6), "the weights are the mean of both networks' weights");
         Assert.IsFalse(memberLogits[0].softmax(-1).allclose(memberLogits[1].softmax(-1), atol: 1e-3), "two different networks should not agree to the digit");
         Assert.IsTrue(weights.sum(-1).allclose(ones_like(weights.sum(-1)), atol: 1e-5), "averaged weights still sum to 1 over each text");
+        if (meanCompanion)
+        {
+            // A mean-pooling companion weighs each real token 1/length, so each head ranks tokens exactly as the first network's.
+            var lengths = ids.ne(0L).sum(1, keepdim: true).to(ScalarType.Float32);
+            Assert.IsTrue(memberWeights[1].allclose(ids.ne(0L).to(ScalarType.Float32) / lengths, atol: 1e-6), "the companion's weights are uniform");
+            var own = memberWeights[0].dim() == 3 ? memberWeights[0] : memberWeights[0].unsqueeze(1);
+            var model = weights.dim() == 3 ? weights : weights.unsqueeze(1);
+            var real = ids.ne(0L).unsqueeze(1).expand_as(own);
+            var ownOrder = own.masked_fill(real.logical_not(), -1f).argsort(-1, descending: true);
+            var modelOrder = model.masked_fill(real.logical_not(), -1f).argsort(-1, descending: true);
+            Assert.IsTrue(ownOrder.eq(modelOrder).all().item<bool>(), "the model's heads rank tokens as the first network's heads");
+        }
 
         // Attribution methods run the model in two halves; with a companion they must still give the same output.
         var mask = ids.ne(0L).to(ScalarType.Float32);
@@ -70,9 +86,11 @@ public sealed class CompanionTests
     [DataRow(PoolingKind.MultiHead, EmbeddingTableStorage.Dense, 1e-5f)]
     [DataRow(PoolingKind.Attention, EmbeddingTableStorage.TouchedRowsInt8, 2e-2f)]
     [DataRow(PoolingKind.MultiHead, EmbeddingTableStorage.Dense, 1e-5f, true)]
-    public void ExportsToOnnxAsTheAverageOfBothNetworks(PoolingKind pooling, EmbeddingTableStorage storage, float tolerance, bool singleHead = false)
+    [DataRow(PoolingKind.MultiHead, EmbeddingTableStorage.Dense, 1e-5f, false, true)]
+    [DataRow(PoolingKind.Attention, EmbeddingTableStorage.TouchedRowsInt8, 2e-2f, false, true)]
+    public void ExportsToOnnxAsTheAverageOfBothNetworks(PoolingKind pooling, EmbeddingTableStorage storage, float tolerance, bool singleHead = false, bool meanCompanion = false)
     {
-        using var classifier = WithCompanion(pooling, singleHead);
+        using var classifier = WithCompanion(pooling, singleHead, meanCompanion);
         var ids = PaddedIds(classifier.Tokenizer, Texts);
         using var session = new InferenceSession(OnnxExporter.ExportToBytes(classifier, new OnnxExportOptions { BigramTable = storage }));
         var (torchProbabilities, torchWeights) = RunTorch(classifier, ids);
@@ -91,11 +109,14 @@ public sealed class CompanionTests
     [DataRow(PoolingKind.MultiHead, 0)]
     [DataRow(PoolingKind.MultiHead, 10, true)]
     [DataRow(PoolingKind.MultiHead, 10, false, true)]
-    public void TheUniformTwinMeanPoolsBothNetworksAndKeepsEverythingElse(PoolingKind pooling, int denseDim, bool sliced = false, bool singleHead = false)
+    [DataRow(PoolingKind.MultiHead, 10, false, false, PoolingKind.Mean)]
+    [DataRow(PoolingKind.MultiHead, 10, false, false, PoolingKind.Attention)]
+    public void TheUniformTwinMeanPoolsBothNetworksAndKeepsEverythingElse(PoolingKind pooling, int denseDim, bool sliced = false, bool singleHead = false,
+        PoolingKind? companionPooling = null)
     {
         // Sliced heads need widths that divide by the heads: 4 heads of the 16-wide embeddings and the companion's 8-wide conv.
         using var classifier = Build(EncoderKind.None, pooling, bigrams: 997, denseDim: denseDim, companion: ConvCompanion(),
-            heads: sliced ? 4 : 3, slicedHeads: sliced, companionSingleHead: singleHead);
+            heads: sliced ? 4 : 3, slicedHeads: sliced, companionSingleHead: singleHead, companionPooling: companionPooling);
         var network = classifier.Network;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -153,20 +174,23 @@ public sealed class CompanionTests
     }
 
     [TestMethod]
-    [DataRow(false)]
-    [DataRow(true)]
-    public void ASingleHeadCompanionReadsBackFromBothLayoutsWithItsOwnFormatVersion(bool compact)
+    [DataRow(false, false)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    [DataRow(true, true)]
+    public void ACompanionPoolingItsOwnWayReadsBackFromBothLayoutsWithItsOwnFormatVersion(bool compact, bool meanCompanion)
     {
-        using var classifier = WithCompanion(PoolingKind.MultiHead, singleHead: true);
-        string directory = Path.Combine(TempDirectory(), "single-head-companion");
+        using var classifier = WithCompanion(PoolingKind.MultiHead, singleHead: !meanCompanion, meanCompanion: meanCompanion);
+        string directory = Path.Combine(TempDirectory(), "companion-pooling");
         if (compact) OnnxExporter.SaveWithOnnx(classifier, directory, OnnxExportOptions.Compact());
         else classifier.Save(directory);
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, AttentionClassifier.ManifestFile)))!;
-        Assert.AreEqual(ModelDirectory.SingleHeadCompanionFormatVersion, manifest["formatVersion"]!.GetValue<int>(),
-            "versions that would build a multi-head companion must refuse it");
+        Assert.AreEqual(meanCompanion ? ModelDirectory.CompanionPoolingFormatVersion : ModelDirectory.SingleHeadCompanionFormatVersion,
+            manifest["formatVersion"]!.GetValue<int>(), "versions that would build the companion with the first network's pooling must refuse it");
 
         using var loaded = AttentionClassifier.Load(directory);
-        Assert.IsTrue(loaded.Network.Options.CompanionSingleHead);
+        Assert.AreEqual(!meanCompanion, loaded.Network.Options.CompanionSingleHead);
+        Assert.AreEqual(meanCompanion ? PoolingKind.Mean : null, loaded.Network.Options.CompanionPooling);
         var before = classifier.Predict(Texts);
         var after = loaded.Predict(Texts);
         // Compact tables hold int8 rows: the same answers within quantisation.
@@ -217,7 +241,25 @@ public sealed class CompanionTests
         error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
         StringAssert.Contains(error.Message, "CompanionHeadPairing");
         options.CompanionHeadPairing = 0;
+        options.CompanionPooling = PoolingKind.Mean;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "null with CompanionSingleHead");
+        options.CompanionSingleHead = false;
+        options.Validate();
+        resolved = options.ResolvedCompanion()!;
+        Assert.AreEqual((PoolingKind.Mean, 1, (PoolingKind?)null), (resolved.Pooling, resolved.WeightRows, resolved.CompanionPooling), "a mean-pooling companion");
+        Assert.AreEqual(PoolingKind.Mean, JsonSerializer.Deserialize<TextClassifierOptions>(JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!.CompanionPooling);
+        Assert.IsNull(options.CloneWithoutCompanion().CompanionPooling, "the network alone has no companion to pool");
+        options.CompanionPooling = PoolingKind.MultiHead;
+        error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
+        StringAssert.StartsWith(error.Message, "CompanionPooling is MultiHead");
+        options.CompanionPooling = PoolingKind.Attention;
+        options.CompanionHeadPairing = 0.1;
+        StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "CompanionPooling is Attention");
+        options.CompanionHeadPairing = 0;
         options.Companion = null;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "CompanionPooling is Attention; it must be null unless");
+        options.CompanionPooling = null;
+        options.CompanionSingleHead = true;
         error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
         StringAssert.StartsWith(error.Message, "CompanionSingleHead is True");
         StringAssert.Contains(error.Message, "Companion network");

@@ -31,7 +31,7 @@ internal static class OnnxTestModels
     public static AttentionClassifier Build(EncoderKind encoder, PoolingKind pooling, int bigrams = 0,
         TokenizationMode mode = TokenizationMode.Char, long seed = 7, int denseDim = 10,
         long bigramHashStride = 0, bool separateHeadKeys = false, bool trigrams = false, TextClassifierOptions? companion = null,
-        int heads = 3, bool slicedHeads = false, bool companionSingleHead = false)
+        int heads = 3, bool slicedHeads = false, bool companionSingleHead = false, PoolingKind? companionPooling = null)
     {
         var tokenizer = Tokenizer(mode);
         manual_seed(seed);
@@ -41,7 +41,7 @@ internal static class OnnxTestModels
             AttentionHiddenDim = 8, DenseDim = denseDim, Heads = heads, Encoder = encoder, Pooling = pooling,
             MaxLength = MaxLength, BigramBuckets = bigrams, BigramDim = 6, Dropout = 0.3, BigramHashStride = bigramHashStride,
             SeparateHeadKeys = separateHeadKeys, SlicedHeads = slicedHeads, Trigrams = trigrams, Companion = companion,
-            CompanionSingleHead = companionSingleHead,
+            CompanionSingleHead = companionSingleHead, CompanionPooling = companionPooling,
         });
         // A fresh bigram table is zero: random rows make parity tests cover the bigram path.
         if (bigrams > 0)
