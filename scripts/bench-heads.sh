@@ -126,7 +126,8 @@ done
 classify --dataset poetry-dynasty --presets multihead --seeds 1,2,3
 classify --dataset poetry-dynasty --presets multihead --seeds 1,2,3 --set Model.HeadOverlapPenalty=0.01 --set Model.HeadDropout=0.3
 for seed in 42 1 2 3; do
-  for recipe in "conv-plain:--head-overlap-penalty 0 --head-dropout 0" "conv-default:" "ngram-default:--preset ngram"; do
+  for recipe in "conv-plain:--head-overlap-penalty 0 --head-dropout 0" "conv-default:" \
+      "ngram-default:--preset ngram --companion-pooling multihead --head-solo-loss 0 --head-flatness-penalty 0"; do
     name=${recipe%%:*}; flags=${recipe#*:}; d="$OUT/full-$name-$seed"
     # shellcheck disable=SC2086
     $CLI train --data poetry-dynasty --pooling multihead $flags --seed $seed --out "$d" > "$d.train.log" 2>&1
@@ -169,12 +170,24 @@ full_size_run() {  # directory, then train flags: full poetry-dynasty through th
     *" --pooling multihead "*) $CLI faithfulness --model "$d" --data poetry-dynasty --max-examples 1000 --importance-examples 0 --explainers none --json > "$d.faithfulness.json" ;;
   esac
 }
+ngram_before_mean_companion() {  # train flags -> the same flags with the ngram preset's multi-head recipe as it was
+  # before its companion mean-pooled (companion heads as the first network's, no solo-head loss, no flatness penalty),
+  # so the rows recorded then reproduce; flags given explicitly stay as they are
+  local flags=" $* "
+  case "$flags" in *" --preset ngram "*) ;; *) echo "$*"; return ;; esac
+  case "$flags" in *" --head-solo-loss "*) ;; *) flags+="--head-solo-loss 0 " ;; esac
+  case "$flags" in *" --head-flatness-penalty "*) ;; *) flags+="--head-flatness-penalty 0 " ;; esac
+  case "$flags" in *" --companion-pooling "*|*" --companion-single-head "*|*" --companion ngram "*) ;; *) flags+="--companion-pooling multihead " ;; esac
+  echo $flags
+}
 full_size_recipes() {  # results file, then recipes "name:train flags:seeds": each seed trained through full_size_run and
-  # summarised; multi-head unless the flags choose a pooling
+  # summarised; multi-head unless the flags choose a pooling. Set NGRAM_NOW=1 for recipes of the preset as it is now;
+  # otherwise ngram recipes train as the preset was before its mean-pooling companion
   local results=$1; shift
   start_tsv "$results"
   for recipe in "$@"; do
     local name=${recipe%%:*} rest=${recipe#*:}; local flags=${rest%%:*} seeds=${rest#*:} pooling="--pooling multihead"
+    [ "${NGRAM_NOW:-}" = 1 ] || flags=$(ngram_before_mean_companion $flags)
     case " $flags " in *" --pooling "*) pooling="" ;; esac
     for seed in $seeds; do
       # shellcheck disable=SC2086
@@ -268,6 +281,18 @@ for model in full-ngram-sliced-42 full-ngram-sliced-1 full-ngram-solo1-companion
   echo "## $model" >> "$members"
   "$bench" member-heads --model "$OUT/$model" --dataset poetry-dynasty 2>/dev/null >> "$members"
 done
+
+# The ngram preset's multi-head variant now: its conv companion mean-pools (--companion-pooling mean), so head h of the
+# model ranks characters as the bigram network's head h, which trains with the solo-head loss and a light flatness
+# penalty; before that, the companion mean-pooling alone and with the solo-head loss, and a stronger flatness penalty;
+# one head with a mean-pooling companion, and the preset's one head, for comparison (heads-companion-full.tsv).
+NGRAM_NOW=1 full_size_recipes "${COMPANION_FULL_RESULTS:-benchmarks/results/heads-companion-full.tsv}" \
+    "ngram-companion-mean:--preset ngram --companion-pooling mean --head-solo-loss 0 --head-flatness-penalty 0:3" \
+    "ngram-companion-mean-solo1:--preset ngram --companion-pooling mean --head-solo-loss 1 --head-flatness-penalty 0:3" \
+    "ngram-companion-mean-solo1-flat0.03:--preset ngram --companion-pooling mean --head-solo-loss 1 --head-flatness-penalty 0.03:3" \
+    "ngram-companion-mean-solo1-flat0.01:--preset ngram:3 1 2 42" \
+    "ngram-companion-mean-1head:--preset ngram --companion-pooling mean --pooling attention:3 1 2 42" \
+    "ngram-1head:--preset ngram --pooling attention:1 2 3"
 
 # imdb, the ngram preset on words with plain 4-head pooling (its default), through the CLI with the per-head erasure
 # test on 300 test reviews (heads-imdb-full.tsv).

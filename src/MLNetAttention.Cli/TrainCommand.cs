@@ -80,14 +80,14 @@ internal static class TrainCommand
         var heads = new Option<int>("--heads") { Description = "Heads for multihead pooling.", DefaultValueFactory = _ => defaults.Model.Heads };
         var diversity = new Option<double>("--diversity-penalty") { Description = "Multihead pooling: weight of the diversity penalty ||A A^T - I||^2 that keeps heads apart (0 = off; it also makes every head sharp; on small data sets --sliced-heads --head-overlap-penalty 0.03 --head-dropout 0.6 separates heads at the same accuracy, as the demo trains).", DefaultValueFactory = _ => defaults.Model.DiversityPenalty };
         var overlap = new Option<double>("--head-overlap-penalty") { Description = "Multihead pooling: weight of the penalty on the squared cosine similarity between heads' weights (0 = off; the default with --tokenizer char, 0 with mixed); unlike --diversity-penalty it does not push heads to be sharp, only apart.", DefaultValueFactory = _ => defaults.Model.HeadOverlapPenalty };
-        var flatness = new Option<double>("--head-flatness-penalty") { Description = "Multihead pooling: weight of the penalty on each head's similarity to uniform weights (0 = off); it keeps every head off uniform, pushing hardest on the flattest.", DefaultValueFactory = _ => defaults.Model.HeadFlatnessPenalty };
+        var flatness = new Option<double>("--head-flatness-penalty") { Description = "Multihead pooling: weight of the penalty on each head's similarity to uniform weights (0 = off; 0.01 with --preset ngram --pooling multihead on characters); it keeps every head off uniform, pushing hardest on the flattest.", DefaultValueFactory = _ => defaults.Model.HeadFlatnessPenalty };
         var separateKeys = new Option<bool>("--separate-head-keys") { Description = "Multihead pooling: one scoring projection per head (true) or one shared by all heads, as the original (false).", DefaultValueFactory = _ => defaults.Model.SeparateHeadKeys };
         var slicedHeads = new Option<bool>("--sliced-heads") { Description = "Multihead pooling: each head pools its own slice of the token vectors (true; the width must divide by --heads) or the whole vector (false).", DefaultValueFactory = _ => defaults.Model.SlicedHeads };
-        var headSolo = new Option<double>("--head-solo-loss") { Description = "Multihead pooling: weight of the loss of each head classifying the text alone, the other heads zeroed (0 = off; 1 with --tokenizer char and no preset, 0 with mixed or --preset ngram); it makes every head find evidence of its own.", DefaultValueFactory = _ => defaults.Model.HeadSoloLoss };
+        var headSolo = new Option<double>("--head-solo-loss") { Description = "Multihead pooling: weight of the loss of each head classifying the text alone, the other heads zeroed (0 = off; 1 with --tokenizer char, 0 with mixed); it makes every head find evidence of its own.", DefaultValueFactory = _ => defaults.Model.HeadSoloLoss };
         var companionSolo = new Option<double>("--companion-head-solo-loss") { Description = "Multihead pooling with a companion network: the companion's weight of the solo-head loss (by default the same as --head-solo-loss; 0 trains the loss on the first network only)." };
         var headPairing = new Option<double>("--companion-head-pairing") { Description = "Multihead pooling with a companion network: weight of the penalty on head h of the two networks looking at different tokens (0 = off); the model reports head h as the two averaged.", DefaultValueFactory = _ => defaults.Model.CompanionHeadPairing };
         var companionSingleHead = new Option<bool>("--companion-single-head") { Description = "Multihead pooling with a companion network: the companion pools with one attention head, and the model reports head h as the first network's head h averaged with it (false = head h of both networks averaged).", DefaultValueFactory = _ => defaults.Model.CompanionSingleHead };
-        var companionPooling = new Option<PoolingKind>("--companion-pooling") { Description = "With a companion network: attention | mean | max, how the companion pools (default: as the first network). mean leaves it without attention, so the model's head h is the first network's head h averaged with uniform weights and ranks tokens as that head does." };
+        var companionPooling = new Option<PoolingKind>("--companion-pooling") { Description = "With a companion network: attention | mean | max (or multihead with --pooling multihead), how the companion pools (default: as the first network; mean for --preset ngram --pooling multihead on characters). mean leaves it without attention, so the model's head h is the first network's head h averaged with uniform weights and ranks tokens as that head does." };
         var headDropout = new Option<double>("--head-dropout") { Description = "Multihead pooling: probability of dropping a whole head's vector per text during training (0 = off; the default with --tokenizer char, 0 with mixed; 0.6 with --sliced-heads and --head-overlap-penalty 0.03 on a few thousand texts, as the demo).", DefaultValueFactory = _ => defaults.Model.HeadDropout };
         var embeddingDim = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => defaults.Model.EmbeddingDim, Description = "Token embedding width." };
         var hiddenDim = new Option<int>("--hidden-dim") { DefaultValueFactory = _ => defaults.Model.EncoderDim, Description = "Encoder output width." };
@@ -210,7 +210,7 @@ internal static class TrainCommand
             string? testPath = parse.GetValue(test);
             var mode = parse.GetValue(tokenizer);
             var options = parse.GetValue(preset) == TrainPreset.Ngram
-                ? AttentionClassifierOptions.Ngram(mode)
+                ? AttentionClassifierOptions.Ngram(mode, parse.GetValue(pooling))
                 : AttentionClassifierOptions.Default(mode);
             options.Tokenizer = MapTokenizer(options.Tokenizer);
             options.MaxLengthPercentile = Given(percentile, options.MaxLengthPercentile);
@@ -247,6 +247,11 @@ internal static class TrainCommand
                 CompanionNetwork.Ngram => model.CloneWithoutCompanion(),
                 _ => model.Companion,
             };
+            // The preset's multi-head recipe mean-pools its conv companion; no companion, an n-gram one or a single-head one
+            // pools as the flags say.
+            if ((companionChoice is CompanionNetwork.None or CompanionNetwork.Ngram || model.CompanionSingleHead)
+                && parse.GetResult(companionPooling) is null or { Implicit: true })
+                model.CompanionPooling = null;
             options.Training.CompanionApart = companionChoice == CompanionNetwork.Ngram;
             if (options.Training.CompanionApart && parse.GetValue(resume) is not null)
                 throw new UsageException("--resume is not supported with --companion ngram: its two networks train in turn and keep no checkpoint; train again without --resume.");

@@ -104,8 +104,10 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         if (training && Options.TokenDropout > 0)
         {
             // Word dropout: real tokens become unknown (id 1), padding stays padding.
-            var dropped = TrainingStepContext.Bernoulli(ids.shape, Options.TokenDropout).to(ids.device).logical_and(ids.gt(0L));
-            ownIds = ids.masked_fill(dropped, 1L);
+            using var padding = 0L.ToScalar();
+            using var unknown = 1L.ToScalar();
+            var dropped = TrainingStepContext.Bernoulli(ids.shape, Options.TokenDropout).to(ids.device).logical_and(ids.gt(padding));
+            ownIds = ids.masked_fill(dropped, unknown);
         }
         var (logits, weights, solo) = OwnFromEmbeddings(OwnEmbed(ownIds), mask, headLogits);
         logits.MoveToOuterDisposeScope();
@@ -154,7 +156,8 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             // scales a text that keeps one head of H; (batch, heads, classes).
             long batch = pooled.shape[0], heads = weights.shape[1];
             var eye = torch.eye(heads, dtype: pooled.dtype, device: pooled.device).reshape(1, heads, heads, 1);
-            var alone = (pooled.reshape(batch, 1, heads, -1) * eye * (float)heads).reshape(batch * heads, -1);
+            using var headCount = ((float)heads).ToScalar();
+            var alone = (pooled.reshape(batch, 1, heads, -1) * eye * headCount).reshape(batch * heads, -1);
             solo = ReadOut(alone).reshape(batch, heads, -1);
         }
         if (training && Options.HeadDropout > 0 && weights.dim() == 3)
@@ -162,7 +165,8 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
             // Head dropout: a text loses whole heads' vectors, so no head can lean on another to carry the signal.
             long heads = weights.shape[1];
             var drop = TrainingStepContext.Bernoulli(new[] { pooled.shape[0], heads, 1L }, Options.HeadDropout).to(pooled.device);
-            var keep = drop.logical_not().to(pooled.dtype) / (float)(1 - Options.HeadDropout);
+            using var kept = ((float)(1 - Options.HeadDropout)).ToScalar();
+            var keep = drop.logical_not().to(pooled.dtype) / kept;
             pooled = (pooled.reshape(pooled.shape[0], heads, -1) * keep).reshape(pooled.shape[0], -1);
         }
         return (ReadOut(pooled), weights, solo);
@@ -185,7 +189,9 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         if (logits.Length == 1) return logits[0].alias();
         using var scope = NewDisposeScope();
         var logProbabilities = stack(logits.Select(l => l.log_softmax(-1)).ToArray(), 0);
-        return (logProbabilities.logsumexp(0) - Math.Log(logits.Length)).MoveToOuterDisposeScope();
+        // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var logMembers = Math.Log(logits.Length).ToScalar();
+        return (logProbabilities.logsumexp(0) - logMembers).MoveToOuterDisposeScope();
     }
 
     private static Tensor Average(Tensor[] weights)
@@ -235,15 +241,17 @@ public sealed class TextClassifier : nn.Module<Tensor, (Tensor Logits, Tensor We
         if (bigram_embedding is null || bigram_projection is null || bigram_dropout is null) return x;
         // Bigram of each token with the next one; the step after the last token is padding (0)
         // whether or not the batch is padded, so this stays padding-invariant.
-        long stride = Options.EffectiveBigramHashStride;
+        // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var stride = Options.EffectiveBigramHashStride.ToScalar();
+        using var bucketCount = ((long)Options.BigramBuckets).ToScalar();
         var next = nn.functional.pad(ids[.., 1..], new long[] { 0, 1 });
-        var buckets = (ids * stride + next).remainder(Options.BigramBuckets);
+        var buckets = (ids * stride + next).remainder(bucketCount);
         Tensor rows;
         if (Options.Trigrams)
         {
             // Padded first, then shifted, so a one-token text still gets a step: id 0 past the end, as for bigrams.
             var afterNext = nn.functional.pad(ids, new long[] { 0, 2 })[.., 2..];
-            var trigrams = (buckets * stride + afterNext).remainder(Options.BigramBuckets);
+            var trigrams = (buckets * stride + afterNext).remainder(bucketCount);
             // One lookup for both, so a row-wise optimizer sees each row once per step.
             rows = bigram_embedding.forward(stack(new[] { buckets, trigrams }, -1)).sum(-2);
         }

@@ -21,10 +21,14 @@ public sealed class MaskedGlobalMaxPooling1D : PoolingLayer
     public override (Tensor Output, Tensor Weights) forward(Tensor x, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var masked = x - (1f - mask).unsqueeze(-1) * Masking.MaskedScorePenalty;
+        // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var one = 1f.ToScalar();
+        using var penalty = Masking.MaskedScorePenalty.ToScalar();
+        using var tieBreak = TieBreak.ToScalar();
+        var masked = x - (one - mask).unsqueeze(-1) * penalty;
         var (values, indices) = masked.max(1);
         var supplied = nn.functional.one_hot(indices, x.shape[1]).to_type(x.dtype); // (batch, dim, seq)
-        var credit = (supplied * values.abs().unsqueeze(-1)).sum(1) + mask * TieBreak;
+        var credit = (supplied * values.abs().unsqueeze(-1)).sum(1) + mask * tieBreak;
         var weights = credit / credit.sum(-1, keepdim: true);
         return (values.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }

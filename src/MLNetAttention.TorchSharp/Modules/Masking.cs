@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetAttention.Modules;
@@ -19,7 +20,14 @@ public static class Masking
 
     /// <summary>Builds the float mask (1 = token, 0 = padding) of a batch of token ids, where id 0 is padding.</summary>
     /// <param name="ids">Token ids of shape (batch, seq), int64.</param>
-    public static Tensor FromIds(Tensor ids) => ids.ne(0L).to_type(ScalarType.Float32);
+    public static Tensor FromIds(Tensor ids)
+    {
+        // Scalars are held in variables throughout the forward pass: one made implicitly for an operator is unreachable
+        // once its handle is read, so the finalizer thread could free it while libtorch still reads it (a run of
+        // `evaluate` failed that way, in Scalar::toLong).
+        using var padding = 0L.ToScalar();
+        return ids.ne(padding).to_type(ScalarType.Float32);
+    }
 
     /// <summary>
     /// Softmax over the last axis after subtracting <see cref="MaskedScorePenalty"/> from padded steps,
@@ -31,7 +39,9 @@ public static class Masking
     {
         using var scope = NewDisposeScope();
         var broadcastMask = scores.dim() == 3 ? mask.unsqueeze(1) : mask;
-        var masked = scores - (1f - broadcastMask) * MaskedScorePenalty;
+        using var one = 1f.ToScalar();
+        using var penalty = MaskedScorePenalty.ToScalar();
+        var masked = scores - (one - broadcastMask) * penalty;
         return masked.softmax(-1).MoveToOuterDisposeScope();
     }
 

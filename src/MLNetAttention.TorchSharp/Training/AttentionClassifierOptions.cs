@@ -44,12 +44,19 @@ public sealed class AttentionClassifierOptions
     public const double CharHeadDropout = 0.3;
 
     /// <summary>
-    /// Solo-head loss that multi-head pooling on characters trains with in <see cref="Default"/> (the conv network): with
-    /// <see cref="CharHeadOverlapPenalty"/> and <see cref="CharHeadDropout"/> every head's top characters were evidence on
-    /// each of three poetry-dynasty seeds, against two of three without it. <see cref="Ngram"/> keeps none: there it made
-    /// the heads copies of one another without making them evidence (docs/benchmarks.md).
+    /// Solo-head loss that multi-head pooling on characters trains with (<see cref="Default"/>, and <see cref="Ngram"/>
+    /// with its mean-pooling companion): with <see cref="CharHeadOverlapPenalty"/> and <see cref="CharHeadDropout"/> every
+    /// head's top characters were evidence on each of three poetry-dynasty seeds with the conv network, against two of
+    /// three without it (docs/benchmarks.md).
     /// </summary>
     public const double CharHeadSoloLoss = 1;
+
+    /// <summary>
+    /// Head flatness penalty of <see cref="Ngram"/>'s multi-head variant on characters: with the solo-head loss alone its
+    /// heads sat nearer uniform than one head; 0.01 lifts them at the same accuracy, where 0.03 made them copies and cost
+    /// 0.8 points (docs/benchmarks.md).
+    /// </summary>
+    public const double NgramCharHeadFlatnessPenalty = 0.01;
 
     /// <summary>
     /// Creates the default configuration (the CLI's <c>train</c> without a preset): the original's conv + attention
@@ -96,14 +103,22 @@ public sealed class AttentionClassifierOptions
     /// <see cref="NgramMixedMaxLength"/> tokens, no companion, word trigrams beside the bigrams, n-grams of one training
     /// text dropped after training).
     /// </param>
-    public static AttentionClassifierOptions Ngram(TokenizationMode tokenization = TokenizationMode.Char) => new()
+    /// <param name="pooling">
+    /// <see cref="PoolingKind.Attention"/> (one head), or <see cref="PoolingKind.MultiHead"/> for the multi-head variant:
+    /// on characters its conv companion then mean-pools (<see cref="TextClassifierOptions.CompanionPooling"/>), so each of
+    /// the model's heads ranks characters as one head of the bigram network, which trains with the solo-head loss and
+    /// <see cref="NgramCharHeadFlatnessPenalty"/>. Averaged head by head with the conv network's own attention, a weak
+    /// head of either network had sunk the pair on two seeds of four; this way every head's top characters were evidence
+    /// on poetry-dynasty's seeds at the preset's accuracy (docs/benchmarks.md). On words the heads are plain.
+    /// </param>
+    public static AttentionClassifierOptions Ngram(TokenizationMode tokenization = TokenizationMode.Char, PoolingKind pooling = PoolingKind.Attention) => new()
     {
         Tokenizer = tokenization == TokenizationMode.Char
             ? new AttentionTokenizerOptions { Mode = tokenization, MinFrequency = 2 }
             : new AttentionTokenizerOptions { Mode = tokenization, MinFrequency = 5, MaxLength = NgramMixedMaxLength },
         Model = new TextClassifierOptions
         {
-            Encoder = EncoderKind.None, Pooling = PoolingKind.Attention,
+            Encoder = EncoderKind.None, Pooling = pooling,
             BigramBuckets = 4_000_000, BigramDim = 16, BigramDropout = 0, TokenDropout = 0,
             // For characters, conv + attention beside the bigram network: it reads characters in context where the
             // bigram network memorises pairs, so their averaged prediction beats either (poetry-dynasty 0.891 against
@@ -113,11 +128,14 @@ public sealed class AttentionClassifierOptions
             // Word trigrams lift imdb from 0.915 to 0.920; on characters they did not help (poetry-dynasty 0.885).
             Trigrams = tokenization != TokenizationMode.Char,
             // Used only with multi-head pooling (--pooling multihead). On characters a light head overlap penalty with
-            // head dropout gives heads that differ (poetry-dynasty diversity ratio 1.46 over three seeds) and every
-            // head's top characters as evidence, at one head's accuracy (0.8915 against 0.8913); without them two of
-            // four heads sat near uniform. On words the heads differ without help and the pair cost imdb 0.7 points.
+            // head dropout keeps heads apart at one head's accuracy; the mean-pooling companion, the solo-head loss and
+            // the flatness penalty (the pooling parameter's variant) make every head's top characters evidence. On words
+            // the heads differ without help and the pair cost imdb 0.7 points.
             HeadOverlapPenalty = tokenization == TokenizationMode.Char ? CharHeadOverlapPenalty : 0,
             HeadDropout = tokenization == TokenizationMode.Char ? CharHeadDropout : 0,
+            CompanionPooling = tokenization == TokenizationMode.Char && pooling == PoolingKind.MultiHead ? PoolingKind.Mean : null,
+            HeadSoloLoss = tokenization == TokenizationMode.Char && pooling == PoolingKind.MultiHead ? CharHeadSoloLoss : 0,
+            HeadFlatnessPenalty = tokenization == TokenizationMode.Char && pooling == PoolingKind.MultiHead ? NgramCharHeadFlatnessPenalty : 0,
         },
         Training = new TrainingOptions
         {

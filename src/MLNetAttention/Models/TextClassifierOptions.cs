@@ -110,7 +110,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     /// alone and may settle near uniform or on tokens the classifier ignores; classifying alone, it must find
     /// evidence of its own. Adds no weights: the model and its ONNX graph are the same. 0 here; the conv network's
     /// training default for characters (<c>AttentionClassifierOptions.Default</c>, so <c>train --pooling multihead</c>)
-    /// uses 1, with which every head's top characters were evidence on three of three poetry-dynasty seeds.
+    /// uses 1, with which every head's top characters were evidence on three of three poetry-dynasty seeds, and so does
+    /// the <c>ngram</c> preset's multi-head variant on characters, beside a mean-pooling companion.
     /// </summary>
     public double HeadSoloLoss { get; set; }
 
@@ -145,8 +146,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
     /// How the <see cref="Companion"/> network pools, when not as this network does (null, the default: as this network,
     /// or one attention head with <see cref="CompanionSingleHead"/>). <see cref="PoolingKind.Mean"/> leaves the companion
     /// without attention: its weights are uniform, so the model's weights for head h are this network's head h averaged
-    /// with uniform weights, which ranks the tokens exactly as that head does. Multi-head pooling is not a choice here
-    /// (it follows this network's pooling).
+    /// with uniform weights, which ranks the tokens exactly as that head does. <see cref="PoolingKind.MultiHead"/> is
+    /// allowed only when this network pools with several heads, and then says explicitly what null says.
     /// </summary>
     public PoolingKind? CompanionPooling { get; set; }
 
@@ -283,8 +284,8 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
             "false with CompanionHeadPairing (a single companion head has no head h to pair); set one of them");
         Require(CompanionPooling is null || Companion is not null, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
             "null unless the model has a Companion network");
-        Require(CompanionPooling != PoolingKind.MultiHead, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
-            "Attention, Mean, Max or null (a multi-head companion follows this network's pooling: leave it null)");
+        Require(CompanionPooling != PoolingKind.MultiHead || Pooling == PoolingKind.MultiHead, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
+            "Attention, Mean, Max or null; MultiHead only when this network pools with several heads (the companion takes its heads)");
         Require(CompanionPooling is null || !CompanionSingleHead, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
             "null with CompanionSingleHead (both say how the companion pools); set one of them");
         Require(CompanionPooling is null || CompanionHeadPairing == 0, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",

@@ -115,6 +115,10 @@ public sealed class CliTests
         Assert.AreEqual(1, code, error);
         StringAssert.Contains(error, "CompanionSingleHead");
         StringAssert.Contains(error, "Companion network");
+        (code, _, error) = Run("train", "--data", "sample:poetry-dynasty", "--companion", "none", "--companion-pooling", "mean");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "CompanionPooling is Mean");
+        StringAssert.Contains(error, "Companion network");
 
         // An output that cannot be written fails before training (nothing can be created under /proc, even as root).
         (code, var trainOutput, error) = Run("train", "--data", "sample:poetry-dynasty", "--out", "/proc/mlna-no-such-place/model");
@@ -383,12 +387,25 @@ public sealed class CliTests
         }
         Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, AttentionClassifierOptions.CharHeadSoloLoss, 0.0, false, (double?)null),
             HeadOptions("chars", "--data", "sample:poetry-dynasty"), "characters: the overlap penalty with head dropout and the solo-head loss");
-        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0, 0.0, false, (double?)null),
-            HeadOptions("preset", "--data", "sample:poetry-dynasty", "--preset", "ngram"), "the ngram preset: no solo-head loss");
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, AttentionClassifierOptions.NgramCharHeadFlatnessPenalty,
+            AttentionClassifierOptions.CharHeadSoloLoss, 0.0, false, (double?)null),
+            HeadOptions("preset", "--data", "sample:poetry-dynasty", "--preset", "ngram"), "the ngram preset: the solo-head loss and the flatness penalty");
         Assert.AreEqual((0.0, 0.0, 0.0, 0.0, 0.0, false, (double?)null), HeadOptions("words", "--data", "sample:spam", "--tokenizer", "mixed", "--max-length", "64"), "words: plain heads");
         Assert.AreEqual((0.03, 0.0, 0.02, 0.5, 0.2, true, (double?)0.25), HeadOptions("given", "--data", "sample:poetry-dynasty", "--head-overlap-penalty", "0.03", "--head-dropout", "0",
             "--head-flatness-penalty", "0.02", "--head-solo-loss", "0.5", "--companion-head-pairing", "0.2", "--sliced-heads", "--companion-head-solo-loss", "0.25"),
             "flags win over the default");
+
+        // The preset's multi-head variant mean-pools its companion, which older versions must refuse; each head is still reported.
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "preset", "model.json"))))
+        {
+            Assert.AreEqual("Mean", json.RootElement.GetProperty("model").GetProperty("companionPooling").GetString());
+            Assert.AreEqual(6, json.RootElement.GetProperty("formatVersion").GetInt32());
+        }
+        var (presetCode, presetPrediction, presetError) = Run("predict", "--model", Path.Combine(directory, "preset"), "--json", "床前明月光");
+        Assert.AreEqual(0, presetCode, presetError);
+        using (var json = JsonDocument.Parse(presetPrediction.Trim()))
+            foreach (var token in json.RootElement.GetProperty("tokens").EnumerateArray())
+                Assert.AreEqual(4, token.GetProperty("weights").GetArrayLength(), "one weight per head of the first network");
 
         // The preset's companion pools with one head when asked, and the saved model still reports one row per head.
         string single = Path.Combine(directory, "single");
@@ -396,7 +413,10 @@ public sealed class CliTests
             "--epochs", "1", "--threads", "1", "--out", single);
         Assert.AreEqual(0, singleCode, singleError);
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(single, "model.json"))))
+        {
             Assert.IsTrue(json.RootElement.GetProperty("model").GetProperty("companionSingleHead").GetBoolean());
+            Assert.IsFalse(json.RootElement.GetProperty("model").TryGetProperty("companionPooling", out _), "the single head replaces the preset's mean pooling");
+        }
         (singleCode, var prediction, singleError) = Run("predict", "--model", single, "--json", "床前明月光");
         Assert.AreEqual(0, singleCode, singleError);
         using (var json = JsonDocument.Parse(prediction.Trim()))

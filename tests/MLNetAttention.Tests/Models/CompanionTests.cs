@@ -250,8 +250,13 @@ public sealed class CompanionTests
         Assert.AreEqual(PoolingKind.Mean, JsonSerializer.Deserialize<TextClassifierOptions>(JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!.CompanionPooling);
         Assert.IsNull(options.CloneWithoutCompanion().CompanionPooling, "the network alone has no companion to pool");
         options.CompanionPooling = PoolingKind.MultiHead;
+        options.Validate();
+        Assert.AreEqual((PoolingKind.MultiHead, options.Heads), (options.ResolvedCompanion()!.Pooling, options.ResolvedCompanion()!.Heads), "said explicitly, the first network's heads");
+        options.Pooling = PoolingKind.Attention;
         error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
         StringAssert.StartsWith(error.Message, "CompanionPooling is MultiHead");
+        StringAssert.Contains(error.Message, "only when this network pools with several heads");
+        options.Pooling = PoolingKind.MultiHead;
         options.CompanionPooling = PoolingKind.Attention;
         options.CompanionHeadPairing = 0.1;
         StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "CompanionPooling is Attention");
