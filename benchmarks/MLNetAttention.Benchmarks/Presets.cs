@@ -26,6 +26,8 @@ internal static class Presets
         // AttentionClassifierOptions.Ngram: attention straight over token + hashed-bigram embeddings, 4M x 16 buckets,
         // all training data and linear decay (run it with --epochs 5: it has no held-out split to stop on).
         ["ngram"] = () => AttentionClassifierOptions.Ngram(),
+        // Its multi-head variant (train --preset ngram --pooling multihead): on characters the conv companion mean-pools.
+        ["ngram-multihead"] = () => AttentionClassifierOptions.Ngram(TokenizationMode.Char, PoolingKind.MultiHead),
         // The ngram preset's bigram network alone, without its conv companion (the preset before the companion).
         ["ngram-solo"] = () =>
         {
@@ -145,6 +147,7 @@ internal static class Presets
         var options = name switch
         {
             "ngram" => AttentionClassifierOptions.Ngram(profile.Mode),
+            "ngram-multihead" => AttentionClassifierOptions.Ngram(profile.Mode, PoolingKind.MultiHead),
             "ngram-pair" => NgramPair(profile.Mode, TextClassifierOptions.LegacyBigramHashStride),
             "ngram-twin" => NgramPair(profile.Mode, 0),
             _ => factory(),
