@@ -407,6 +407,12 @@ public sealed class CliTests
             foreach (var token in json.RootElement.GetProperty("tokens").EnumerateArray())
                 Assert.AreEqual(4, token.GetProperty("weights").GetArrayLength(), "one weight per head of the first network");
 
+        // The variant as it was before, spelled out: the companion takes the first network's heads again.
+        Assert.AreEqual((AttentionClassifierOptions.CharHeadOverlapPenalty, AttentionClassifierOptions.CharHeadDropout, 0.0, 0.0, 0.0, false, (double?)null),
+            HeadOptions("before", "--data", "sample:poetry-dynasty", "--preset", "ngram", "--companion-pooling", "multihead", "--head-solo-loss", "0", "--head-flatness-penalty", "0"));
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "before", "model.json"))))
+            Assert.AreEqual("MultiHead", json.RootElement.GetProperty("model").GetProperty("companionPooling").GetString());
+
         // The preset's companion pools with one head when asked, and the saved model still reports one row per head.
         string single = Path.Combine(directory, "single");
         var (singleCode, _, singleError) = Run("train", "--data", "sample:poetry-dynasty", "--preset", "ngram", "--pooling", "multihead", "--companion-single-head",
