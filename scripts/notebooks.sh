@@ -76,6 +76,9 @@ for app in notebooks/*.cs; do
     tail -n 20 "$artifacts/$name.cs.log" >&2
     fail "$app" "see $artifacts/$name.cs.log"
   fi
+  # dotnet keeps each file-based app's build (about 1 GB with libtorch) under ~/.local/share/dotnet/runfile, one per
+  # checkout path, so repeated runs from fresh clones filled the disk: clean it, keeping only a few MB.
+  dotnet clean -c Release "$app" >/dev/null 2>&1 || true
 done
 
 if [ "$failed" -gt 0 ]; then

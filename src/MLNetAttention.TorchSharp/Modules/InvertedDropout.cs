@@ -45,7 +45,10 @@ public sealed class InvertedDropout : nn.Module<Tensor, Tensor>
         }
         else
         {
-            keep = rand_like(input).ge_(probability).mul_(1.0 / (1.0 - probability));
+            // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+            using var cutoff = probability.ToScalar();
+            using var inverse = (1.0 / (1.0 - probability)).ToScalar();
+            keep = rand_like(input).ge_(cutoff).mul_(inverse);
         }
         return (input * keep).MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetAttention.Modules;
@@ -58,7 +59,9 @@ internal sealed class MaskedConvolution : autograd.SingleTensorFunction<MaskedCo
         long half = kernel / 2;
         if (gradOutput is null || gradOutput.IsInvalid) return new List<Tensor> { null!, null!, null!, null!, null! };
         // Through the padding mask and ReLU at once: a kept feature is exactly one that came out positive.
-        var gradient = gradOutput.reshape(batch * steps, outputs).to_type(features.dtype).mul(features.gt(0));
+        // A scalar held in a variable, so it cannot be finalized during the native call (see Masking.FromIds).
+        using var zero = 0f.ToScalar();
+        var gradient = gradOutput.reshape(batch * steps, outputs).to_type(features.dtype).mul(features.gt(zero));
         var weightGradient = gradient.t().mm(columns).view(outputs, kernel, dim).permute(0, 2, 1).to_type(types[1]).contiguous();
         var biasGradient = gradient.sum(0, type: types[1]);
         var columnGradient = gradient.mm(flatWeight).view(batch, steps, kernel, dim);

@@ -101,8 +101,10 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
         if (heads < 2) return zeros(1, dtype: weights.dtype, device: weights.device).sum().MoveToOuterDisposeScope();
         var unit = nn.functional.normalize(weights, p: 2, dim: 2, eps: 1e-12);
         var cosine = bmm(unit, unit.transpose(1, 2));
+        // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var pairs = ((float)(heads * (heads - 1))).ToScalar();
         var offDiagonal = ones(heads, heads, dtype: weights.dtype, device: weights.device) - eye(heads, dtype: weights.dtype, device: weights.device);
-        return ((cosine.square() * offDiagonal).sum(new long[] { 1, 2 }) / (heads * (heads - 1))).mean().MoveToOuterDisposeScope();
+        return ((cosine.square() * offDiagonal).sum(new long[] { 1, 2 }) / pairs).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -116,12 +118,15 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     {
         using var scope = NewDisposeScope();
         // The text's tokens: steps either network weighs in some head (softmax leaves every real token above 0).
-        var real = first.gt(0).logical_or(second.gt(0)).any(1, keepdim: true).to(first.dtype);
-        var tokens = real.sum(-1, keepdim: true).clamp_min(1);
+        // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var zero = 0f.ToScalar();
+        using var one = 1f.ToScalar();
+        var real = first.gt(zero).logical_or(second.gt(zero)).any(1, keepdim: true).to(first.dtype);
+        var tokens = real.sum(-1, keepdim: true).clamp_min(one);
         Tensor Deviation(Tensor weights) => (weights - weights.sum(-1, keepdim: true) / tokens) * real;
         var a = nn.functional.normalize(Deviation(first), p: 2, dim: 2, eps: 1e-8);
         var b = nn.functional.normalize(Deviation(second), p: 2, dim: 2, eps: 1e-8);
-        return (1 - (a * b).sum(-1)).mean().MoveToOuterDisposeScope();
+        return (one - (a * b).sum(-1)).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -133,11 +138,14 @@ public sealed class MultiHeadAttentionPooling1D : PoolingLayer
     {
         using var scope = NewDisposeScope();
         // The text's tokens: the steps any head weighs (softmax leaves every real token above 0 in some head; padding is 0).
-        var tokens = weights.gt(0).any(1).sum(-1, keepdim: true).to(weights.dtype);
+        // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var zero = 0f.ToScalar();
+        using var floor = 1e-12.ToScalar();
+        var tokens = weights.gt(zero).any(1).sum(-1, keepdim: true).to(weights.dtype);
         var squares = weights.square().sum(-1);
         // A row with no token (weights all 0) has no distribution to judge: it adds 0.
-        var present = squares.gt(0).to(weights.dtype);
-        var share = present / (tokens * squares).clamp_min(1e-12);
+        var present = squares.gt(zero).to(weights.dtype);
+        var share = present / (tokens * squares).clamp_min(floor);
         return share.mean().MoveToOuterDisposeScope();
     }
 

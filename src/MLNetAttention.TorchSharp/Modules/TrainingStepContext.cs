@@ -1,5 +1,6 @@
 using MLNetAttention.Data;
 using System.Runtime.InteropServices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetAttention.Modules;
@@ -44,7 +45,9 @@ public static class TrainingStepContext
         using var keep = empty(shape, ScalarType.Float32);
         InvertedDropout.FillKeepMask(MemoryMarshal.Cast<byte, float>(keep.bytes), new SplitMix64(NextSeed()),
             InvertedDropout.ThresholdOf(probability), 1f);
-        return keep.eq(0f);
+        // A scalar held in a variable, so it cannot be finalized during the native call (see Masking.FromIds).
+        using var dropped = 0f.ToScalar();
+        return keep.eq(dropped);
     }
 
     private sealed class Scope : IDisposable
