@@ -285,12 +285,14 @@ done
 # The ngram preset's multi-head variant now: its conv companion mean-pools (--companion-pooling mean), so head h of the
 # model ranks characters as the bigram network's head h, which trains with the solo-head loss and a light flatness
 # penalty; before that, the companion mean-pooling alone and with the solo-head loss, and a stronger flatness penalty;
+# after it, a max-pooling companion;
 # one head with a mean-pooling companion, and the preset's one head, for comparison (heads-companion-full.tsv).
 NGRAM_NOW=1 full_size_recipes "${COMPANION_FULL_RESULTS:-benchmarks/results/heads-companion-full.tsv}" \
     "ngram-companion-mean:--preset ngram --companion-pooling mean --head-solo-loss 0 --head-flatness-penalty 0:3" \
     "ngram-companion-mean-solo1:--preset ngram --companion-pooling mean --head-solo-loss 1 --head-flatness-penalty 0:3" \
     "ngram-companion-mean-solo1-flat0.03:--preset ngram --companion-pooling mean --head-solo-loss 1 --head-flatness-penalty 0.03:3" \
     "ngram-companion-mean-solo1-flat0.01:--preset ngram:3 1 2 42" \
+    "ngram-companion-max-solo1-flat0.01:--preset ngram --companion-pooling max:3" \
     "ngram-companion-mean-1head:--preset ngram --companion-pooling mean --pooling attention:3 1 2 42" \
     "ngram-1head:--preset ngram --pooling attention:1 2 3"
 
