@@ -63,7 +63,9 @@ public sealed class CrossAttentionMatcher : TextMatcher
         using var scope = NewDisposeScope();
         var (x1, mask1) = Encode(ids1);
         var (x2, mask2) = Encode(ids2);
-        var scores = bmm(x1, x2.transpose(1, 2)) * scale + RelativeBias(x1.shape[1], x2.shape[1], x1.device);
+        // A scalar held in a variable, so it cannot be finalized during the native call (see Masking.FromIds).
+        using var scaleScalar = scale.ToScalar();
+        var scores = bmm(x1, x2.transpose(1, 2)) * scaleScalar + RelativeBias(x1.shape[1], x2.shape[1], x1.device);
         var alignment12 = Masking.MaskedSoftmax(scores, mask2);                  // (batch, seq1, seq2)
         var alignment21 = Masking.MaskedSoftmax(scores.transpose(1, 2), mask1);  // (batch, seq2, seq1)
         var m1 = Compare(x1, bmm(alignment12, x2), mask1);

@@ -79,9 +79,12 @@ public sealed class TripletMatcher : TextMatcher
         var (a, _) = Embed(anchors);
         var (p, _) = Embed(positives);
         var (n, _) = Embed(negatives);
+        // Scalars held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var margin = Options.TripletMargin.ToScalar();
+        using var zero = 0f.ToScalar();
         var gap = (a * p).sum(1) - (a * n).sum(1);
-        var loss = nn.functional.relu(Options.TripletMargin - gap).mean();
-        return (loss.MoveToOuterDisposeScope(), gap.gt(0).detach().MoveToOuterDisposeScope());
+        var loss = nn.functional.relu(margin - gap).mean();
+        return (loss.MoveToOuterDisposeScope(), gap.gt(zero).detach().MoveToOuterDisposeScope());
     }
 
     /// <inheritdoc/>

@@ -51,7 +51,12 @@ public sealed class RowSparseEmbedding : nn.Module<Tensor, Tensor>
         {
             var looked = weight.index_select(0, ids.flatten()).reshape(shape);
             // As torch's padding_idx: the padding row gets no gradient.
-            if (PaddingIndex is int padding && looked.requires_grad) looked = looked * ids.ne(padding).unsqueeze(-1);
+            if (PaddingIndex is int padding && looked.requires_grad)
+            {
+                // A scalar held in a variable, so it cannot be finalized during the native call (see Masking.FromIds).
+                using var paddingId = ((long)padding).ToScalar();
+                looked = looked * ids.ne(paddingId).unsqueeze(-1);
+            }
             return looked.MoveToOuterDisposeScope();
         }
         var (rows, inverse, _) = unique(ids, sorted: true, return_inverse: true);
