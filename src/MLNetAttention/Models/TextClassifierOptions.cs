@@ -282,14 +282,14 @@ public sealed class TextClassifierOptions : IJsonOnDeserializing
         Require(!CompanionSingleHead || Companion is not null, nameof(CompanionSingleHead), CompanionSingleHead, "false unless the model has a Companion network");
         Require(!CompanionSingleHead || CompanionHeadPairing == 0, nameof(CompanionSingleHead), CompanionSingleHead,
             "false with CompanionHeadPairing (a single companion head has no head h to pair); set one of them");
-        Require(CompanionPooling is null || Companion is not null, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
-            "null unless the model has a Companion network");
-        Require(CompanionPooling != PoolingKind.MultiHead || Pooling == PoolingKind.MultiHead, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
+        string companionPooling = CompanionPooling?.ToString() ?? "null";
+        Require(CompanionPooling is null || Companion is not null, nameof(CompanionPooling), companionPooling, "null unless the model has a Companion network");
+        Require(CompanionPooling != PoolingKind.MultiHead || Pooling == PoolingKind.MultiHead, nameof(CompanionPooling), companionPooling,
             "Attention, Mean, Max or null; MultiHead only when this network pools with several heads (the companion takes its heads)");
-        Require(CompanionPooling is null || !CompanionSingleHead, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
+        Require(CompanionPooling is null || !CompanionSingleHead, nameof(CompanionPooling), companionPooling,
             "null with CompanionSingleHead (both say how the companion pools); set one of them");
-        Require(CompanionPooling is null || CompanionHeadPairing == 0, nameof(CompanionPooling), CompanionPooling?.ToString() ?? "null",
-            "null with CompanionHeadPairing (a companion without heads has no head h to pair); set one of them");
+        Require(CompanionPooling is null or PoolingKind.MultiHead || CompanionHeadPairing == 0, nameof(CompanionPooling), companionPooling,
+            "null or MultiHead with CompanionHeadPairing (a companion without heads has no head h to pair); set one of them");
         Require(HeadDropout is >= 0 and < 1, nameof(HeadDropout), HeadDropout, "in [0, 1)");
         Require(!SlicedHeads || Pooling != PoolingKind.MultiHead || PooledInputDim % Heads == 0, nameof(SlicedHeads), SlicedHeads,
             $"false unless the pooled width ({PooledInputDim}) divides by the heads ({Heads}); change --heads or the encoder width");

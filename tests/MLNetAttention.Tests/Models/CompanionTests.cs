@@ -250,7 +250,9 @@ public sealed class CompanionTests
         Assert.AreEqual(PoolingKind.Mean, JsonSerializer.Deserialize<TextClassifierOptions>(JsonSerializer.Serialize(options, ModelJson.Options), ModelJson.Options)!.CompanionPooling);
         Assert.IsNull(options.CloneWithoutCompanion().CompanionPooling, "the network alone has no companion to pool");
         options.CompanionPooling = PoolingKind.MultiHead;
+        options.CompanionHeadPairing = 0.1;
         options.Validate();
+        options.CompanionHeadPairing = 0;
         Assert.AreEqual((PoolingKind.MultiHead, options.Heads), (options.ResolvedCompanion()!.Pooling, options.ResolvedCompanion()!.Heads), "said explicitly, the first network's heads");
         options.Pooling = PoolingKind.Attention;
         error = Assert.ThrowsExactly<ArgumentException>(options.Validate);
