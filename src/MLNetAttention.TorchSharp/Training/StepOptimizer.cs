@@ -110,7 +110,9 @@ internal sealed class StepOptimizer : IDisposable
         }
         double norm = stack(gradients.Select(g => g.norm()).ToArray()).norm().item<float>();
         double scale = maxNorm / (norm + 1e-6);
-        if (scale < 1) foreach (var g in gradients) g.mul_(scale);
+        // Scalars here are held in variables, so none can be finalized during a native call (see Masking.FromIds).
+        using var scaleScalar = scale.ToScalar();
+        if (scale < 1) foreach (var g in gradients) g.mul_(scaleScalar);
         return norm;
     }
 
@@ -147,13 +149,21 @@ internal sealed class StepOptimizer : IDisposable
             var current = table.index_select(0, rows);
             var m = _firstMoments[i].index_select(0, rows);
             var v = _secondMoments[i].index_select(0, rows);
-            CatchUp(current, m, v, _lastUpdates[i].index_select(0, rows).neg_().add_(_steps - 1));
-            _lastUpdates[i].index_fill_(0, rows, (double)_steps);
+            using var previousStep = (_steps - 1).ToScalar();
+            using var step = ((double)_steps).ToScalar();
+            CatchUp(current, m, v, _lastUpdates[i].index_select(0, rows).neg_().add_(previousStep));
+            _lastUpdates[i].index_fill_(0, rows, step);
 
-            if (decay > 0 && _options.Optimizer == OptimizerKind.Adam) gradient = gradient.add(current, decay);
-            if (decay > 0 && _options.Optimizer == OptimizerKind.AdamW) current.mul_(1 - rate * decay);
-            m.mul_(Beta1).add_(gradient, 1 - Beta1);
-            v.mul_(Beta2).addcmul_(gradient, gradient, 1 - Beta2);
+            using var decayScalar = decay.ToScalar();
+            using var shrink = (1 - rate * decay).ToScalar();
+            using var beta1 = Beta1.ToScalar();
+            using var beta2 = Beta2.ToScalar();
+            using var gradientShare1 = (1 - Beta1).ToScalar();
+            using var gradientShare2 = (1 - Beta2).ToScalar();
+            if (decay > 0 && _options.Optimizer == OptimizerKind.Adam) gradient = gradient.add(current, decayScalar);
+            if (decay > 0 && _options.Optimizer == OptimizerKind.AdamW) current.mul_(shrink);
+            m.mul_(beta1).add_(gradient, gradientShare1);
+            v.mul_(beta2).addcmul_(gradient, gradient, gradientShare2);
             _firstMoments[i].index_copy_(0, rows, m);
             _secondMoments[i].index_copy_(0, rows, v);
             table.index_copy_(0, rows, current.sub_(AdamMove(m, v)));
@@ -307,8 +317,11 @@ internal sealed class StepOptimizer : IDisposable
     private Tensor AdamMove(Tensor m, Tensor v)
     {
         var factors = FactorsAt(LearningRate * RowRateFactor, _steps);
-        using var denominator = v.sqrt().div_(factors.SecondCorrection).add_(Epsilon);
-        return m.div(denominator).mul_(factors.StepSize);
+        using var secondCorrection = factors.SecondCorrection.ToScalar();
+        using var epsilon = Epsilon.ToScalar();
+        using var stepSize = factors.StepSize.ToScalar();
+        using var denominator = v.sqrt().div_(secondCorrection).add_(epsilon);
+        return m.div(denominator).mul_(stepSize);
     }
 
     /// <summary>Whether the optimizer keeps an average of the weights (<see cref="TrainingOptions.AverageWeightsOverSteps"/>).</summary>
@@ -345,7 +358,9 @@ internal sealed class StepOptimizer : IDisposable
             _averages = _allParameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
             return;
         }
-        for (int i = 0; i < _allParameters.Length; i++) _averages[i].mul_(_averageDecay).add_(_allParameters[i], 1 - _averageDecay);
+        using var keep = _averageDecay.ToScalar();
+        using var share = (1 - _averageDecay).ToScalar();
+        for (int i = 0; i < _allParameters.Length; i++) _averages[i].mul_(keep).add_(_allParameters[i], share);
     }
 
     // The embedding rows' rate relative to the dense one: both follow the schedule and decay the trainer sets.
@@ -359,17 +374,21 @@ internal sealed class StepOptimizer : IDisposable
             if (_pending[i] is not (var rows, var gradient)) continue;
             var table = _tables[i].Weight;
             var current = table.index_select(0, rows);
-            if (decay > 0) gradient = gradient.add(current, decay);
+            using var decayScalar = decay.ToScalar();
+            using var rateScalar = rate.ToScalar();
+            if (decay > 0) gradient = gradient.add(current, decayScalar);
             if (_options.EmbeddingOptimizer == EmbeddingOptimizerKind.Adagrad)
             {
                 // _secondMoments holds Adagrad's running sum of squared gradients.
-                var sum = _secondMoments[i].index_select(0, rows).addcmul_(gradient, gradient, 1);
+                using var one = 1.ToScalar();
+                using var epsilon = 1e-10.ToScalar();
+                var sum = _secondMoments[i].index_select(0, rows).addcmul_(gradient, gradient, one);
                 _secondMoments[i].index_copy_(0, rows, sum);
-                current.sub_(gradient.div(sum.sqrt().add_(1e-10)).mul_(rate));
+                current.sub_(gradient.div(sum.sqrt().add_(epsilon)).mul_(rateScalar));
             }
             else
             {
-                current.sub_(gradient.mul(rate));
+                current.sub_(gradient.mul(rateScalar));
             }
             table.index_copy_(0, rows, current);
             Release(i);
@@ -386,11 +405,13 @@ internal sealed class StepOptimizer : IDisposable
         if (_options.EmbeddingOptimizer != EmbeddingOptimizerKind.SameAsModel) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var stepCount = _steps.ToScalar();
+        using var step = ((double)_steps).ToScalar();
         for (int i = 0; i < _tables.Length; i++)
         {
-            var missed = _lastUpdates[i].neg().add_(_steps);
+            var missed = _lastUpdates[i].neg().add_(stepCount);
             CatchUp(_tables[i].Weight, _firstMoments[i], _secondMoments[i], missed);
-            _lastUpdates[i].fill_((double)_steps);
+            _lastUpdates[i].fill_(step);
         }
     }
 
@@ -402,13 +423,17 @@ internal sealed class StepOptimizer : IDisposable
         if (_steps == 0) return;
         double rate = LearningRate * RowRateFactor;
         double ratio = Beta1 / Math.Sqrt(Beta2);
-        using var momentumSum = pow(ratio, missed).neg_().add_(1).mul_(ratio / (1 - ratio));
+        // The bases as 0-d tensors (what pow(double, Tensor) converts them to) and the scalars, all held in variables.
+        using Tensor ratioBase = ratio, shrinkBase = 1 - rate * _options.WeightDecay, beta1 = Beta1, beta2 = Beta2;
+        using var one = 1.ToScalar();
+        using var seriesScale = (ratio / (1 - ratio)).ToScalar();
+        using var momentumSum = pow(ratioBase, missed).neg_().add_(one).mul_(seriesScale);
         using var move = AdamMove(m, v).mul_(momentumSum);
         row.sub_(move);
         if (_options.WeightDecay > 0 && _options.Optimizer == OptimizerKind.AdamW)
-            using (var decay = pow(1 - rate * _options.WeightDecay, missed)) row.mul_(decay);
-        using (var decay1 = pow(Beta1, missed)) m.mul_(decay1);
-        using (var decay2 = pow(Beta2, missed)) v.mul_(decay2);
+            using (var decay = pow(shrinkBase, missed)) row.mul_(decay);
+        using (var decay1 = pow(beta1, missed)) m.mul_(decay1);
+        using (var decay2 = pow(beta2, missed)) v.mul_(decay2);
     }
 
     /// <summary>Writes the optimizer state (dense moments, row moments and the step count).</summary>
