@@ -291,10 +291,10 @@ NGRAM_NOW=1 full_size_recipes "${COMPANION_FULL_RESULTS:-benchmarks/results/head
     "ngram-companion-mean:--preset ngram --companion-pooling mean --head-solo-loss 0 --head-flatness-penalty 0:3" \
     "ngram-companion-mean-solo1:--preset ngram --companion-pooling mean --head-solo-loss 1 --head-flatness-penalty 0:3" \
     "ngram-companion-mean-solo1-flat0.03:--preset ngram --companion-pooling mean --head-solo-loss 1 --head-flatness-penalty 0.03:3" \
-    "ngram-companion-mean-solo1-flat0.01:--preset ngram:3 1 2 42" \
+    "ngram-companion-mean-solo1-flat0.01:--preset ngram:3 1 2 42 5" \
     "ngram-companion-max-solo1-flat0.01:--preset ngram --companion-pooling max:3" \
     "ngram-companion-mean-1head:--preset ngram --companion-pooling mean --pooling attention:3 1 2 42" \
-    "ngram-1head:--preset ngram --pooling attention:1 2 3"
+    "ngram-1head:--preset ngram --pooling attention:1 2 3 42"
 
 # The same variant on the bundled sample (the preset's own training: all 2,700 poems, 5 epochs; 800 test poems),
 # against the preset's one head (heads-companion-demo.tsv).
