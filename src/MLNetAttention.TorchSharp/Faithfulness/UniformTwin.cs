@@ -30,7 +30,7 @@ public static class UniformTwin
             using var scope = NewDisposeScope();
             // A companion network's parameters sit under "companion."; it pools the same way and gets the same treatment.
             var networks = new List<(string Prefix, TextClassifierOptions Options)> { ("", network.Options) };
-            if (network.Options.ResolvedCompanion() is { } companion) networks.Add((TextClassifier.CompanionParameterPrefix, companion));
+            if (network.CompanionOptions is { } companion) networks.Add((TextClassifier.CompanionParameterPrefix, companion));
             var state = network.state_dict()
                 .Where(p => !networks.Any(n => p.Key.StartsWith(n.Prefix + "pooling.", StringComparison.Ordinal)))
                 .ToDictionary(p => p.Key, p => p.Value);

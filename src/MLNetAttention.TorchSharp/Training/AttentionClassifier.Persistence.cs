@@ -10,9 +10,9 @@ public sealed partial class AttentionClassifier
     /// <summary>
     /// The newest model-directory format this library reads: 1 = weights.bin beside model.onnx, 2 = the compact layout,
     /// weights in model.onnx only, 3 = a classifier with a companion network, 4 = compact tables whose row index is a
-    /// rank per bucket, 5 = a multi-head classifier whose companion pools with one head, 6 = a classifier whose companion pools its own way
-    /// (mean, max or attention). Directories are written in the
-    /// oldest version that holds them.
+    /// rank per bucket, 5 = a multi-head classifier whose companion pools with one head, 6 = a classifier whose companion
+    /// pools its own way (<c>TextClassifierOptions.CompanionPooling</c>). Directories are written in the oldest version
+    /// that holds them.
     /// </summary>
     public const int FormatVersion = ModelDirectory.CompanionPoolingFormatVersion;
 

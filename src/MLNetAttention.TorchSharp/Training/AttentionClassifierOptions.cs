@@ -111,40 +111,45 @@ public sealed class AttentionClassifierOptions
     /// head of either network had sunk the pair on two seeds of four; this way every head's top characters were evidence
     /// on poetry-dynasty's seeds at the preset's accuracy (docs/benchmarks.md). On words the heads are plain.
     /// </param>
-    public static AttentionClassifierOptions Ngram(TokenizationMode tokenization = TokenizationMode.Char, PoolingKind pooling = PoolingKind.Attention) => new()
+    public static AttentionClassifierOptions Ngram(TokenizationMode tokenization = TokenizationMode.Char, PoolingKind pooling = PoolingKind.Attention)
     {
-        Tokenizer = tokenization == TokenizationMode.Char
-            ? new AttentionTokenizerOptions { Mode = tokenization, MinFrequency = 2 }
-            : new AttentionTokenizerOptions { Mode = tokenization, MinFrequency = 5, MaxLength = NgramMixedMaxLength },
-        Model = new TextClassifierOptions
+        // The multi-head variant on characters: a mean-pooling companion, the solo-head loss and the flatness penalty.
+        bool headsOnCharacters = tokenization == TokenizationMode.Char && pooling == PoolingKind.MultiHead;
+        return new()
         {
-            Encoder = EncoderKind.None, Pooling = pooling,
-            BigramBuckets = 4_000_000, BigramDim = 16, BigramDropout = 0, TokenDropout = 0,
-            // For characters, conv + attention beside the bigram network: it reads characters in context where the
-            // bigram network memorises pairs, so their averaged prediction beats either (poetry-dynasty 0.891 against
-            // 0.883). On English reviews the conv network overfits in five epochs and pulled imdb down (0.9105 against
-            // 0.9151) at a third of the scoring speed, so words get none here (NgramTwin adds a second n-gram network).
-            Companion = tokenization == TokenizationMode.Char ? ConvCompanion() : null,
-            // Word trigrams lift imdb from 0.915 to 0.920; on characters they did not help (poetry-dynasty 0.885).
-            Trigrams = tokenization != TokenizationMode.Char,
-            // Used only with multi-head pooling (--pooling multihead). On characters a light head overlap penalty with
-            // head dropout keeps heads apart at one head's accuracy; the mean-pooling companion, the solo-head loss and
-            // the flatness penalty (the pooling parameter's variant) make every head's top characters evidence. On words
-            // the heads differ without help and the pair cost imdb 0.7 points.
-            HeadOverlapPenalty = tokenization == TokenizationMode.Char ? CharHeadOverlapPenalty : 0,
-            HeadDropout = tokenization == TokenizationMode.Char ? CharHeadDropout : 0,
-            CompanionPooling = tokenization == TokenizationMode.Char && pooling == PoolingKind.MultiHead ? PoolingKind.Mean : null,
-            HeadSoloLoss = tokenization == TokenizationMode.Char && pooling == PoolingKind.MultiHead ? CharHeadSoloLoss : 0,
-            HeadFlatnessPenalty = tokenization == TokenizationMode.Char && pooling == PoolingKind.MultiHead ? NgramCharHeadFlatnessPenalty : 0,
-        },
-        Training = new TrainingOptions
-        {
-            Epochs = NgramEpochs, Decay = LearningRateDecay.Linear, ValidationFraction = 0,
-            // Most word bigrams and trigrams of reviews and e-mails occur in one text only: dropping their rows after
-            // training halves the compact model (imdb 79 to 48 MB, spam 31 to 16 MB) at no measured cost.
-            MinNgramTexts = tokenization == TokenizationMode.Char ? 0 : 2,
-        },
-    };
+            Tokenizer = tokenization == TokenizationMode.Char
+                ? new AttentionTokenizerOptions { Mode = tokenization, MinFrequency = 2 }
+                : new AttentionTokenizerOptions { Mode = tokenization, MinFrequency = 5, MaxLength = NgramMixedMaxLength },
+            Model = new TextClassifierOptions
+            {
+                Encoder = EncoderKind.None, Pooling = pooling,
+                BigramBuckets = 4_000_000, BigramDim = 16, BigramDropout = 0, TokenDropout = 0,
+                // For characters, conv + attention beside the bigram network: it reads characters in context where the
+                // bigram network memorises pairs, so their averaged prediction beats either (poetry-dynasty 0.891 against
+                // 0.883). On English reviews the conv network overfits in five epochs and pulled imdb down (0.9105 against
+                // 0.9151) at a third of the scoring speed, so words get none here (NgramTwin adds a second n-gram network).
+                Companion = tokenization == TokenizationMode.Char ? ConvCompanion() : null,
+                // Word trigrams lift imdb from 0.915 to 0.920; on characters they did not help (poetry-dynasty 0.885).
+                Trigrams = tokenization != TokenizationMode.Char,
+                // Used only with multi-head pooling (--pooling multihead). On characters a light head overlap penalty with
+                // head dropout keeps heads apart at one head's accuracy; the mean-pooling companion, the solo-head loss and
+                // the flatness penalty (the pooling parameter's variant) make every head's top characters evidence. On words
+                // the heads differ without help and the pair cost imdb 0.7 points.
+                HeadOverlapPenalty = tokenization == TokenizationMode.Char ? CharHeadOverlapPenalty : 0,
+                HeadDropout = tokenization == TokenizationMode.Char ? CharHeadDropout : 0,
+                CompanionPooling = headsOnCharacters ? PoolingKind.Mean : null,
+                HeadSoloLoss = headsOnCharacters ? CharHeadSoloLoss : 0,
+                HeadFlatnessPenalty = headsOnCharacters ? NgramCharHeadFlatnessPenalty : 0,
+            },
+            Training = new TrainingOptions
+            {
+                Epochs = NgramEpochs, Decay = LearningRateDecay.Linear, ValidationFraction = 0,
+                // Most word bigrams and trigrams of reviews and e-mails occur in one text only: dropping their rows after
+                // training halves the compact model (imdb 79 to 48 MB, spam 31 to 16 MB) at no measured cost.
+                MinNgramTexts = tokenization == TokenizationMode.Char ? 0 : 2,
+            },
+        };
+    }
 
     /// <summary>
     /// <see cref="Ngram"/> with a copy of its n-gram network as companion, trained apart
